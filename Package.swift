@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "wgbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wgbench", targets: ["wgbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries, wrapped once.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+
+        // Pure logic: specs, plans, command builders, parsers. No I/O.
+        .target(
+            name: "WGBenchCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Reaching hosts: the RemoteHost protocol, libssh2 sessions, the persistent shell.
+        .target(
+            name: "WGBenchRemote",
+            dependencies: ["WGBenchCore", "CLibSSH2"]
+        ),
+        // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
+        .target(
+            name: "WGBenchEngine",
+            dependencies: ["WGBenchCore", "WGBenchRemote"]
+        ),
+        .executableTarget(
+            name: "wgbench",
+            dependencies: [
+                "WGBenchCore", "WGBenchRemote", "WGBenchEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "WGBenchCoreTests",
+            dependencies: ["WGBenchCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WGBenchRemoteTests",
+            dependencies: ["WGBenchRemote", "WGBenchCore"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"]
+        ),
+    ]
+)

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Parses and prints Linux CPU lists such as `0-3,8,10-11` (sysfs cpulist, lscpu, taskset -c).
+public enum CPUList {
+    public static func parse(_ text: String) -> [Int]? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { return [] }
+        var cpus: [Int] = []
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+            switch bounds.count {
+            case 1:
+                guard let cpu = Int(bounds[0]), cpu >= 0 else { return nil }
+                cpus.append(cpu)
+            case 2:
+                guard let low = Int(bounds[0]), let high = Int(bounds[1]), low >= 0, low <= high else { return nil }
+                cpus.append(contentsOf: low...high)
+            default:
+                return nil
+            }
+        }
+        return cpus
+    }
+
+    /// The shortest form: consecutive CPUs become ranges.
+    public static func format(_ cpus: [Int]) -> String {
+        var parts: [String] = []
+        var index = 0
+        let sorted = Array(Set(cpus)).sorted()
+        while index < sorted.count {
+            var end = index
+            while end + 1 < sorted.count, sorted[end + 1] == sorted[end] + 1 { end += 1 }
+            parts.append(end == index ? "\(sorted[index])" : "\(sorted[index])-\(sorted[end])")
+            index = end + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}

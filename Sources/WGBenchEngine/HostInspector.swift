@@ -1,0 +1,49 @@
+import WGBenchCore
+import WGBenchRemote
+
+/// Asks a host what `testbed check` reports: kernel, CPUs and NUMA, the testbed's NICs,
+/// tool versions and kernel WireGuard. Read-only: it changes nothing on the host.
+public enum HostInspector {
+    public static func inspect(_ host: RemoteHost, spec: TestbedHost) throws -> HostReport {
+        func output(_ command: Command) throws -> String? {
+            let result = try host.run(command)
+            return result.succeeded ? result.stdout : nil
+        }
+
+        let kernel = try output(Command("uname", "-r"))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let cpu = try output(Command("lscpu")).flatMap(LscpuParser.parse)
+
+        var nics: [NICReport] = []
+        for link in spec.role.links {
+            let name = spec.interface(link).name.rawValue
+            guard let queues = try output(Command("ls", "/sys/class/net/\(name)/queues")) else {
+                nics.append(NICReport(link: link, name: name, present: false, driver: nil, rxQueues: nil, txQueues: nil, ntuple: .unknown))
+                continue
+            }
+            let counts = EthtoolParser.queueCounts(queues)
+            let driver = try output(Command("ethtool", "-i", name)).flatMap(EthtoolParser.driverInfo)
+            let features = try output(Command("ethtool", "-k", name)).map(EthtoolParser.features) ?? [:]
+            nics.append(NICReport(link: link, name: name, present: true, driver: driver,
+                                  rxQueues: counts.rx, txQueues: counts.tx, ntuple: EthtoolParser.ntuple(features)))
+        }
+
+        var tools: [String: String?] = [:]
+        for tool in CheckedTool.allCases {
+            // Some tools print their version on stderr; a missing tool exits 127.
+            let result = try host.run(tool.versionCommand)
+            tools[tool.rawValue] = result.succeeded ? VersionParser.version(result.stdout + "\n" + result.stderr) ?? "unknown" : nil
+        }
+
+        let kernelWireGuard: KernelWireGuard
+        if try host.run(Command("test", "-d", "/sys/module/wireguard")).succeeded {
+            kernelWireGuard = .loaded
+        } else if try host.run(Command("modinfo", "-n", "wireguard")).succeeded {
+            kernelWireGuard = .available
+        } else {
+            kernelWireGuard = .absent
+        }
+
+        return HostReport(role: spec.role, address: host.address, kernel: kernel, cpu: cpu, nics: nics,
+                          tools: tools, kernelWireGuard: kernelWireGuard)
+    }
+}

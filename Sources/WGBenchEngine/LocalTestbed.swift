@@ -1,0 +1,207 @@
+import Foundation
+import Glibc
+import WGBenchCore
+import WGBenchRemote
+
+/// Brings the embedded local testbed up and down on this machine (see `LocalTestbedPlan` for
+/// the topology). `up` either completes or removes what it made; `down` is idempotent and ends
+/// with a residue check.
+public struct LocalTestbed: Sendable {
+    public let plan: LocalTestbedPlan
+    let runner: LocalRunning
+    /// Called with a line for each step, for progress output.
+    let log: @Sendable (String) -> Void
+
+    public init(testbed: Testbed, runner: LocalRunning = LocalCommandRunner(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+        plan = LocalTestbedPlan(testbed: testbed)
+        self.runner = runner
+        self.log = log
+    }
+
+    public var testbed: Testbed { plan.testbed }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case notRoot
+        case missingTool(String, package: String)
+        case alreadyUp([String])
+        case step(String, underlying: Error)
+        case sshNotReady(host: String, underlying: Error)
+
+        public var description: String {
+            switch self {
+            case .notRoot:
+                return "the local testbed needs root (network namespaces, veth, sshd): run as root"
+            case let .missingTool(tool, package):
+                return "\(tool) is not installed: apt-get install \(package)"
+            case let .alreadyUp(residue):
+                return "the testbed is already up, or a previous one left things behind (\(residue.joined(separator: ", "))): "
+                    + "run `wgbench testbed down` with the same file first"
+            case let .step(what, underlying):
+                return "\(what) failed: \(underlying)"
+            case let .sshNotReady(host, underlying):
+                return "sshd on \(host) did not become reachable: \(underlying)"
+            }
+        }
+    }
+
+    // MARK: Up
+
+    public func up() throws {
+        guard geteuid() == 0 else { throw Failure.notRoot }
+        for (tool, package) in [("ip", "iproute2"), ("/usr/sbin/sshd", "openssh-server"), ("ssh-keygen", "openssh-client")]
+        where LocalCommandRunner.resolve(tool) == nil {
+            throw Failure.missingTool(tool, package: package)
+        }
+        let leftovers = residue()
+        guard leftovers.isEmpty else { throw Failure.alreadyUp(leftovers) }
+        do {
+            try writeKeysAndConfigs()
+            log("creating namespaces \(plan.namespaces.joined(separator: ", ")) and links")
+            for command in plan.networkCommands { try step(command) }
+            for role in HostRole.allCases {
+                log("starting sshd on \(role) (\(testbed.host(role).ssh.address))")
+                try step(plan.sshdCommand(role))
+            }
+            try writeKnownHosts()
+            try waitForSSH()
+        } catch {
+            log("bringing the testbed up failed; removing what was made")
+            _ = down()
+            throw error
+        }
+    }
+
+    private func step(_ command: Command) throws {
+        do {
+            try runner.check(command)
+        } catch {
+            throw Failure.step("`\(command)`", underlying: error)
+        }
+    }
+
+    private func writeKeysAndConfigs() throws {
+        let files = FileManager.default
+        try files.createDirectory(atPath: plan.stateDirectory.rawValue, withIntermediateDirectories: true,
+                                  attributes: [.posixPermissions: 0o700])
+        // sshd refuses to start without its privilege separation directory.
+        try files.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try step(Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wgbench-\(testbed.name)",
+                         "-f", plan.clientKey.rawValue))
+        try files.copyItem(atPath: plan.clientKey.rawValue + ".pub", toPath: plan.authorizedKeys.rawValue)
+        for role in HostRole.allCases {
+            try files.createDirectory(atPath: plan.hostDirectory(role).rawValue, withIntermediateDirectories: true,
+                                      attributes: [.posixPermissions: 0o700])
+            try step(Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wgbench-\(testbed.name)-\(role)",
+                             "-f", plan.hostKey(role).rawValue))
+            try Data(plan.sshdConfig(role).utf8).write(to: URL(fileURLWithPath: plan.sshdConfigPath(role).rawValue))
+        }
+    }
+
+    /// Records each host's freshly generated key, so that the controller checks host keys strictly.
+    private func writeKnownHosts() throws {
+        var lines = ""
+        for host in testbed.orderedHosts {
+            let publicKey = try String(contentsOfFile: plan.hostKey(host.role).rawValue + ".pub", encoding: .utf8)
+            let fields = publicKey.split(separator: " ")
+            guard fields.count >= 2 else { throw Failure.step("reading \(host.role)'s host key", underlying: CocoaError(.fileReadCorruptFile)) }
+            lines += "\(host.ssh.address) \(fields[0]) \(fields[1])\n"
+        }
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: testbed.knownHosts.rawValue))
+    }
+
+    /// sshd has bound its socket when it forks, but give it a moment on a loaded machine.
+    private func waitForSSH() throws {
+        let testbed = self.testbed
+        let results = onEachHost(HostRole.allCases) { role in
+            var lastError: Error?
+            for _ in 0..<50 {
+                do {
+                    let host = SSHHost(SSHEndpoint(testbed: testbed, role: role))
+                    try host.check("true")
+                    return
+                } catch {
+                    lastError = error
+                    usleep(100_000)
+                }
+            }
+            throw Failure.sshNotReady(host: role.rawValue, underlying: lastError!)
+        }
+        for result in results { try result.get() }
+    }
+
+    // MARK: Down
+
+    /// Removes everything `up` made, whatever state it is in. Returns what could not be removed
+    /// (empty when the machine is clean).
+    @discardableResult
+    public func down() -> [String] {
+        for role in HostRole.allCases { killProcesses(in: role) }
+        killStrayProcesses()
+        // Deleting a namespace takes its veth ends, and so the pairs, with it: look at links only afterwards.
+        let existing = Set(namespaces())
+        for command in plan.namespaceTeardownCommands where existing.contains(command.argv.last!) {
+            log("removing namespace \(command.argv.last!)")
+            _ = try? runner.run(command)
+        }
+        let links = Set(rootLinks())
+        for command in plan.linkTeardownCommands where links.contains(command.argv.last!) {
+            log("removing link \(command.argv.last!)")
+            _ = try? runner.run(command)
+        }
+        try? FileManager.default.removeItem(atPath: plan.stateDirectory.rawValue)
+        return residue()
+    }
+
+    private func killProcesses(in role: HostRole) {
+        guard namespaces().contains(plan.namespace(role)) else { return }
+        for signal in [SIGTERM, SIGKILL] {
+            let pids = ((try? runner.run(plan.namespacePidsCommand(role)))?.stdout ?? "")
+                .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+            if pids.isEmpty { return }
+            for pid in pids { kill(pid, signal) }
+            for _ in 0..<20 where pids.contains(where: { kill($0, 0) == 0 }) { usleep(50_000) }
+        }
+    }
+
+    /// Processes started with our state directory on their command line (sshd) that are no longer
+    /// in a namespace we can see, e.g. after the namespace was deleted by hand.
+    private func killStrayProcesses() {
+        for pid in strayProcesses() { kill(pid, SIGKILL) }
+    }
+
+    private func strayProcesses() -> [pid_t] {
+        let marker = plan.stateDirectory.rawValue + "/"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let cmdline = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return cmdline.contains(marker) ? pid : nil
+        }
+    }
+
+    // MARK: Residue
+
+    /// What of this testbed exists on the machine: namespaces, root-namespace links, processes and
+    /// the state directory. Empty means clean.
+    public func residue() -> [String] {
+        var found: [String] = []
+        let ours = Set(plan.namespaces)
+        found += namespaces().filter(ours.contains).map { "namespace \($0)" }
+        let ourLinks = Set([plan.bridge] + HostRole.allCases.map(plan.managementVeth))
+        found += rootLinks().filter(ourLinks.contains).map { "link \($0)" }
+        found += strayProcesses().map { "process \($0)" }
+        if FileManager.default.fileExists(atPath: plan.stateDirectory.rawValue) {
+            found.append("directory \(plan.stateDirectory)")
+        }
+        return found
+    }
+
+    private func namespaces() -> [String] {
+        IPNetnsParser.names((try? runner.run(Command("ip", "netns", "list")))?.stdout ?? "")
+    }
+
+    private func rootLinks() -> [String] {
+        IPLinkParser.names((try? runner.run(Command("ip", "-o", "link", "show")))?.stdout ?? "")
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+struct WGBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wgbench",
+        abstract: "Measure WireGuard tunnels on a 4-host testbed (source, gw1, gw2, drain).",
+        subcommands: [TestbedCommand.self, BenchCommand.self]
+    )
+}
+
+/// The testbed file argument shared by commands.
+struct TestbedOptions: ParsableArguments {
+    @Argument(help: "The testbed file (YAML), e.g. testbeds/local.yaml.")
+    var testbed: String
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on the embedded local testbed: installs what is missing, builds wgbench, brings
+# the local testbed up, runs the job, and always tears the testbed down again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/as-root.sh
+scripts/install-deps.sh
+swift build -c release --product wgbench
+wgbench=.build/release/wgbench
+testbed=testbeds/local.yaml
+
+trap '$wgbench testbed down "$testbed"' EXIT
+$wgbench testbed up "$testbed"
+$wgbench testbed check "$testbed"
+$wgbench bench ssh "$testbed" --hosts gw1
