@@ -157,10 +157,19 @@ public struct LocalTestbed: Sendable {
         for signal in [SIGTERM, SIGKILL] {
             let pids = ((try? runner.run(plan.namespacePidsCommand(role)))?.stdout ?? "")
                 .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+                .filter(Self.isAlive)
             if pids.isEmpty { return }
             for pid in pids { kill(pid, signal) }
-            for _ in 0..<20 where pids.contains(where: { kill($0, 0) == 0 }) { usleep(50_000) }
+            for _ in 0..<40 where pids.contains(where: Self.isAlive) { usleep(25_000) }
         }
+    }
+
+    /// Running and not a zombie: a killed daemon's parent may be an init that reaps late.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
+        else { return false }
+        return stat[close + 2] != UInt8(ascii: "Z")
     }
 
     /// Processes started with our state directory on their command line (sshd) that are no longer

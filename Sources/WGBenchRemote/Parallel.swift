@@ -1,18 +1,21 @@
 import Dispatch
 import Foundation
 
-/// Runs `body` once per item on its own thread and waits for all; results keep the input order.
-/// Blocking SSH calls must not run on Swift's cooperative pool (two threads on two cores), so
-/// this uses Dispatch's global queue, which grows threads for blocking work.
+/// Runs `body` once per item, each on a thread of its own, and waits for all; results keep the
+/// input order. Blocking SSH calls must not wait for a free worker: neither Swift's cooperative
+/// pool nor Dispatch's global queue on Linux grows past the core count for blocked threads.
 public func onEachHost<Item: Sendable, Value: Sendable>(
     _ items: [Item], _ body: @escaping @Sendable (Item) throws -> Value
 ) -> [Result<Value, Error>] {
     let results = ResultBox<Value>(count: items.count)
     let group = DispatchGroup()
     for (index, item) in items.enumerated() {
-        DispatchQueue.global().async(group: group) {
+        group.enter()
+        let thread = Thread {
             results.set(index, Result { try body(item) })
+            group.leave()
         }
+        thread.start()
     }
     group.wait()
     return results.values
