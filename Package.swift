@@ -18,6 +18,13 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Cryptography of the WireGuard datapath (and the harness's key generation).
+        .target(name: "WireGuardCrypto", dependencies: ["CSodium"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
@@ -32,7 +39,7 @@ let package = Package(
         // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
         .target(
             name: "WGBenchEngine",
-            dependencies: ["WGBenchCore", "WGBenchRemote"]
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WireGuardCrypto"]
         ),
         .executableTarget(
             name: "wgbench",
@@ -50,6 +57,10 @@ let package = Package(
         .testTarget(
             name: "WGBenchRemoteTests",
             dependencies: ["WGBenchRemote", "WGBenchCore"]
+        ),
+        .testTarget(
+            name: "WireGuardCryptoTests",
+            dependencies: ["WireGuardCrypto"]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,79 @@
+/// A validated experiment: what to measure (series), over which values (sweep), how (traffic,
+/// sampling, placement) and how often (repetitions). See `ExperimentLoader` for the file format.
+public struct ExperimentSpec: Sendable, Codable, Equatable {
+    public var name: String
+    public var description: String
+    public var repetitions: Int
+    public var order: RunOrderPolicy
+    /// Seed of the shuffled run order; nil until a run picks one (and records it).
+    public var seed: UInt64?
+    public var pauseMilliseconds: Int
+    /// How many more times a failed repetition is tried before it is recorded as failed.
+    public var retries: Int
+    public var traffic: TrafficSpec
+    public var sampling: SamplingSpec
+    public var placement: PlacementSpec
+    /// Sweep variables in file order; their cross product gives the points.
+    public var sweep: [SweepVariable]
+    public var series: [SeriesSpec]
+    /// Files this one included, for the record.
+    public var includes: [String]
+}
+
+public enum RunOrderPolicy: String, Sendable, Codable, CaseIterable {
+    case shuffled, sequential
+}
+
+public enum TrafficProtocol: String, Sendable, Codable, CaseIterable {
+    case tcp, udp
+}
+
+public struct TrafficSpec: Sendable, Codable, Equatable {
+    public var `protocol`: TrafficProtocol
+    public var durationSeconds: Int
+    public var omitSeconds: Int
+    /// UDP target bitrate per flow in bits/s (iperf3 -b); 0 means unlimited.
+    public var bitrate: UInt64
+    public var basePort: Int
+    /// CPUs for the iperf3 clients (source) and servers (drain); flow i uses cpus[i % count].
+    public var clientCPUs: [Int]
+    public var serverCPUs: [Int]
+}
+
+public struct SamplingSpec: Sendable, Codable, Equatable {
+    public var hosts: [HostRole]
+    public var intervalMilliseconds: Int
+}
+
+/// Whether a placement step that the hardware cannot do fails the run or is recorded and skipped.
+public enum StepRequirement: String, Sendable, Codable, CaseIterable {
+    /// Not attempted.
+    case off
+    /// Attempted where supported; recorded as `unsupported` elsewhere.
+    case auto
+    /// The run fails before any traffic where it is not supported.
+    case required
+}
+
+public struct PlacementSpec: Sendable, Codable, Equatable {
+    /// ntuple rules that put each flow's (gw1) and each tunnel's (gw2) reception on a queue of its own,
+    /// plus queue -> IRQ -> CPU affinity.
+    public var steering: StepRequirement
+    /// CPUs for the reception of plain flows on gw1 (flow i -> cpus[i % count]).
+    public var flowRxCPUs: [Int]
+    /// CPUs for the reception of tunnel traffic on gw2 (tunnel t -> cpus[t % count]).
+    public var tunnelRxCPUs: [Int]
+}
+
+public struct SweepVariable: Sendable, Codable, Equatable {
+    public var name: String
+    public var values: [String]
+}
+
+/// A named configuration: a target plus its knobs (the paper's Vanilla, Inline, ...).
+public struct SeriesSpec: Sendable, Codable, Equatable {
+    public var name: String
+    public var target: TargetKind
+    /// Knob values as written; checked against the target's knobs when loaded.
+    public var knobs: [String: String]
+}

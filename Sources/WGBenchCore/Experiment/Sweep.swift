@@ -1,0 +1,103 @@
+/// One point of a sweep: a value for every sweep variable.
+public struct Point: Sendable, Codable, Hashable {
+    public struct Assignment: Sendable, Codable, Hashable {
+        public var name: String
+        public var value: String
+    }
+
+    public var assignments: [Assignment]
+
+    public init(_ assignments: [Assignment]) { self.assignments = assignments }
+
+    public func value(_ name: String) -> String? { assignments.first { $0.name == name }?.value }
+
+    /// `tunnels=2,flows_per_tunnel=1`; `default` when nothing is swept.
+    public var id: String {
+        assignments.isEmpty ? "default" : assignments.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
+    }
+
+    /// The id as a directory name: `tunnels-2_flows_per_tunnel-1`.
+    public var directoryName: String {
+        assignments.isEmpty ? "default" : assignments.map { "\($0.name)-\($0.value)" }.joined(separator: "_")
+    }
+
+    public var tunnels: Int { value("tunnels").flatMap { Int($0) } ?? 1 }
+
+    /// Total flows: `flows` when swept, else `flows_per_tunnel` (default 1) per tunnel.
+    public var flows: Int {
+        if let flows = value("flows").flatMap({ Int($0) }) { return flows }
+        return tunnels * (value("flows_per_tunnel").flatMap { Int($0) } ?? 1)
+    }
+
+    /// The series' knobs with swept knob values on top.
+    public func knobs(for series: SeriesSpec) -> [String: String] {
+        var knobs = series.knobs
+        for assignment in assignments where series.target.knob(assignment.name) != nil {
+            knobs[assignment.name] = assignment.value
+        }
+        return knobs
+    }
+}
+
+public enum Sweep {
+    /// The cross product of the sweep variables, the first variable varying slowest.
+    public static func points(_ variables: [SweepVariable]) -> [Point] {
+        var points = [Point([])]
+        for variable in variables {
+            points = points.flatMap { point in
+                variable.values.map { Point(point.assignments + [Point.Assignment(name: variable.name, value: $0)]) }
+            }
+        }
+        return points
+    }
+}
+
+/// One repetition of one point of one series: the unit a run measures, retries and resumes.
+public struct RunKey: Sendable, Codable, Hashable, CustomStringConvertible {
+    public var series: String
+    public var point: Point
+    /// 1-based.
+    public var repetition: Int
+
+    public init(series: String, point: Point, repetition: Int) {
+        self.series = series
+        self.point = point
+        self.repetition = repetition
+    }
+
+    /// Where its files live inside the run directory.
+    public var directory: String { "points/\(series)/\(point.directoryName)/rep-\(repetition)" }
+    public var description: String { "\(series) \(point.id) rep \(repetition)" }
+}
+
+public enum RunSchedule {
+    /// Every run of an experiment in the order it is measured. Shuffled order keeps each series
+    /// together (switching targets is the expensive part) but shuffles its points and repetitions,
+    /// so that drift over time does not line up with the sweep.
+    public static func order(_ spec: ExperimentSpec, seed: UInt64) -> [RunKey] {
+        let points = Sweep.points(spec.sweep)
+        var generator = SplitMix64(seed: seed)
+        var series = spec.series.map(\.name)
+        if spec.order == .shuffled { series.shuffle(using: &generator) }
+        return series.flatMap { name -> [RunKey] in
+            var keys = points.flatMap { point in (1...spec.repetitions).map { RunKey(series: name, point: point, repetition: $0) } }
+            if spec.order == .shuffled { keys.shuffle(using: &generator) }
+            return keys
+        }
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea, Flood 2014), so a recorded seed reproduces an order.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,93 @@
+/// How each target makes, configures and removes one side of a tunnel, as commands.
+///
+/// Keys never appear on a command line: the configuration, private key included, reaches
+/// `wg setconf` on its standard input.
+public enum TunnelCommands {
+    /// wireguard-go refuses to run on Linux without this, preferring the kernel module.
+    public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
+
+    public static func create(_ target: TargetKind, interface: String, knobs: [String: String] = [:]) -> [Command] {
+        switch target {
+        case .plain:
+            return []
+        case .kernel:
+            return [Command("ip", "link", "add", interface, "type", "wireguard")]
+        case .wireguardGo:
+            return [Command("env", wireguardGoEnvironment, "wireguard-go", interface)]
+        case .wireguardSwift:
+            var argv = ["wireguard-swift"]
+            if let engine = knobs["engine"] { argv += ["--engine", engine] }
+            return [Command(argv + [interface])]
+        }
+    }
+
+    /// Configuration, inner address and link up, for a tunnel side that exists.
+    public static func configure(interface: String, config: String, inner: IPv4Interface) -> [Command] {
+        [
+            Command(["wg", "setconf", interface, "/dev/stdin"], stdin: Array(config.utf8)),
+            Command("ip", "addr", "replace", inner.description, "dev", interface),
+            Command("ip", "link", "set", interface, "up"),
+        ]
+    }
+
+    /// Deleting the interface removes a kernel tunnel and makes a userspace daemon exit.
+    public static func delete(interface: String) -> Command {
+        Command("ip", "link", "del", interface)
+    }
+
+    /// `wg setconf` text for one side of a tunnel.
+    public static func config(privateKey: String, listenPort: Int, peerPublicKey: String,
+                              allowedIPs: [String], endpoint: String) -> String {
+        """
+        [Interface]
+        PrivateKey = \(privateKey)
+        ListenPort = \(listenPort)
+
+        [Peer]
+        PublicKey = \(peerPublicKey)
+        AllowedIPs = \(allowedIPs.joined(separator: ", "))
+        Endpoint = \(endpoint)
+
+        """
+    }
+
+    /// Allowed IPs of the peer of `role`'s side: the peer's inner address and the flow addresses
+    /// that arrive from (gw2 side: sources) or are sent to (gw1 side: drains) that peer.
+    public static func allowedIPs(for role: HostRole, tunnel: TrafficPlan.Tunnel, plan: TrafficPlan) -> [String] {
+        let peerInner = tunnel.inner(role == .gw1 ? .gw2 : .gw1).address
+        let flows = tunnel.flows.map { plan.flows[$0] }
+        return ["\(peerInner)/32"] + flows.map { "\(role == .gw1 ? $0.drain : $0.source)/32" }
+    }
+
+    /// Pins a userspace daemon (all its threads) to CPUs, found by its exact command line.
+    public static func pin(daemon target: TargetKind, interface: String, cpus: [Int]) -> Command {
+        let pattern = target == .wireguardGo ? "^wireguard-go \(interface)$" : "^wireguard-swift .*\(interface)$"
+        // A constant script; the pattern and the CPU list arrive as arguments.
+        return Command(["sh", "-c", "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do taskset -a -p -c \"$2\" \"$p\" >/dev/null || exit 4; done",
+                        "pin", pattern, CPUList.format(cpus)])
+    }
+
+    // MARK: Kernel knobs (sysfs)
+
+    public static func knobPath(interface: String, _ knob: String) -> String { "/sys/class/net/\(interface)/\(knob)" }
+
+    /// Lists the interface's sysfs directory: which knobs this kernel's module has, and its peer_* entries.
+    public static func listKnobs(interface: String) -> Command { Command("ls", "/sys/class/net/\(interface)") }
+
+    public static func writeKnob(path: String, value: String) -> Command {
+        Command(["tee", path], stdin: Array("\(value)\n".utf8))
+    }
+
+    public static func readKnob(path: String) -> Command { Command("cat", path) }
+
+    /// Which sysfs file a kernel knob is written to (serial_work_cpus goes per peer, elsewhere).
+    public static func sysfsName(ofKnob knob: String) -> String? {
+        switch knob {
+        case "threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask", "cpumask": return knob
+        default: return nil
+        }
+    }
+
+    /// Every knob file wgbench reads back and records on a kernel tunnel, whether set or not.
+    public static let recordedKernelKnobs = ["threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask", "cpumask"]
+}
