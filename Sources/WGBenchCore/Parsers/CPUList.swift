@@ -35,4 +35,14 @@ public enum CPUList {
         }
         return parts.joined(separator: ",")
     }
+
+    /// A hex CPU mask as sysfs writes it: 32-bit groups, most significant first, separated by commas
+    /// (`4` for CPU 2, `1,00000000` for CPU 32).
+    public static func hexMask(_ cpus: [Int]) -> String {
+        guard let highest = cpus.max() else { return "0" }
+        var groups = [UInt32](repeating: 0, count: highest / 32 + 1)
+        for cpu in cpus where cpu >= 0 { groups[cpu / 32] |= 1 << UInt32(cpu % 32) }
+        let reversed = groups.reversed().map { String($0, radix: 16) }
+        return ([reversed[0]] + reversed.dropFirst().map { String(repeating: "0", count: 8 - $0.count) + $0 }).joined(separator: ",")
+    }
 }

@@ -19,3 +19,18 @@ public enum IPNetnsParser {
         text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
     }
 }
+
+/// `ps -eo stat=,args=`: every process with its state.
+public enum ProcessListParser {
+    public static let command = Command("ps", "-eo", "stat=,args=")
+
+    /// Command lines of processes that are not zombies.
+    public static func living(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard let space = trimmed.firstIndex(of: " ") else { return nil }
+            let state = trimmed[..<space]
+            return state.hasPrefix("Z") ? nil : trimmed[space...].trimmingCharacters(in: .whitespaces)
+        }
+    }
+}

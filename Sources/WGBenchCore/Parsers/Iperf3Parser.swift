@@ -13,6 +13,16 @@ public struct Iperf3Result: Codable, Sendable, Equatable {
     public var error: String?
     /// The measured seconds (without the omitted warm-up).
     public var seconds: Double?
+
+    public init(bitsPerSecond: Double? = nil, sentBitsPerSecond: Double? = nil, retransmits: Int? = nil,
+                lostPercent: Double? = nil, error: String? = nil, seconds: Double? = nil) {
+        self.bitsPerSecond = bitsPerSecond
+        self.sentBitsPerSecond = sentBitsPerSecond
+        self.retransmits = retransmits
+        self.lostPercent = lostPercent
+        self.error = error
+        self.seconds = seconds
+    }
 }
 
 public enum Iperf3Parser {

@@ -1,0 +1,90 @@
+import Foundation
+
+/// `run.json`: what a run directory is a run of. Written once at the start; `--resume` reads it.
+public struct RunRecord: Codable, Sendable {
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var id: String
+    public var experimentFile: String
+    /// The spec after includes and defaults, with the seed the run used.
+    public var spec: ExperimentSpec
+    public var seed: UInt64
+    /// Every repetition in the order it is measured; resume follows it.
+    public var order: [RunKey]
+    public var testbedFile: String
+    public var testbedName: String
+    public var started: Date
+
+    public init(id: String, experimentFile: String, spec: ExperimentSpec, seed: UInt64, order: [RunKey],
+                testbedFile: String, testbedName: String, started: Date) {
+        format = Self.currentFormat
+        self.id = id
+        self.experimentFile = experimentFile
+        self.spec = spec
+        self.seed = seed
+        self.order = order
+        self.testbedFile = testbedFile
+        self.testbedName = testbedName
+        self.started = started
+    }
+}
+
+/// A placement or provisioning step that was done, skipped as unsupported, or failed.
+public struct StepRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case ok, unsupported, failed }
+
+    public var host: HostRole
+    public var step: String
+    public var status: Status
+    public var detail: String
+
+    public init(host: HostRole, step: String, status: Status, detail: String) {
+        self.host = host
+        self.step = step
+        self.status = status
+        self.detail = detail
+    }
+}
+
+/// `result.json` of one repetition. Raw files (iperf3 JSON, sampler output) lie beside it.
+public struct RepetitionResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case ok, failed }
+
+    public var key: RunKey
+    public var status: Status
+    /// Why it failed, after the last attempt.
+    public var reason: String?
+    public var attempts: Int
+    public var started: Date
+    public var finished: Date
+    /// Sum over flows of the receiver-side goodput, bits/s.
+    public var throughput: Double?
+    public var flows: [Iperf3Result]
+    /// Per host sampled, per-core usage over the measured window.
+    public var cpu: [String: [CoreUsage]]
+    /// CPU seconds the sampler itself used, per host, and the window it sampled.
+    public var samplerCPUSeconds: [String: Double]
+    public var sampledSeconds: Double?
+    /// WireGuard knobs as read back from the hosts, `host:interface:knob` -> value.
+    public var knobs: [String: String]
+    public var steps: [StepRecord]
+
+    public init(key: RunKey, status: Status, reason: String?, attempts: Int, started: Date, finished: Date,
+                throughput: Double?, flows: [Iperf3Result], cpu: [String: [CoreUsage]], samplerCPUSeconds: [String: Double],
+                sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord]) {
+        self.key = key
+        self.status = status
+        self.reason = reason
+        self.attempts = attempts
+        self.started = started
+        self.finished = finished
+        self.throughput = throughput
+        self.flows = flows
+        self.cpu = cpu
+        self.samplerCPUSeconds = samplerCPUSeconds
+        self.sampledSeconds = sampledSeconds
+        self.knobs = knobs
+        self.steps = steps
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// One row of the summary: a point of a series over its repetitions.
+public struct PointSummary: Codable, Sendable, Equatable {
+    public var series: String
+    public var target: TargetKind
+    public var point: Point
+    public var repetitions: Int
+    public var failed: Int
+    /// Throughput of the successful repetitions, Gbit/s.
+    public var throughputGbps: SampleStatistics?
+    /// host -> per-core mean busy percentage over successful repetitions.
+    public var meanCoreBusy: [String: [Double]]
+    /// The reasons of failed repetitions, distinct.
+    public var failures: [String]
+}
+
+public enum RunSummary {
+    public static func build(record: RunRecord, results: [RepetitionResult]) -> [PointSummary] {
+        var rows: [PointSummary] = []
+        let points = Sweep.points(record.spec.sweep)
+        for series in record.spec.series {
+            for point in points {
+                let mine = results.filter { $0.key.series == series.name && $0.key.point == point }
+                guard !mine.isEmpty else { continue }
+                let ok = mine.filter { $0.status == .ok }
+                var busy: [String: [Double]] = [:]
+                for host in Set(ok.flatMap { $0.cpu.keys }).sorted() {
+                    let perRun = ok.compactMap { $0.cpu[host] }
+                    let cores = perRun.map(\.count).max() ?? 0
+                    busy[host] = (0..<cores).map { core in
+                        let values = perRun.compactMap { $0.first { $0.cpu == core }?.busy }
+                        return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+                    }
+                }
+                rows.append(PointSummary(
+                    series: series.name, target: series.target, point: point, repetitions: mine.count,
+                    failed: mine.count - ok.count,
+                    throughputGbps: SampleStatistics(ok.compactMap { $0.throughput.map { $0 / 1e9 } }),
+                    meanCoreBusy: busy,
+                    failures: Array(Set(mine.compactMap(\.reason))).sorted()))
+            }
+        }
+        return rows
+    }
+
+    /// One line per point, for spreadsheets and pandas.
+    public static func csv(_ rows: [PointSummary], sweep: [SweepVariable]) -> String {
+        let variables = sweep.map(\.name)
+        var lines = [(["series", "target"] + variables + ["repetitions", "failed", "mean_gbps", "stddev_gbps", "min_gbps",
+                                                           "max_gbps", "ci95_gbps", "gw1_busy_mean_pct", "gw2_busy_mean_pct"])
+            .joined(separator: ",")]
+        for row in rows {
+            let stats = row.throughputGbps
+            let number = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "" }
+            let meanBusy = { (host: String) -> String in
+                guard let cores = row.meanCoreBusy[host], !cores.isEmpty else { return "" }
+                return String(format: "%.2f", cores.reduce(0, +) / Double(cores.count))
+            }
+            let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
+                + [String(row.repetitions), String(row.failed), number(stats?.mean), number(stats?.stddev), number(stats?.min),
+                   number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2")]
+            lines.append(fields.map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Every repetition, one line each.
+    public static func repetitionsCSV(_ results: [RepetitionResult]) -> String {
+        var lines = ["series,point,repetition,status,attempts,throughput_gbps,flows,reason"]
+        for result in results.sorted(by: { ($0.key.series, $0.key.point.id, $0.key.repetition) < ($1.key.series, $1.key.point.id, $1.key.repetition) }) {
+            let gbps = result.throughput.map { String(format: "%.4f", $0 / 1e9) } ?? ""
+            lines.append([result.key.series, result.key.point.id, String(result.key.repetition), result.status.rawValue,
+                          String(result.attempts), gbps, String(result.flows.count), result.reason ?? ""].map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A short table for the terminal.
+    public static func table(_ rows: [PointSummary]) -> String {
+        let header = ["series", "point", "reps", "Gbit/s", "±95%", "failed"]
+        let body = rows.map { row in
+            [row.series, row.point.id, String(row.repetitions),
+             row.throughputGbps.map { String(format: "%.3f", $0.mean) } ?? "-",
+             row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-", String(row.failed)]
+        }
+        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5])
+    }
+
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

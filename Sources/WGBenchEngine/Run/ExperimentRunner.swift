@@ -1,0 +1,178 @@
+import Foundation
+import WGBenchCore
+import WGBenchRemote
+
+/// Runs an experiment's repetitions in their recorded order, skipping those a run directory
+/// already holds (so `--resume` finishes an interrupted sweep), and tears the testbed's tunnels,
+/// flows and rules down at the end, with a residue check to prove it.
+public final class ExperimentRunner: @unchecked Sendable {
+    public let store: ResultStore
+    public let record: RunRecord
+    let testbed: Testbed
+    let hosts: [HostRole: RemoteHost]
+    let provisioner: Provisioner
+    let log: @Sendable (String) -> Void
+    private let teardownLock = NSLock()
+    private var tornDown = false
+
+    /// What a finished invocation did.
+    public struct Report: Sendable {
+        public var summary: [PointSummary]
+        public var executed: Int
+        public var failed: Int
+        public var wallSeconds: Double
+        /// Wall time over executed runs x (duration + omit); 1.0 would be no overhead at all.
+        public var overheadRatio: Double?
+        public var residue: [String]
+        public var samplerCoreFraction: Double?
+    }
+
+    public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.testbed = testbed
+        self.store = store
+        self.record = record
+        self.log = log
+        var recording: [HostRole: RemoteHost] = [:]
+        for (role, host) in hosts { recording[role] = RecordingHost(host, store: store) }
+        self.hosts = recording
+        provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering,
+                                  placement: record.spec.placement)
+    }
+
+    /// A new run: picks the seed (the spec's, or a random one), fixes the order and writes run.json.
+    public static func newRecord(spec: ExperimentSpec, experimentFile: String, testbed: Testbed, now: Date = Date()) -> RunRecord {
+        let seed = spec.seed ?? UInt64.random(in: 0...UInt64.max)
+        var resolved = spec
+        resolved.seed = seed
+        let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+        return RunRecord(id: "\(spec.name)-\(stamp)", experimentFile: experimentFile, spec: resolved, seed: seed,
+                         order: RunSchedule.order(resolved, seed: seed), testbedFile: testbed.file,
+                         testbedName: testbed.name.rawValue, started: now)
+    }
+
+    public var pending: [RunKey] { record.order.filter { !store.exists(store.resultPath($0)) } }
+
+    public func run() throws -> Report {
+        let spec = record.spec
+        if !store.exists("metadata/\(HostRole.gw1).json") { try collectMetadata() }
+        let todo = pending
+        log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run")
+        let start = Date()
+        var executed = 0, failed = 0
+        defer { _ = teardown() }
+        for key in todo {
+            let result = measure(key)
+            try store.writeResult(result)
+            executed += 1
+            if result.status == .failed { failed += 1 }
+            let elapsed = Date().timeIntervalSince(start)
+            let eta = elapsed / Double(executed) * Double(todo.count - executed)
+            let outcome = result.throughput.map { String(format: "%.3f Gbit/s", $0 / 1e9) } ?? "FAILED: \(result.reason ?? "?")"
+            log("[\(record.order.count - todo.count + executed)/\(record.order.count)] \(key.series) \(key.point.id) "
+                + "rep \(key.repetition): \(outcome) | ETA \(Self.clock(eta))")
+            if spec.pauseMilliseconds > 0 && executed < todo.count { usleep(useconds_t(spec.pauseMilliseconds) * 1000) }
+        }
+        let residue = teardown()
+        let wall = Date().timeIntervalSince(start)
+        let results = store.results(for: record.order)
+        let summary = RunSummary.build(record: record, results: results)
+        try store.writeJSON(summary, to: "summary.json")
+        try store.write(RunSummary.csv(summary, sweep: spec.sweep), to: "summary.csv")
+        try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
+        let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
+        return Report(summary: summary, executed: executed, failed: failed, wallSeconds: wall,
+                      overheadRatio: executed > 0 ? wall / (Double(executed) * perRun) : nil, residue: residue,
+                      samplerCoreFraction: Self.samplerCost(results))
+    }
+
+    // MARK: One repetition
+
+    private func measure(_ key: RunKey) -> RepetitionResult {
+        let spec = record.spec
+        let started = Date()
+        guard let series = spec.series.first(where: { $0.name == key.series }) else {
+            return failed(key, "series \(key.series) is not in the spec", attempts: 0, started: started, steps: [])
+        }
+        let knobs = key.point.knobs(for: series)
+        let plan: TrafficPlan
+        do {
+            plan = try TrafficPlan(testbed: testbed, traffic: spec.traffic, tunnels: key.point.tunnels, flows: key.point.flows,
+                                   target: series.target)
+        } catch {
+            return failed(key, "\(error)", attempts: 0, started: started, steps: [])
+        }
+        var lastFailure = "not attempted"
+        var steps: [StepRecord] = []
+        for attempt in 1...(spec.retries + 1) {
+            do {
+                let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan)
+                steps = prepared.steps
+                let work = "/run/wgbench/runs/\(record.id)/\(key.series)-\(key.point.directoryName)-\(key.repetition)-\(attempt)"
+                let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
+                if let failure = outcome.failure {
+                    lastFailure = failure
+                } else {
+                    return RepetitionResult(
+                        key: key, status: .ok, reason: nil, attempts: attempt, started: started, finished: Date(),
+                        throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
+                        cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
+                        knobs: prepared.knobs, steps: steps)
+                }
+            } catch {
+                lastFailure = "\(error)"
+                // Start the next attempt from a clean slate.
+                _ = provisioner.teardown()
+            }
+            log("\(key): attempt \(attempt) failed: \(lastFailure)")
+        }
+        return failed(key, lastFailure, attempts: spec.retries + 1, started: started, steps: steps)
+    }
+
+    private func failed(_ key: RunKey, _ reason: String, attempts: Int, started: Date, steps: [StepRecord]) -> RepetitionResult {
+        RepetitionResult(key: key, status: .failed, reason: reason, attempts: attempts, started: started, finished: Date(),
+                         throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, knobs: [:], steps: steps)
+    }
+
+    // MARK: Metadata, teardown
+
+    private func collectMetadata() throws {
+        struct Entry: Codable { var name: String; var command: String; var status: Int32; var stdout: String; var stderr: String }
+        let testbed = self.testbed, hosts = self.hosts, store = self.store
+        try onEachHostOrThrow(HostRole.allCases) { role in
+            let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
+            let entries = try MetadataCommands.host(nics: nics).map { name, command -> Entry in
+                let result = try hosts[role]!.run(command)
+                return Entry(name: name, command: command.description, status: result.status, stdout: result.stdout, stderr: result.stderr)
+            }
+            try store.writeJSON(entries, to: "metadata/\(role).json")
+        }
+    }
+
+    /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
+    /// more than once and from a signal handler.
+    @discardableResult
+    public func teardown() -> [String] {
+        teardownLock.lock()
+        defer { teardownLock.unlock() }
+        if tornDown { return [] }
+        tornDown = true
+        var problems = provisioner.teardown()
+        let base = "/run/wgbench/runs/\(record.id)"
+        for role in [HostRole.source, .drain] { _ = try? hosts[role]?.run(Command("rm", "-rf", base)) }
+        problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
+        return problems
+    }
+
+    static func samplerCost(_ results: [RepetitionResult]) -> Double? {
+        let pairs = results.flatMap { result in result.samplerCPUSeconds.values.map { ($0, result.sampledSeconds ?? 0) } }
+        let seconds = pairs.map(\.1).reduce(0, +)
+        guard seconds > 0 else { return nil }
+        return pairs.map(\.0).reduce(0, +) / seconds
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import WGBenchCore
+import WGBenchRemote
+
+/// One repetition of one point: iperf3 servers on drain, then clients on source and CPU samplers
+/// on the sampled hosts at the same moment, then the raw outputs collected into the run directory.
+struct TrafficRun {
+    let hosts: [HostRole: RemoteHost]
+    let spec: ExperimentSpec
+    let store: ResultStore
+    /// Per-host scratch directory for this attempt, removed afterwards.
+    let workDirectory: String
+
+    struct Outcome {
+        var flows: [Iperf3Result]
+        var cpu: [String: [CoreUsage]]
+        var samplerCPUSeconds: [String: Double]
+        var sampledSeconds: Double?
+        /// Why the repetition failed, or nil.
+        var failure: String?
+    }
+
+    func run(plan: TrafficPlan, key: RunKey) throws -> Outcome {
+        let source = hosts[.source]!, drain = hosts[.drain]!
+        let traffic = spec.traffic
+        for host in [source, drain] { try host.check(Command("mkdir", "-p", workDirectory)) }
+        defer { cleanUp(plan) }
+
+        for flow in plan.flows { try drain.check(IperfCommands.server(flow, directory: workDirectory)) }
+        try waitForServers(plan)
+
+        // Clients and samplers start together; the samplers skip the warm-up themselves.
+        enum Job { case clients, sampler(HostRole) }
+        let sampled = spec.sampling.hosts
+        let jobs: [Job] = [.clients] + sampled.map { .sampler($0) }
+        let sampler = SamplerCommand.command(omitSeconds: traffic.omitSeconds, durationSeconds: traffic.durationSeconds,
+                                             intervalMilliseconds: spec.sampling.intervalMilliseconds)
+        let hosts = self.hosts, workDirectory = self.workDirectory
+        let results = onEachHost(jobs) { job -> CommandResult in
+            switch job {
+            case .clients: return try hosts[.source]!.run(IperfCommands.clients(plan.flows, traffic: traffic, directory: workDirectory))
+            case .sampler(let role): return try hosts[role]!.run(sampler)
+            }
+        }
+
+        var outcome = Outcome(flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, failure: nil)
+        let clientResult = try results[0].get()
+        for flow in plan.flows {
+            let client = try source.run(Command("cat", IperfCommands.clientLog(flow, directory: workDirectory)))
+            try store.write(client.stdout, to: "\(key.directory)/client-\(flow.index).json")
+            let parsed = Iperf3Parser.parse(client.stdout) ?? Iperf3Result(error: "no iperf3 result (client log \(client.succeeded ? "unparsable" : "missing"))")
+            outcome.flows.append(parsed)
+            if let server = try serverLog(flow) { try store.write(server, to: "\(key.directory)/server-\(flow.index).json") }
+        }
+        for (index, role) in sampled.enumerated() {
+            switch results[index + 1] {
+            case .success(let result):
+                try store.write(result.stdout, to: "\(key.directory)/cpu-\(role).txt")
+                let samples = ProcStatParser.samples(result.stdout)
+                if let first = samples.first, let last = samples.last, samples.count >= 2 {
+                    outcome.cpu[role.rawValue] = ProcStatParser.usage(from: first, to: last)
+                    outcome.sampledSeconds = last.uptime - first.uptime
+                }
+                outcome.samplerCPUSeconds[role.rawValue] = ProcStatParser.samplerCPUSeconds(result.stdout)
+            case .failure(let error):
+                outcome.failure = "CPU sampler on \(role): \(error)"
+            }
+        }
+
+        if let error = outcome.flows.enumerated().first(where: { $0.element.error != nil || ($0.element.bitsPerSecond ?? 0) <= 0 }) {
+            outcome.failure = "flow \(error.offset): " + (error.element.error ?? "no throughput measured")
+        } else if !clientResult.succeeded {
+            outcome.failure = "iperf3 clients exited \(clientResult.status): \(clientResult.stderrTail)"
+        }
+        return outcome
+    }
+
+    /// Servers bind their flow's address and port; wait until all listen (they daemonize first).
+    private func waitForServers(_ plan: TrafficPlan) throws {
+        let wanted = Set(plan.flows.map { "\($0.drain):\($0.port)" })
+        for _ in 0..<100 {
+            let listening = SSParser.listeningEndpoints(try hosts[.drain]!.check(IperfCommands.listening))
+            if wanted.isSubset(of: listening) { return }
+            usleep(20_000)
+        }
+        throw Provisioner.Failure(description: "iperf3 servers on drain did not all start listening within 2 s")
+    }
+
+    /// A one-off server writes its JSON when its test ends, a moment after the client's.
+    private func serverLog(_ flow: TrafficPlan.Flow) throws -> String? {
+        for _ in 0..<50 {
+            let result = try hosts[.drain]!.run(Command("cat", IperfCommands.serverLog(flow, directory: workDirectory)))
+            if result.succeeded, Iperf3Parser.parse(result.stdout) != nil { return result.stdout }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// Kills servers still waiting (a client that never came) and removes the scratch files.
+    private func cleanUp(_ plan: TrafficPlan) {
+        let pidFiles = plan.flows.map { IperfCommands.serverPidFile($0, directory: workDirectory) }
+        _ = try? hosts[.drain]!.run(Command(["sh", "-c", "for f; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; exit 0",
+                                             "kill-servers"] + pidFiles))
+        for role in [HostRole.source, .drain] { _ = try? hosts[role]!.run(Command("rm", "-rf", workDirectory)) }
+    }
+}
