@@ -59,6 +59,11 @@ let package = Package(
             dependencies: ["WGBenchRemote", "WGBenchCore"]
         ),
         .testTarget(
+            name: "WGBenchEngineTests",
+            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "WireGuardCryptoTests",
             dependencies: ["WireGuardCrypto"]
         ),

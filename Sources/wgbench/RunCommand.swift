@@ -42,11 +42,16 @@ struct RunCommand: ParsableCommand {
         let hosts = try connect(testbed)
         let runner = ExperimentRunner(testbed: testbed, hosts: hosts, store: store, record: record, log: say)
         let guardian = SignalCleanup {
-            let residue = runner.teardown()
+            // The run's sessions may be busy with a command: tear down over new ones.
+            let residue = runner.abort(using: (try? connect(testbed)) ?? hosts)
             say("torn down\(residue.isEmpty ? "; nothing left on the hosts" : ", but left: \(residue.joined(separator: "; "))")")
             say("resume with: wgbench run --resume \(store.directory.path) --testbed \(self.testbed)")
         }
-        defer { guardian.cancel() }
+        defer {
+            guardian.cancel()
+            // Close the sessions here, before exit() runs OpenSSL's clean-up.
+            for host in hosts.values { (host as? SSHHost)?.disconnect() }
+        }
         let report = try runner.run()
 
         print(RunSummary.table(report.summary), terminator: "")

@@ -3,7 +3,7 @@
 /// Flow i (0-based) runs from its own source address S_i (on source's ingress interface) to its
 /// own drain address D_i (on drain's egress interface), both taken from the link networks at
 /// offset 100 + i, on iperf3 port base_port + i, through tunnel i % tunnels. Tunnel t (1-based)
-/// is `wg1-t` on gw1 and `wg2-t` on gw2 (unique across hosts: userspace WireGuard sockets in
+/// is `wgb1-t` on gw1 and `wgb2-t` on gw2 (unique across hosts: userspace WireGuard sockets in
 /// /var/run/wireguard are not per namespace), with inner addresses 198.19.0.0/16 in /30 blocks
 /// and UDP port 51820 + t on both sides.
 public struct TrafficPlan: Sendable, Equatable {
@@ -53,8 +53,11 @@ public struct TrafficPlan: Sendable, Equatable {
         }
     }
 
+    /// Every tunnel interface wgbench makes on a gateway starts with this, so teardown can find them all.
+    public static func interfacePrefix(_ role: HostRole) -> String { role == .gw1 ? "wgb1-" : "wgb2-" }
+
     public static func interfaceName(_ role: HostRole, tunnel: Int) -> String {
-        "wg\(role == .gw1 ? 1 : 2)-\(tunnel)"
+        "\(interfacePrefix(role))\(tunnel)"
     }
 
     public init(testbed: Testbed, traffic: TrafficSpec, tunnels tunnelCount: Int, flows flowCount: Int, target: TargetKind) throws {

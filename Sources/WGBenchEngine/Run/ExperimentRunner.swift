@@ -63,6 +63,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         defer { _ = teardown() }
         for key in todo {
             let result = measure(key)
+            // After an abort, what was being measured is not a result: resume measures it again.
+            guard !provisioner.isAborted else { break }
             try store.writeResult(result)
             executed += 1
             if result.status == .failed { failed += 1 }
@@ -150,14 +152,30 @@ public final class ExperimentRunner: @unchecked Sendable {
     }
 
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
-    /// more than once and from a signal handler.
+    /// more than once.
     @discardableResult
     public func teardown() -> [String] {
         teardownLock.lock()
         defer { teardownLock.unlock() }
         if tornDown { return [] }
         tornDown = true
-        var problems = provisioner.teardown()
+        return cleanUp(using: hosts)
+    }
+
+    /// For a signal handler: stops the run where it is and tears down over `fresh` connections,
+    /// since the run's own may be busy with a command. Traffic in flight is killed.
+    public func abort(using fresh: [HostRole: RemoteHost]) -> [String] {
+        provisioner.abort()
+        teardownLock.lock()
+        defer { teardownLock.unlock() }
+        tornDown = true
+        var recording: [HostRole: RemoteHost] = [:]
+        for (role, host) in fresh { recording[role] = RecordingHost(host, store: store) }
+        return cleanUp(using: recording)
+    }
+
+    private func cleanUp(using hosts: [HostRole: RemoteHost]) -> [String] {
+        var problems = provisioner.teardown(using: hosts)
         let base = "/run/wgbench/runs/\(record.id)"
         for role in [HostRole.source, .drain] { _ = try? hosts[role]?.run(Command("rm", "-rf", base)) }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)

@@ -18,6 +18,9 @@ final class Provisioner: @unchecked Sendable {
     private var flows: [Int: TrafficPlan.Flow] = [:]
     private var keys: [Int: TunnelKeys] = [:]
     private let steering: Steering
+    /// Held while the testbed is being changed, so an abort never races a half-made tunnel.
+    private let lock = NSLock()
+    private var aborted = false
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -33,6 +36,9 @@ final class Provisioner: @unchecked Sendable {
 
     /// Makes the testbed match `plan` for `series`; returns the steps taken and the knobs read back.
     func prepare(series spec: SeriesSpec, knobs: [String: String], plan: TrafficPlan) throws -> (steps: [StepRecord], knobs: [String: String]) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !aborted else { throw Failure(description: "the run was aborted") }
         if series != spec.name || target != spec.target || appliedKnobs != knobs {
             // Another target or other knobs: start from no tunnels (knobs such as threaded NAPI or
             // the engine flag of a daemon are set when a tunnel is made).
@@ -200,36 +206,31 @@ final class Provisioner: @unchecked Sendable {
 
     // MARK: Teardown
 
-    /// Removes everything this provisioner made; returns what could not be removed.
-    func teardown() -> [String] {
-        var problems: [String] = steering.teardown()
-        let installed = Array(flows.values)
-        let testbed = self.testbed
-        let results = onEachHost(HostRole.allCases) { role -> [String] in
-            var problems: [String] = []
-            for flow in installed {
-                _ = try? self.host(role).run(RoutingCommands.deleteRoute(flow, on: role))
-                if !role.isGateway { _ = try? self.host(role).run(RoutingCommands.deleteAddress(flow, on: role, testbed: testbed)) }
-            }
-            if role.isGateway {
-                for index in self.tunnels.sorted() {
-                    let interface = TrafficPlan.interfaceName(role, tunnel: index)
-                    do { _ = try self.host(role).run(TunnelCommands.delete(interface: interface)) } catch { problems.append("\(role): \(error)") }
-                }
-            }
-            return problems
-        }
-        for result in results {
-            switch result {
-            case .success(let list): problems += list
-            case .failure(let error): problems.append("\(error)")
-            }
-        }
+    /// Removes rules, tunnels, flow routes and addresses, by discovery on the hosts (so it also
+    /// removes what a cut-short step made), using `using` or the run's own hosts.
+    func teardown(using other: [HostRole: RemoteHost]? = nil) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let hosts = other ?? self.hosts
+        let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed)
         flows = [:]
         tunnels = []
         tunnelConfig = [:]
         series = nil
         return problems
+    }
+
+    var isAborted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return aborted
+    }
+
+    /// Stops all further provisioning: waits for a step in progress, then refuses new ones.
+    func abort() {
+        lock.lock()
+        aborted = true
+        lock.unlock()
     }
 
     @discardableResult

@@ -2,51 +2,85 @@ import Foundation
 import WGBenchCore
 import WGBenchRemote
 
-/// Looks on every host for anything a run makes: tunnel interfaces and their daemons, flow
-/// addresses and routes, iperf3 processes, scratch directories. Empty means clean.
-enum ResidueCheck {
+/// Finds on the hosts everything a run makes (tunnel interfaces and daemons, flow addresses and
+/// routes, iperf3 processes), to prove a teardown (`check`) or to perform one by discovery
+/// (`sweep`), which also works when the run's own bookkeeping was cut short by a signal.
+public enum ResidueCheck {
+    struct Leftovers {
+        var interfaces: [String] = []
+        var processes: [String] = []
+        var routes: [String] = []
+        /// (address/32, device)
+        var addresses: [(String, String)] = []
+
+        func describe(_ role: HostRole) -> [String] {
+            interfaces.map { "\(role): interface \($0)" } + processes.map { "\(role): process \($0)" }
+                + routes.map { "\(role): route \($0)" } + addresses.map { "\(role): address \($0.0) on \($0.1)" }
+        }
+    }
+
     /// iperf3, and tunnel daemons of wgbench's interfaces.
     static func isOurs(_ args: String) -> Bool {
         let words = args.split(separator: " ")
         guard let program = words.first.map({ String($0.split(separator: "/").last ?? $0) }) else { return false }
         if program == "iperf3" { return true }
         guard program == "wireguard-go" || program == "wireguard-swift", let last = words.last else { return false }
-        return last.hasPrefix("wg1-") || last.hasPrefix("wg2-")
+        return HostRole.allCases.filter(\.isGateway).contains { last.hasPrefix(TrafficPlan.interfacePrefix($0)) }
     }
 
-    static func check(hosts: [HostRole: RemoteHost], testbed: Testbed) -> [String] {
-        let results = onEachHost(HostRole.allCases) { role -> [String] in
-            guard let host = hosts[role] else { return [] }
-            var found: [String] = []
-            let links = IPLinkParser.names(try host.check(Command("ip", "-o", "link", "show")))
-            found += links.filter { $0.hasPrefix("wg1-") || $0.hasPrefix("wg2-") }.map { "\(role): interface \($0)" }
-            // Zombies are dead already; this machine's init may reap them late.
-            found += ProcessListParser.living(try host.check(ProcessListParser.command))
-                .filter { ResidueCheck.isOurs($0) }.map { "\(role): process \($0)" }
-            let flowNetworks = [testbed.host(.source).interface(.ingress).address.network,
-                                testbed.host(.drain).interface(.egress).address.network]
-            let isFlowAddress = { (text: Substring) -> Bool in
-                guard let address = IPv4Address(specText: String(text.split(separator: "/")[0])) else { return false }
-                return flowNetworks.contains { network in
-                    network.contains(address) && address.value - network.address.value >= UInt32(TrafficPlan.flowAddressOffset)
-                }
-            }
-            let routes = try host.check(Command("ip", "-4", "route", "show"))
-            found += routes.split(separator: "\n").filter { line in line.split(separator: " ").first.map(isFlowAddress) ?? false }
-                .map { "\(role): route \($0)" }
-            let addresses = try host.check(Command("ip", "-o", "-4", "addr", "show"))
-            for line in addresses.split(separator: "\n") {
-                let fields = line.split(separator: " ")
-                if let index = fields.firstIndex(of: "inet"), index + 1 < fields.count, isFlowAddress(fields[index + 1]) {
-                    found.append("\(role): address \(fields[index + 1])")
-                }
-            }
-            return found
+    static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed) throws -> Leftovers {
+        var found = Leftovers()
+        let prefixes = [TrafficPlan.interfacePrefix(.gw1), TrafficPlan.interfacePrefix(.gw2)]
+        found.interfaces = IPLinkParser.names(try host.check(Command("ip", "-o", "link", "show")))
+            .filter { name in prefixes.contains { name.hasPrefix($0) } }
+        // Zombies are dead already; this machine's init may reap them late.
+        found.processes = ProcessListParser.living(try host.check(ProcessListParser.command)).filter(isOurs)
+        let flowNetworks = [testbed.host(.source).interface(.ingress).address.network,
+                            testbed.host(.drain).interface(.egress).address.network]
+        let isFlowAddress = { (text: Substring) -> Bool in
+            guard let address = IPv4Address(specText: String(text.split(separator: "/")[0])) else { return false }
+            return flowNetworks.contains { $0.contains(address) && address.value - $0.address.value >= UInt32(TrafficPlan.flowAddressOffset) }
         }
-        return results.flatMap { result -> [String] in
+        found.routes = try host.check(Command("ip", "-4", "route", "show")).split(separator: "\n")
+            .compactMap { line in line.split(separator: " ").first.flatMap { isFlowAddress($0) ? String($0) : nil } }
+        for line in try host.check(Command("ip", "-o", "-4", "addr", "show")).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 1, let index = fields.firstIndex(of: "inet"), index + 1 < fields.count, isFlowAddress(fields[index + 1]) {
+                found.addresses.append((String(fields[index + 1]), String(fields[1])))
+            }
+        }
+        return found
+    }
+
+    /// What is left on every host; empty means clean.
+    public static func check(hosts: [HostRole: RemoteHost], testbed: Testbed) -> [String] {
+        collect(onEachHost(HostRole.allCases) { role -> [String] in
+            guard let host = hosts[role] else { return [] }
+            return try find(host, role: role, testbed: testbed).describe(role)
+        })
+    }
+
+    /// Removes everything `find` sees: kills our traffic and daemons, deletes tunnel interfaces,
+    /// flow routes and flow addresses. Returns what it could not remove.
+    public static func sweep(hosts: [HostRole: RemoteHost], testbed: Testbed) -> [String] {
+        collect(onEachHost(HostRole.allCases) { role -> [String] in
+            guard let host = hosts[role] else { return [] }
+            let found = try find(host, role: role, testbed: testbed)
+            if !found.processes.isEmpty {
+                _ = try host.run(Command("pkill", "-x", "iperf3"))
+            }
+            for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
+            for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
+            for (address, device) in found.addresses { _ = try host.run(Command("ip", "addr", "del", address, "dev", device)) }
+            return []
+        })
+    }
+
+    private static func collect(_ results: [Result<[String], Error>]) -> [String] {
+        results.flatMap { result -> [String] in
             switch result {
             case .success(let found): return found
-            case .failure(let error): return ["residue check failed: \(error)"]
+            case .failure(let error): return ["could not check: \(error)"]
             }
         }
     }

@@ -116,15 +116,16 @@ final class Steering: @unchecked Sendable {
         return count
     }
 
-    private func removeRules() throws {
+    private func removeRules(using hosts: [HostRole: RemoteHost]? = nil) throws {
+        let hosts = hosts ?? self.hosts
         for (role, nic, id) in rules { _ = try hosts[role]!.run(SteeringCommands.deleteRule(nic, id: id)) }
         rules = []
     }
 
     /// Deletes every rule and restores every IRQ affinity; returns what failed.
-    func teardown() -> [String] {
+    func teardown(using hosts: [HostRole: RemoteHost]) -> [String] {
         var problems: [String] = []
-        do { try removeRules() } catch { problems.append("removing steering rules: \(error)") }
+        do { try removeRules(using: hosts) } catch { problems.append("removing steering rules: \(error)") }
         for (role, irq, cpus) in originalAffinity {
             do {
                 _ = try hosts[role]!.check(Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpus)\n".utf8)))

@@ -1,0 +1,113 @@
+import Foundation
+import Glibc
+import WGBenchCore
+import WGBenchEngine
+import WGBenchRemote
+import XCTest
+
+/// `wgbench run` for real on the local testbed (shares LocalTestbedTests' testbed).
+extension LocalTestbedTests {
+    var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func sshHosts() throws -> [HostRole: RemoteHost] {
+        let testbed = self.testbed
+        var hosts: [HostRole: RemoteHost] = [:]
+        for role in HostRole.allCases { hosts[role] = SSHHost(SSHEndpoint(testbed: testbed, role: role)) }
+        return hosts
+    }
+
+    /// experiments/smoke.yaml end to end: every point measured with non-zero throughput, CPU
+    /// samples from both gateways, metadata and command logs, summary files, and clean hosts.
+    func testSmokeExperimentRunsEndToEnd() throws {
+        let spec = try ExperimentLoader.load(path: repositoryRoot.appendingPathComponent("experiments/smoke.yaml").path)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-smoke-\(getpid())")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let store = try ResultStore(directory: directory)
+        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "experiments/smoke.yaml", testbed: testbed)
+        try store.writeRecord(record)
+        let report = try ExperimentRunner(testbed: testbed, hosts: try sshHosts(), store: store, record: record).run()
+
+        XCTAssertEqual(report.executed, 8)
+        XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
+        XCTAssertEqual(report.residue, [])
+        XCTAssertEqual(report.summary.count, 4)
+        for row in report.summary {
+            XCTAssertGreaterThan(row.throughputGbps?.mean ?? 0, 0.01, "\(row.series) \(row.point.id)")
+        }
+        for result in store.results(for: record.order) {
+            XCTAssertEqual(result.cpu.keys.sorted(), ["gw1", "gw2"])
+            XCTAssertFalse(result.cpu["gw1"]?.isEmpty ?? true)
+            XCTAssertTrue(result.steps.contains { $0.status == .unsupported }, "veth steering must be recorded as unsupported")
+            XCTAssertTrue(store.exists("\(result.key.directory)/client-0.json"))
+        }
+        for role in HostRole.allCases {
+            XCTAssertTrue(store.exists("metadata/\(role).json"))
+            XCTAssertTrue(store.exists("commands/\(role).log"))
+        }
+        let csv = try String(contentsOf: store.url("summary.csv"), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 5)
+        // The wireguard-go tunnels carried the traffic: its gateways ran daemons of ours.
+        let log = try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("wireguard-go wgb1-2"))
+        XCTAssertFalse(log.contains("PrivateKey"))
+    }
+
+    /// SIGTERM in the middle of `wgbench run` leaves the hosts clean, and `--resume` finishes the sweep
+    /// without redoing what was done.
+    func testInterruptedRunIsCleanAndResumes() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wgbench")
+        let binaryPath = FileManager.default.fileExists(atPath: binary.path) ? binary.path
+            : repositoryRoot.appendingPathComponent(".build/debug/wgbench").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binaryPath), "wgbench is not built")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-resume-\(getpid())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: scratch) }
+        let testbedFile = scratch.appendingPathComponent("testbed.yaml").path
+        try Self.yaml.write(toFile: testbedFile, atomically: true, encoding: .utf8)
+        let experiment = scratch.appendingPathComponent("exp.yaml").path
+        try """
+        name: resume
+        repetitions: 2
+        order: sequential
+        traffic: {duration: 2s, omit: 0s}
+        sweep: {tunnels: [1, 2]}
+        series: [{name: wg, target: wireguard-go}]
+        """.write(toFile: experiment, atomically: true, encoding: .utf8)
+        let out = scratch.appendingPathComponent("out").path
+
+        let first = try launch(binaryPath, ["run", experiment, "--testbed", testbedFile, "--out", out])
+        let firstResult = URL(fileURLWithPath: out).appendingPathComponent("points/wg/tunnels-1/rep-1/result.json").path
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: firstResult) { usleep(100_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: firstResult))
+        first.terminate()
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 128 + SIGTERM)
+        XCTAssertEqual(ResidueCheck.check(hosts: try sshHosts(), testbed: testbed), [])
+
+        let done = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.hasSuffix("result.json") }
+        XCTAssertLessThan(done.count, 4)
+        let stamp = try FileManager.default.attributesOfItem(atPath: firstResult)[.modificationDate] as? Date
+        let second = try launch(binaryPath, ["run", "--resume", out, "--testbed", testbedFile])
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let all = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.hasSuffix("result.json") }
+        XCTAssertEqual(all.count, 4)
+        // What the first run finished was not measured again.
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: firstResult)[.modificationDate] as? Date, stamp)
+        let record = try ResultStore(directory: URL(fileURLWithPath: out)).readRecord()
+        let results = try ResultStore(directory: URL(fileURLWithPath: out)).results(for: record.order)
+        XCTAssertTrue(results.allSatisfy { $0.status == .ok && ($0.throughput ?? 0) > 0 })
+    }
+
+    private func launch(_ path: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+@testable import WGBenchCore
+
+struct TrafficPlanTests {
+    let testbed = try! TestbedLoader.parse(yaml: validLocalTestbed, file: "t.yaml", home: "/h")
+    let traffic = TrafficSpec(protocol: .tcp, durationSeconds: 5, omitSeconds: 1, bitrate: 0, basePort: 5201,
+                              clientCPUs: [0], serverCPUs: [1, 2])
+
+    @Test func flowsGetTheirOwnAddressesPortsAndTunnelsRoundRobin() throws {
+        let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 2, flows: 5, target: .wireguardGo)
+        #expect(plan.flows.map(\.source.description) == (100...104).map { "198.18.1.\($0)" })
+        #expect(plan.flows.map(\.drain.description) == (100...104).map { "198.18.3.\($0)" })
+        #expect(plan.flows.map(\.port) == [5201, 5202, 5203, 5204, 5205])
+        #expect(plan.flows.map(\.tunnel) == [1, 2, 1, 2, 1])
+        #expect(plan.flows.map(\.serverCPU) == [1, 2, 1, 2, 1])
+        #expect(plan.tunnels.map(\.flows) == [[0, 2, 4], [1, 3]])
+        #expect(plan.tunnels[1].gw1Interface == "wgb1-2" && plan.tunnels[1].gw2Interface == "wgb2-2")
+        #expect(plan.tunnels[1].gw1Inner.description == "198.19.0.5/30" && plan.tunnels[1].gw2Inner.description == "198.19.0.6/30")
+        #expect(plan.tunnels[1].port == 51822)
+    }
+
+    @Test func plainFlowsHaveNoTunnel() throws {
+        let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 4, flows: 4, target: .plain)
+        #expect(plan.tunnels.isEmpty && plan.flows.allSatisfy { $0.tunnel == nil })
+    }
+
+    @Test func tooManyFlowsForTheNetworkIsAClearError() {
+        #expect(throws: TrafficPlan.Failure.tooManyFlows(flows: 200, network: "198.18.1.0/24", room: 154)) {
+            try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 1, flows: 200, target: .plain)
+        }
+    }
+
+    @Test func routesAndAllowedIPsFollowTheFlowsTunnel() throws {
+        let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 2, flows: 2, target: .kernel)
+        let flow = plan.flows[1]
+        #expect(RoutingCommands.route(flow, on: .source, testbed: testbed).description == "ip route replace 198.18.3.101/32 via 198.18.1.1")
+        #expect(RoutingCommands.route(flow, on: .gw1, testbed: testbed).description == "ip route replace 198.18.3.101/32 dev wgb1-2")
+        #expect(RoutingCommands.route(flow, on: .gw2, testbed: testbed).description == "ip route replace 198.18.1.101/32 dev wgb2-2")
+        #expect(RoutingCommands.route(flow, on: .drain, testbed: testbed).description == "ip route replace 198.18.1.101/32 via 198.18.3.1")
+        #expect(RoutingCommands.addAddress(flow, on: .drain, testbed: testbed).description == "ip addr replace 198.18.3.101/32 dev eth1")
+        #expect(TunnelCommands.allowedIPs(for: .gw1, tunnel: plan.tunnels[1], plan: plan) == ["198.19.0.6/32", "198.18.3.101/32"])
+        #expect(TunnelCommands.allowedIPs(for: .gw2, tunnel: plan.tunnels[1], plan: plan) == ["198.19.0.5/32", "198.18.1.101/32"])
+        let plainPlan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 1, flows: 1, target: .plain)
+        #expect(RoutingCommands.route(plainPlan.flows[0], on: .gw1, testbed: testbed).description == "ip route replace 198.18.3.100/32 via 198.18.2.2")
+    }
+
+    @Test func iperf3CommandsCarryEveryFlowsSettings() throws {
+        var udp = traffic
+        udp.protocol = .udp
+        udp.bitrate = 500_000_000
+        let plan = try TrafficPlan(testbed: testbed, traffic: udp, tunnels: 1, flows: 2, target: .plain)
+        #expect(IperfCommands.server(plan.flows[1], directory: "/w").description
+                == "iperf3 -s -1 -D -B 198.18.3.101 -p 5202 -J --logfile /w/server-1.json -I /w/server-1.pid -A 2")
+        let clients = IperfCommands.clients(plan.flows, traffic: udp, directory: "/w")
+        let perClient = IperfCommands.clientArguments(plan.flows[0], traffic: udp, directory: "/w")
+        #expect(clients.argv == ["xargs", "-0", "-n", String(perClient.count), "-P", "0", "iperf3"])
+        let input = String(decoding: clients.stdin!, as: UTF8.self).split(separator: "\0").map(String.init)
+        #expect(input.count == 2 * perClient.count)
+        #expect(perClient == ["-c", "198.18.3.100", "-B", "198.18.1.100", "-p", "5201", "-t", "5", "-O", "1", "-J",
+                              "--connect-timeout", "3000", "--logfile", "/w/client-0.json", "-u", "-b", "500000000", "-A", "0"])
+        #expect(clients.timeout?.milliseconds == 36_000)
+    }
+
+    @Test func wgConfigurationHasEverythingAndTravelsOnStdin() {
+        let config = TunnelCommands.config(privateKey: "PRIV", listenPort: 51821, peerPublicKey: "PUB",
+                                           allowedIPs: ["198.19.0.2/32", "198.18.3.100/32"], endpoint: "198.18.2.2:51821")
+        #expect(config.contains("PrivateKey = PRIV\nListenPort = 51821\n"))
+        #expect(config.contains("AllowedIPs = 198.19.0.2/32, 198.18.3.100/32\nEndpoint = 198.18.2.2:51821\n"))
+        let commands = TunnelCommands.configure(interface: "wgb1-1", config: config, inner: IPv4Interface(specText: "198.19.0.1/30")!)
+        #expect(commands[0].argv == ["wg", "setconf", "wgb1-1", "/dev/stdin"])
+        #expect(commands[0].stdin == Array(config.utf8))
+        #expect(!commands.map(\.description).joined().contains("PRIV"))
+    }
+
+    @Test(arguments: [([0], "1"), ([2], "4"), ([0, 1, 2, 3], "f"), ([32], "1,00000000"), ([1, 33], "2,00000002")])
+    func hexMasks(_ cpus: [Int], _ mask: String) { #expect(CPUList.hexMask(cpus) == mask) }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import WGBenchCore
+import WGBenchRemote
+@testable import WGBenchEngine
+
+/// The engine against a fake lab: order, teardown, resume, failures and placement decisions.
+struct ExperimentRunnerTests {
+    static let testbedYAML = """
+    name: fake
+    ssh: {identity: /dev/null}
+    hosts:
+      source: {ssh: {address: h1}, interfaces: {ingress: {name: eth1, address: 198.18.1.2/24}}}
+      gw1: {ssh: {address: h2}, interfaces: {ingress: {name: eth1, address: 198.18.1.1/24}, underlay: {name: eth2, address: 198.18.2.1/24}}}
+      gw2: {ssh: {address: h3}, interfaces: {underlay: {name: eth2, address: 198.18.2.2/24}, egress: {name: eth1, address: 198.18.3.1/24}}}
+      drain: {ssh: {address: h4}, interfaces: {egress: {name: eth1, address: 198.18.3.2/24}}}
+    """
+
+    static func spec(_ extra: String = "", series: String = "  - {name: wg, target: wireguard-go}") throws -> ExperimentSpec {
+        try ExperimentLoader.parse(yaml: """
+        name: t
+        repetitions: 2
+        seed: 5
+        traffic: {duration: 1s, omit: 0s}
+        sweep: {tunnels: [1, 3]}
+        \(extra)
+        series:
+        \(series)
+        """, file: "t.yaml")
+    }
+
+    func runner(_ spec: ExperimentSpec, lab: FakeLab, directory: URL? = nil) throws -> ExperimentRunner {
+        let testbed = try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml")
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("wgb-engine-\(UUID().uuidString)")
+        let store = try ResultStore(directory: dir)
+        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "t.yaml", testbed: testbed)
+        try store.writeRecord(record)
+        return ExperimentRunner(testbed: testbed, hosts: lab.remoteHosts, store: store, record: record)
+    }
+
+    @Test func runsEveryRepetitionInTheRecordedOrderAndLeavesNothing() throws {
+        let lab = FakeLab()
+        let runner = try self.runner(try Self.spec(), lab: lab)
+        let report = try runner.run()
+        #expect(report.executed == 4 && report.failed == 0)
+        #expect(report.residue == [])
+        let results = runner.store.results(for: runner.record.order)
+        #expect(results.map(\.key) == runner.record.order)
+        #expect(results.allSatisfy { $0.status == .ok && ($0.throughput ?? 0) > 0 })
+        // Three tunnels need three daemons per gateway, and the last point's teardown removes them.
+        let gw1 = lab.commands(.gw1)
+        for t in 1...3 { #expect(gw1.contains("env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-\(t)")) }
+        #expect(lab.commands(.gw2).contains("ip link del wgb2-3"))
+        // Keys travel on stdin only.
+        #expect(!gw1.contains { $0.contains("PrivateKey") })
+        #expect(lab.hosts[.gw1]!.commands.contains { String(decoding: $0.stdin ?? [], as: UTF8.self).contains("PrivateKey = ") })
+        // Raw data beside every result.
+        let first = runner.record.order[0]
+        #expect(runner.store.exists("\(first.directory)/client-0.json"))
+        #expect(runner.store.exists("\(first.directory)/cpu-gw1.txt"))
+        #expect(runner.store.exists("metadata/gw2.json"))
+        #expect(runner.store.exists("summary.csv"))
+        #expect(report.summary.count == 2)
+    }
+
+    @Test func provisioningChangesOnlyWhatDiffers() throws {
+        let lab = FakeLab()
+        let spec = try Self.spec("order: sequential")
+        _ = try runner(spec, lab: lab).run()
+        // tunnels=1 twice, then tunnels=3 twice: tunnel 1 is made once, 2 and 3 once each.
+        let creations = lab.commands(.gw1).filter { $0.contains("wireguard-go wgb1-") }
+        #expect(creations == ["env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-1",
+                              "env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-2",
+                              "env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-3"])
+    }
+
+    @Test func resumeSkipsWhatIsDone() throws {
+        let lab = FakeLab()
+        let spec = try Self.spec()
+        let first = try runner(spec, lab: lab)
+        // Pretend the run stopped after two repetitions: remove the other results.
+        _ = try first.run()
+        for key in first.record.order.suffix(2) { try FileManager.default.removeItem(at: first.store.url(first.store.resultPath(key))) }
+        let secondLab = FakeLab()
+        let again = ExperimentRunner(testbed: try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml"),
+                                     hosts: secondLab.remoteHosts, store: first.store, record: try first.store.readRecord())
+        #expect(again.pending == Array(first.record.order.suffix(2)))
+        let report = try again.run()
+        #expect(report.executed == 2)
+        #expect(again.store.results(for: again.record.order).count == 4)
+    }
+
+    @Test func aFailingTargetIsRetriedThenRecordedAsFailedWithItsReason() throws {
+        let lab = FakeLab()
+        lab.failing["wireguard-go"] = "wireguard-go: cannot create TUN"
+        let runner = try self.runner(try Self.spec("retries: 2"), lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 4)
+        let result = try #require(runner.store.results(for: runner.record.order).first)
+        #expect(result.status == .failed && result.attempts == 3)
+        #expect(result.reason?.contains("cannot create TUN") == true)
+        #expect(report.summary.allSatisfy { $0.failed == 2 && $0.throughputGbps == nil })
+        #expect(report.residue == [])
+    }
+
+    @Test func vethSteeringIsRecordedAsUnsupported() throws {
+        let lab = FakeLab()
+        let runner = try self.runner(try Self.spec(), lab: lab)
+        _ = try runner.run()
+        let steps = runner.store.results(for: runner.record.order).flatMap(\.steps)
+        #expect(steps.contains { $0.host == .gw1 && $0.status == .unsupported && $0.detail.contains("no ntuple") })
+        #expect(steps.contains { $0.host == .gw2 && $0.status == .unsupported })
+    }
+
+    @Test func requiredSteeringFailsBeforeAnyTraffic() throws {
+        let lab = FakeLab()
+        let runner = try self.runner(try Self.spec("placement: {steering: required}\nretries: 0"), lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 4)
+        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        #expect(reason.contains("steering is required"))
+        #expect(!lab.commands(.source).contains { $0.hasPrefix("xargs") })
+        #expect(!lab.commands(.drain).contains { $0.hasPrefix("iperf3 -s") })
+    }
+
+    @Test func kernelKnobsAreWrittenAndReadBackAndMissingOnesFail() throws {
+        let lab = FakeLab()
+        let spec = try Self.spec(series: "  - {name: thr, target: kernel, knobs: {threaded: 1}}\n  - {name: inl, target: kernel, knobs: {inline_en: 1}}")
+        let runner = try self.runner(spec, lab: lab)
+        _ = try runner.run()
+        let results = runner.store.results(for: runner.record.order)
+        let threaded = results.filter { $0.key.series == "thr" }
+        #expect(threaded.allSatisfy { $0.status == .ok })
+        #expect(threaded.first?.knobs["gw1:wgb1-1:threaded"] == "0")  // what the fake reads back, recorded as read
+        #expect(threaded.first?.knobs["gw1:wgb1-1:inline_en"] == "absent")
+        #expect(lab.hosts[.gw2]!.commands.contains { $0.argv == ["tee", "/sys/class/net/wgb2-1/threaded"] && $0.stdin == Array("1\n".utf8) })
+        let inline = results.filter { $0.key.series == "inl" }
+        #expect(inline.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("inline_en does not exist") })
+    }
+}
