@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded local testbed: installs what is missing, builds wgbench, brings
-# the local testbed up, runs the job, and always tears the testbed down again.
+# the local testbed up, runs an experiment (experiments/smoke.yaml, or the file given), prints
+# its summary, and always tears the testbed down again. Results go to results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/as-root.sh
@@ -12,4 +13,4 @@ testbed=testbeds/local.yaml
 trap '$wgbench testbed down "$testbed"' EXIT
 $wgbench testbed up "$testbed"
 $wgbench testbed check "$testbed"
-$wgbench bench ssh "$testbed" --hosts gw1
+$wgbench run "${1:-experiments/smoke.yaml}" --testbed "$testbed"
