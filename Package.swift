@@ -41,10 +41,15 @@ let package = Package(
             name: "WGBenchEngine",
             dependencies: ["WGBenchCore", "WGBenchRemote", "WireGuardCrypto"]
         ),
+        // Plots, the HTML report and run comparison, from result directories only.
+        .target(
+            name: "WGBenchReport",
+            dependencies: ["WGBenchCore"]
+        ),
         .executableTarget(
             name: "wgbench",
             dependencies: [
-                "WGBenchCore", "WGBenchRemote", "WGBenchEngine",
+                "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +66,11 @@ let package = Package(
         .testTarget(
             name: "WGBenchEngineTests",
             dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WGBenchReportTests",
+            dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

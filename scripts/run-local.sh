@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded local testbed: installs what is missing, builds wgbench, brings
 # the local testbed up, runs an experiment (experiments/smoke.yaml, or the file given), prints
-# its summary, and always tears the testbed down again. Results go to results/.
+# its summary, writes the HTML report, and always tears the testbed down again. Results go to results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/as-root.sh
@@ -13,4 +13,6 @@ testbed=testbeds/local.yaml
 trap '$wgbench testbed down "$testbed"' EXIT
 $wgbench testbed up "$testbed"
 $wgbench testbed check "$testbed"
-$wgbench run "${1:-experiments/smoke.yaml}" --testbed "$testbed"
+out="results/$(basename "${1:-experiments/smoke.yaml}" .yaml)-$(date -u +%Y%m%dT%H%M%SZ)"
+$wgbench run "${1:-experiments/smoke.yaml}" --testbed "$testbed" --out "$out"
+$wgbench report "$out"

@@ -3,6 +3,11 @@ public struct Point: Sendable, Codable, Hashable {
     public struct Assignment: Sendable, Codable, Hashable {
         public var name: String
         public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public var assignments: [Assignment]

@@ -19,6 +19,32 @@ public struct CoreUsage: Codable, Sendable, Equatable {
 
     /// Everything but idle (and iowait, which is idle time).
     public var busy: Double { user + system + irq + softirq }
+
+    public init(cpu: Int, user: Double, system: Double, irq: Double, softirq: Double, idle: Double) {
+        self.cpu = cpu
+        self.user = user
+        self.system = system
+        self.irq = irq
+        self.softirq = softirq
+        self.idle = idle
+    }
+
+    /// The category that takes most of the core's time.
+    public var dominant: String {
+        [("user", user), ("system", system), ("irq", irq), ("softirq", softirq)].max { $0.1 < $1.1 }!.0
+    }
+
+    /// Core by core averages over several readings of the same host.
+    public static func mean(_ readings: [[CoreUsage]]) -> [CoreUsage] {
+        let cpus = Set(readings.flatMap { $0.map(\.cpu) }).sorted()
+        return cpus.map { cpu in
+            let values = readings.compactMap { $0.first { $0.cpu == cpu } }
+            let n = Double(max(1, values.count))
+            let sum = { (field: (CoreUsage) -> Double) in values.map(field).reduce(0, +) / n }
+            return CoreUsage(cpu: cpu, user: sum(\.user), system: sum(\.system), irq: sum(\.irq),
+                             softirq: sum(\.softirq), idle: sum(\.idle))
+        }
+    }
 }
 
 public enum ProcStatParser {

@@ -9,10 +9,22 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var failed: Int
     /// Throughput of the successful repetitions, Gbit/s.
     public var throughputGbps: SampleStatistics?
-    /// host -> per-core mean busy percentage over successful repetitions.
-    public var meanCoreBusy: [String: [Double]]
+    /// host -> per-core usage averaged over successful repetitions.
+    public var meanCoreUsage: [String: [CoreUsage]]
     /// The reasons of failed repetitions, distinct.
     public var failures: [String]
+
+    public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int,
+                throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
+        self.series = series
+        self.target = target
+        self.point = point
+        self.repetitions = repetitions
+        self.failed = failed
+        self.throughputGbps = throughputGbps
+        self.meanCoreUsage = meanCoreUsage
+        self.failures = failures
+    }
 }
 
 public enum RunSummary {
@@ -24,20 +36,15 @@ public enum RunSummary {
                 let mine = results.filter { $0.key.series == series.name && $0.key.point == point }
                 guard !mine.isEmpty else { continue }
                 let ok = mine.filter { $0.status == .ok }
-                var busy: [String: [Double]] = [:]
+                var usage: [String: [CoreUsage]] = [:]
                 for host in Set(ok.flatMap { $0.cpu.keys }).sorted() {
-                    let perRun = ok.compactMap { $0.cpu[host] }
-                    let cores = perRun.map(\.count).max() ?? 0
-                    busy[host] = (0..<cores).map { core in
-                        let values = perRun.compactMap { $0.first { $0.cpu == core }?.busy }
-                        return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-                    }
+                    usage[host] = CoreUsage.mean(ok.compactMap { $0.cpu[host] })
                 }
                 rows.append(PointSummary(
                     series: series.name, target: series.target, point: point, repetitions: mine.count,
                     failed: mine.count - ok.count,
                     throughputGbps: SampleStatistics(ok.compactMap { $0.throughput.map { $0 / 1e9 } }),
-                    meanCoreBusy: busy,
+                    meanCoreUsage: usage,
                     failures: Array(Set(mine.compactMap(\.reason))).sorted()))
             }
         }
@@ -54,8 +61,8 @@ public enum RunSummary {
             let stats = row.throughputGbps
             let number = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "" }
             let meanBusy = { (host: String) -> String in
-                guard let cores = row.meanCoreBusy[host], !cores.isEmpty else { return "" }
-                return String(format: "%.2f", cores.reduce(0, +) / Double(cores.count))
+                guard let cores = row.meanCoreUsage[host], !cores.isEmpty else { return "" }
+                return String(format: "%.2f", cores.map(\.busy).reduce(0, +) / Double(cores.count))
             }
             let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
                 + [String(row.repetitions), String(row.failed), number(stats?.mean), number(stats?.stddev), number(stats?.min),

@@ -1,0 +1,76 @@
+import Foundation
+import WGBenchCore
+
+/// A plot of the report, as SVG text.
+public struct Plot: Sendable {
+    public var name: String
+    public var title: String
+    public var svg: String
+}
+
+/// Chooses the paper-style plots for a run from the shape of its sweep: throughput against the
+/// swept variable (Figs. 4, 8), grouped bars when there is nothing to sweep (Figs. 6, 7), and
+/// per-core CPU bars for each series at its largest point (Figs. 5, 9).
+public enum PlotSelection {
+    static let preferredX = ["tunnels", "flows", "flows_per_tunnel"]
+
+    public static func plots(for run: RunDirectory) -> [Plot] {
+        let spec = run.record.spec
+        let summary = run.summary
+        var plots: [Plot] = []
+        let swept = spec.sweep.filter { $0.values.count > 1 }
+        let x = swept.first { preferredX.contains($0.name) && $0.values.allSatisfy { Double($0) != nil } }
+            ?? swept.first { $0.values.allSatisfy { Double($0) != nil } }
+        if let x {
+            let others = spec.sweep.filter { $0.name != x.name }
+            for (index, fixed) in Sweep.points(others).enumerated() {
+                let rows = summary.filter { row in fixed.assignments.allSatisfy { row.point.value($0.name) == $0.value } }
+                var lines: [LineSeries] = spec.series.map { series in
+                    LineSeries(name: series.name, points: rows.filter { $0.series == series.name }.compactMap { row in
+                        guard let stats = row.throughputGbps, let value = row.point.value(x.name).flatMap(Double.init) else { return nil }
+                        return (value, stats.mean, stats.ci95)
+                    })
+                }
+                let withCPU = x.name == "flows" || x.name == "flows_per_tunnel"
+                if withCPU {
+                    for series in spec.series {
+                        for host in ["gw1", "gw2"] {
+                            let points: [(x: Double, y: Double, error: Double?)] = rows.filter { $0.series == series.name }.compactMap { row in
+                                guard let cores = row.meanCoreUsage[host], !cores.isEmpty,
+                                      let value = row.point.value(x.name).flatMap(Double.init) else { return nil }
+                                return (value, cores.map(\.busy).reduce(0, +) / Double(cores.count), nil)
+                            }
+                            if !points.isEmpty { lines.append(LineSeries(name: "\(series.name) \(host) CPU", points: points, rightAxis: true)) }
+                        }
+                    }
+                }
+                lines = lines.filter { !$0.points.isEmpty }
+                guard !lines.isEmpty else { continue }
+                let suffix = fixed.assignments.isEmpty ? "" : " (\(fixed.id))"
+                let title = "\(spec.name): throughput vs \(x.name)\(suffix)"
+                plots.append(Plot(name: "throughput-\(x.name)\(fixed.assignments.isEmpty ? "" : "-\(index + 1)")", title: title,
+                                  svg: Charts.line(title: title, xLabel: x.name, yLabel: "throughput (Gbit/s)", series: lines,
+                                                   rightLabel: withCPU ? "mean CPU usage (%)" : nil)))
+            }
+        } else {
+            let points = Sweep.points(spec.sweep)
+            let title = "\(spec.name): throughput per series"
+            let bars = spec.series.map { series in
+                (name: series.name, values: points.map { point -> (mean: Double, error: Double)? in
+                    summary.first { $0.series == series.name && $0.point == point }?.throughputGbps.map { ($0.mean, $0.ci95) }
+                })
+            }
+            plots.append(Plot(name: "throughput-bars", title: title,
+                              svg: Charts.groupedBars(title: title, yLabel: "throughput (Gbit/s)", groups: points.map(\.id), series: bars)))
+        }
+        for series in spec.series {
+            guard let row = summary.filter({ $0.series == series.name && !$0.meanCoreUsage.isEmpty })
+                .max(by: { $0.point.flows < $1.point.flows }) else { continue }
+            for (host, cores) in row.meanCoreUsage.sorted(by: { $0.key < $1.key }) {
+                let title = "\(series.name), \(row.point.id): per-core CPU on \(host)"
+                plots.append(Plot(name: "cpu-\(series.name)-\(host)", title: title, svg: Charts.perCore(title: title, cores: cores)))
+            }
+        }
+        return plots
+    }
+}

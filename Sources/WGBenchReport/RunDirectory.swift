@@ -1,0 +1,48 @@
+import Foundation
+import WGBenchCore
+
+/// A result directory as the report reads it: never a host, only files.
+public struct RunDirectory: Sendable {
+    public let url: URL
+    public let record: RunRecord
+    public let results: [RepetitionResult]
+    /// host -> metadata entry name -> raw output
+    public let metadata: [String: [String: String]]
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(_ url: URL) throws {
+        self.url = url
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            record = try decoder.decode(RunRecord.self, from: Data(contentsOf: url.appendingPathComponent("run.json")))
+        } catch {
+            throw Failure(description: "\(url.path) is not a wgbench result directory (run.json: \(error.localizedDescription))")
+        }
+        guard record.format <= RunRecord.currentFormat else {
+            throw Failure(description: "\(url.path) has result format \(record.format); this wgbench reads up to \(RunRecord.currentFormat)")
+        }
+        results = record.order.compactMap { key in
+            try? decoder.decode(RepetitionResult.self, from: Data(contentsOf: url.appendingPathComponent("\(key.directory)/result.json")))
+        }
+        struct Entry: Decodable { var name: String; var stdout: String }
+        var metadata: [String: [String: String]] = [:]
+        for role in HostRole.allCases {
+            let file = url.appendingPathComponent("metadata/\(role).json")
+            guard let entries = try? decoder.decode([Entry].self, from: Data(contentsOf: file)) else { continue }
+            metadata[role.rawValue] = Dictionary(entries.map { ($0.name, $0.stdout) }, uniquingKeysWith: { a, _ in a })
+        }
+        self.metadata = metadata
+    }
+
+    public var summary: [PointSummary] { RunSummary.build(record: record, results: results) }
+
+    /// Throughputs (Gbit/s) of the successful repetitions of one point.
+    public func throughputs(series: String, point: Point) -> [Double] {
+        results.filter { $0.key.series == series && $0.key.point == point && $0.status == .ok }
+            .compactMap { $0.throughput.map { $0 / 1e9 } }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import WGBenchCore
+@testable import WGBenchReport
+
+/// A run recorded on the local testbed (plain and wireguard-go, 1 and 2 tunnels, and a kernel
+/// series that fails on this machine), kept under Fixtures/run-fixture without its raw files.
+enum RecordedRun {
+    static var url: URL { Bundle.module.url(forResource: "Fixtures/run-fixture", withExtension: nil)! }
+    static func load() throws -> RunDirectory { try RunDirectory(url) }
+}
+
+func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+struct PlotTests {
+    @Test func throughputAgainstTunnelsHasAxesAndOneLinePerMeasuredSeries() throws {
+        let plots = PlotSelection.plots(for: try RecordedRun.load())
+        let line = try #require(plots.first { $0.name == "throughput-tunnels" })
+        #expect(line.svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot line-chart\" data-series-count=\"2\""))
+        #expect(count("<g class=\"series\"", in: line.svg) == 2)  // the kernel series has no successful point
+        #expect(line.svg.contains("data-series=\"plain\"") && line.svg.contains("data-series=\"wireguard-go\""))
+        #expect(line.svg.contains("<g class=\"axis x\">") && line.svg.contains("<g class=\"axis y\">"))
+        #expect(line.svg.contains(">tunnels</text>") && line.svg.contains(">throughput (Gbit/s)</text>"))
+        #expect(count("class=\"marker\"", in: line.svg) == 4)
+        #expect(count("class=\"errorbar\"", in: line.svg) == 4)
+        #expect(count("class=\"legend-entry\"", in: line.svg) == 2)
+    }
+
+    @Test func perCorePlotsStackFourCategoriesForEveryCore() throws {
+        let plots = PlotSelection.plots(for: try RecordedRun.load())
+        let cpu = try #require(plots.first { $0.name == "cpu-wireguard-go-gw2" })
+        #expect(cpu.svg.contains("class=\"plot per-core\" data-series-count=\"4\""))
+        for category in ["user", "system", "irq", "softirq"] { #expect(cpu.svg.contains("data-series=\"\(category)\"")) }
+        #expect(count("data-core=\"0\"", in: cpu.svg) >= 2 && count("data-core=\"1\"", in: cpu.svg) >= 2)
+        #expect(cpu.title.contains("tunnels=2"))
+        #expect(!plots.contains { $0.name.hasPrefix("cpu-vanilla-thr") })
+    }
+
+    @Test func singlePointExperimentsGetGroupedBars() {
+        let svg = Charts.groupedBars(title: "t", yLabel: "Gbit/s", groups: ["default"],
+                                     series: [("vanilla", [(5.0, 0.2)]), ("improved", [(7.2, 0.3)]), ("broken", [nil])])
+        #expect(svg.contains("class=\"plot grouped-bars\" data-series-count=\"3\""))
+        #expect(count("class=\"bar\"", in: svg) == 2)
+        #expect(count("class=\"errorbar\"", in: svg) == 2)
+    }
+
+    @Test func secondAxisForCPUWhenSweepingFlows() {
+        let svg = Charts.line(title: "t", xLabel: "flows", yLabel: "Gbit/s",
+                              series: [LineSeries(name: "a", points: [(1, 5, 0.1), (2, 5.1, 0.1)]),
+                                       LineSeries(name: "a gw2 CPU", points: [(1, 40, nil), (2, 60, nil)], rightAxis: true)],
+                              rightLabel: "mean CPU usage (%)")
+        #expect(svg.contains("<g class=\"axis y2\">"))
+        #expect(svg.contains("stroke-dasharray=\"5 4\""))
+    }
+
+    @Test func ticksAreRound() {
+        #expect(SVG.ticks(upTo: 47) == [0, 10, 20, 30, 40, 50])
+        #expect(SVG.ticks(upTo: 0.9) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0])
+    }
+
+    @Test func textIsEscaped() {
+        #expect(SVG.escape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;")
+    }
+}
+
+struct HTMLReportTests {
+    @Test func reportShowsSummaryFailuresUnsupportedStepsAndHosts() throws {
+        let run = try RecordedRun.load()
+        let html = HTMLReport.render(run: run, plots: PlotSelection.plots(for: run))
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(!html.contains("http://") || html.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") })
+        #expect(!html.contains("<script") && !html.contains("<link"))
+        #expect(count("<svg", in: html) == 5)
+        #expect(html.contains("Unknown device type"))  // the kernel series' failure, with its reason
+        #expect(html.contains("class=\"unsupported\">unsupported</td><td>gw1</td>"))  // veth steering
+        #expect(html.contains("ntuple unsupported"))
+        #expect(html.contains("<td>gw2</td><td>6.18.44-fc-v782</td>"))
+        #expect(count("<tr><td>vanilla-thr</td>", in: html) == 2)
+    }
+
+    @Test func writerProducesTheFiles() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let html = try ReportWriter.write(run: try RecordedRun.load(), to: out)
+        #expect(FileManager.default.fileExists(atPath: html.path))
+        for file in ["points.csv", "repetitions.csv", "plots/throughput-tunnels.svg", "plots/cpu-plain-gw1.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+        }
+        let csv = try String(contentsOf: out.appendingPathComponent("repetitions.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 13)
+    }
+}
+
+struct FindingsTests {
+    func row(tunnels: Int, gw2: [CoreUsage]) -> PointSummary {
+        PointSummary(series: "s", target: .kernel, point: Point([.init(name: "tunnels", value: String(tunnels))]),
+                     repetitions: 1, failed: 0, throughputGbps: nil, meanCoreUsage: ["gw2": gw2], failures: [])
+    }
+
+    static func core(_ cpu: Int, softirq: Double, system: Double = 0, user: Double = 0) -> CoreUsage {
+        CoreUsage(cpu: cpu, user: user, system: system, irq: 0, softirq: softirq, idle: 100 - softirq - system - user)
+    }
+
+    @Test func blackHoleIsOneSoftirqSaturatedCoreAmongIdleOnes() {
+        let cores = [Self.core(0, softirq: 20), Self.core(1, softirq: 15), Self.core(2, softirq: 95), Self.core(3, softirq: 10)]
+        let findings = Findings.analyze(row(tunnels: 8, gw2: cores))
+        #expect(findings.map(\.kind) == [.bottleneck, .blackHole])
+        #expect(findings[1].cores == [2])
+        #expect(findings[1].detail.hasPrefix("8 tunnels: core 2 is 95% busy"))
+    }
+
+    @Test func saturatedEverywhereOrSingleTunnelIsNoBlackHole() {
+        let all = [Self.core(0, softirq: 95), Self.core(1, softirq: 94)]
+        #expect(Findings.analyze(row(tunnels: 8, gw2: all)).map(\.kind) == [.bottleneck])
+        let one = [Self.core(0, softirq: 95), Self.core(1, softirq: 5)]
+        #expect(Findings.analyze(row(tunnels: 1, gw2: one)).map(\.kind) == [.bottleneck])
+        let user = [Self.core(0, softirq: 0, user: 95), Self.core(1, softirq: 5)]
+        #expect(Findings.analyze(row(tunnels: 4, gw2: user)).first?.detail == "core 0 95% busy, mostly user")
+    }
+
+    @Test func recordedRunShowsTheTwoCoreSaturation() throws {
+        let rows = try RecordedRun.load().summary.filter { $0.series == "wireguard-go" && $0.point.tunnels == 2 }
+        let findings = Findings.analyze(try #require(rows.first))
+        #expect(findings.contains { $0.kind == .bottleneck })
+        #expect(!findings.contains { $0.kind == .blackHole })
+    }
+}
+
+struct ComparisonTests {
+    @Test func aRunComparedWithItselfHasNoRegression() throws {
+        let run = try RecordedRun.load()
+        let rows = Comparison.compare(baseline: run, new: run, thresholdPercent: 5)
+        #expect(rows.count == 6)
+        #expect(rows.allSatisfy { !$0.regression })
+        #expect(rows.filter { $0.deltaPercent == 0 }.count == 4)
+        #expect(rows.filter { $0.note == "failed in both runs" }.count == 2)
+    }
+
+    /// The recorded run with plain at one tunnel made 40% slower (each repetition scaled, so the
+    /// spread stays), and wireguard-go's second tunnel point failing entirely.
+    @Test func slowerAndFailedPointsAreRegressions() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-compare-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: RecordedRun.url, to: copy)
+        for (directory, change) in [("points/plain/tunnels-1", "scale"), ("points/wireguard-go/tunnels-2", "fail")] {
+            for rep in ["rep-1", "rep-2"] {
+                let file = copy.appendingPathComponent("\(directory)/\(rep)/result.json")
+                var json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
+                if change == "scale" {
+                    json["throughput"] = (json["throughput"] as! Double) * 0.6
+                } else {
+                    json["status"] = "failed"
+                    json["reason"] = "injected"
+                    json.removeValue(forKey: "throughput")
+                }
+                try JSONSerialization.data(withJSONObject: json).write(to: file)
+            }
+        }
+        let rows = Comparison.compare(baseline: try RecordedRun.load(), new: try RunDirectory(copy), thresholdPercent: 5)
+        let regressions = rows.filter(\.regression).map { "\($0.series) \($0.point)" }
+        #expect(regressions == ["plain tunnels=1", "wireguard-go tunnels=2"])
+        let plain = try #require(rows.first { $0.series == "plain" && $0.point == "tunnels=1" })
+        #expect(abs((plain.deltaPercent ?? 0) + 40) < 1e-6)
+        #expect((plain.p ?? 1) < 0.05)
+        #expect(Comparison.table(rows).contains("REGRESSION"))
+    }
+}
