@@ -42,7 +42,7 @@ public enum HTMLReport {
     static func summaryTable(_ rows: [PointSummary], sweep: [SweepVariable]) -> String {
         var html = "<h2>Summary</h2>\n<table class=\"summary\">\n<tr><th>series</th><th>target</th>"
             + sweep.map { "<th>\(esc($0.name))</th>" }.joined()
-            + "<th>reps</th><th>failed</th><th>mean Gbit/s</th><th>stddev</th><th>95% CI ±</th><th>min</th><th>max</th>"
+            + "<th>reps</th><th>failed</th><th>unsupported</th><th>mean Gbit/s</th><th>stddev</th><th>95% CI ±</th><th>min</th><th>max</th>"
             + "<th>gw1 CPU</th><th>gw2 CPU</th><th>findings</th></tr>\n"
         for row in rows {
             let stats = row.throughputGbps
@@ -55,6 +55,7 @@ public enum HTMLReport {
             html += "<tr><td>\(esc(row.series))</td><td>\(row.target.rawValue)</td>"
                 + sweep.map { "<td>\(esc(row.point.value($0.name) ?? ""))</td>" }.joined()
                 + "<td class=\"num\">\(row.repetitions)</td><td class=\"num\(row.failed > 0 ? " failed" : "")\">\(row.failed)</td>"
+                + "<td class=\"num\(row.unsupported > 0 ? " unsupported" : "")\">\(row.unsupported)</td>"
                 + cell(stats?.mean) + cell(stats?.stddev) + cell(stats?.ci95) + cell(stats?.min) + cell(stats?.max)
                 + cpu("gw1") + cpu("gw2") + "<td>\(findings.joined(separator: "<br>"))</td></tr>\n"
         }
@@ -64,14 +65,15 @@ public enum HTMLReport {
     /// Failed repetitions and every step recorded as unsupported or failed, once each.
     static func problems(_ run: RunDirectory) -> String {
         var html = "<h2>Failures and unsupported steps</h2>\n"
-        let failures = run.results.filter { $0.status == .failed }
+        let failures = run.results.filter { $0.status != .ok }
         var seen = Set<String>()
         var rows = ""
         for result in failures {
             let text = "\(result.key.series)|\(result.reason ?? "")"
             guard seen.insert(text).inserted else { continue }
             let count = failures.filter { "\($0.key.series)|\($0.reason ?? "")" == text }.count
-            rows += "<tr><td class=\"failed\">failed</td><td>\(esc(result.key.series))</td><td>\(count) repetition(s)</td><td>\(esc(result.reason ?? "?"))</td></tr>\n"
+            let status = result.status.rawValue
+            rows += "<tr><td class=\"\(status)\">\(status)</td><td>\(esc(result.key.series))</td><td>\(count) repetition(s)</td><td>\(esc(result.reason ?? "?"))</td></tr>\n"
         }
         for step in run.results.flatMap(\.steps) where step.status != .ok {
             let text = "\(step.host)|\(step.step)|\(step.detail)"

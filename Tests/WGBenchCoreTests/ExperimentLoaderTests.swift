@@ -100,14 +100,25 @@ struct ExperimentLoaderTests {
         #expect(found?.file == "dir/main.yaml")
     }
 
+    /// Every experiment file in experiments/ (and its subfolders) loads; every mixin is used.
     @Test func everyShippedExperimentLoads() throws {
         let directory = Fixture.repositoryRoot.appendingPathComponent("experiments")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
-        #expect(files.contains("smoke.yaml"))
-        for file in files where !file.hasPrefix("_") {
+        let files = try FileManager.default.subpathsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
+        let mixins = Set(files.filter { $0.hasPrefix("mixins/") }.map { directory.appendingPathComponent($0).standardized.path })
+        var included = Set<String>()
+        for file in files where !file.hasPrefix("mixins/") {
             let spec = try ExperimentLoader.load(path: directory.appendingPathComponent(file).path)
-            #expect(!spec.series.isEmpty)
+            #expect(!spec.series.isEmpty, "\(file)")
+            included.formUnion(spec.includes.map { URL(fileURLWithPath: $0).standardized.path })
         }
+        #expect(files.contains("smoke.yaml") && files.contains("fig8.yaml") && files.contains("local/fig8.yaml"))
+        #expect(mixins.isSubset(of: included), "unused mixins: \(mixins.subtracting(included))")
+    }
+
+    @Test func relativeIncludesMayClimbButAbsoluteOnesMayNot() {
+        #expect(IncludePath(specText: "../mixins/local.yaml") != nil)
+        #expect(IncludePath(specText: "/etc/../shadow") == nil)
+        #expect(IncludePath(specText: "a/../../b") == nil)
     }
 
     @Test func shuffledOrderIsSeededKeepsSeriesTogetherAndCoversEverything() throws {

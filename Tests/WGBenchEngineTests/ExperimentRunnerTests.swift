@@ -5,6 +5,19 @@ import WGBenchRemote
 @testable import WGBenchEngine
 
 /// The engine against a fake lab: order, teardown, resume, failures and placement decisions.
+/// A simulated testbed answering iperf3 and the sampler with output recorded from the real tools.
+func recordedLab() -> SimulatedTestbed {
+    let lab = SimulatedTestbed()
+    let fixture = { (name: String) -> String in
+        let url = Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!
+        return try! String(contentsOf: url, encoding: .utf8)
+    }
+    let client = fixture("iperf3-tcp-client.json"), server = fixture("iperf3-tcp-server.json")
+    lab.iperfLog = { $0 ? client : server }
+    lab.samplerOutput = fixture("sampler-output.txt")
+    return lab
+}
+
 struct ExperimentRunnerTests {
     static let testbedYAML = """
     name: fake
@@ -29,7 +42,7 @@ struct ExperimentRunnerTests {
         """, file: "t.yaml")
     }
 
-    func runner(_ spec: ExperimentSpec, lab: FakeLab, directory: URL? = nil) throws -> ExperimentRunner {
+    func runner(_ spec: ExperimentSpec, lab: SimulatedTestbed, directory: URL? = nil) throws -> ExperimentRunner {
         let testbed = try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml")
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("wgb-engine-\(UUID().uuidString)")
         let store = try ResultStore(directory: dir)
@@ -39,7 +52,7 @@ struct ExperimentRunnerTests {
     }
 
     @Test func runsEveryRepetitionInTheRecordedOrderAndLeavesNothing() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let runner = try self.runner(try Self.spec(), lab: lab)
         let report = try runner.run()
         #expect(report.executed == 4 && report.failed == 0)
@@ -64,7 +77,7 @@ struct ExperimentRunnerTests {
     }
 
     @Test func provisioningChangesOnlyWhatDiffers() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let spec = try Self.spec("order: sequential")
         _ = try runner(spec, lab: lab).run()
         // tunnels=1 twice, then tunnels=3 twice: tunnel 1 is made once, 2 and 3 once each.
@@ -75,13 +88,13 @@ struct ExperimentRunnerTests {
     }
 
     @Test func resumeSkipsWhatIsDone() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let spec = try Self.spec()
         let first = try runner(spec, lab: lab)
         // Pretend the run stopped after two repetitions: remove the other results.
         _ = try first.run()
         for key in first.record.order.suffix(2) { try FileManager.default.removeItem(at: first.store.url(first.store.resultPath(key))) }
-        let secondLab = FakeLab()
+        let secondLab = recordedLab()
         let again = ExperimentRunner(testbed: try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml"),
                                      hosts: secondLab.remoteHosts, store: first.store, record: try first.store.readRecord())
         #expect(again.pending == Array(first.record.order.suffix(2)))
@@ -91,8 +104,8 @@ struct ExperimentRunnerTests {
     }
 
     @Test func aFailingTargetIsRetriedThenRecordedAsFailedWithItsReason() throws {
-        let lab = FakeLab()
-        lab.failing["wireguard-go"] = "wireguard-go: cannot create TUN"
+        let lab = recordedLab()
+        lab.failing["wireguard-go wgb1-"] = "wireguard-go: cannot create TUN"
         let runner = try self.runner(try Self.spec("retries: 2"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
@@ -103,8 +116,24 @@ struct ExperimentRunnerTests {
         #expect(report.residue == [])
     }
 
+    @Test func seriesTheGatewaysCannotRunAreRecordedAsUnsupportedNotAttempted() throws {
+        let lab = recordedLab()
+        lab.failing["type wireguard"] = "Error: Unknown device type."
+        let spec = try Self.spec(series: "  - {name: wg, target: wireguard-go}\n  - {name: vanilla, target: kernel}")
+        let runner = try self.runner(spec, lab: lab)
+        let report = try runner.run()
+        let results = runner.store.results(for: runner.record.order)
+        #expect(results.filter { $0.key.series == "vanilla" }.allSatisfy {
+            $0.status == .unsupported && $0.attempts == 0 && ($0.reason ?? "").contains("kernel WireGuard is not available on gw1")
+        })
+        #expect(results.filter { $0.key.series == "wg" }.allSatisfy { $0.status == .ok })
+        #expect(report.summary.filter { $0.series == "vanilla" }.allSatisfy { $0.unsupported == 2 && $0.failed == 0 })
+        #expect(!lab.commands(.gw1).contains("ip link add wgb1-1 type wireguard"))
+        #expect(report.executed == 4)
+    }
+
     @Test func vethSteeringIsRecordedAsUnsupported() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let runner = try self.runner(try Self.spec(), lab: lab)
         _ = try runner.run()
         let steps = runner.store.results(for: runner.record.order).flatMap(\.steps)
@@ -113,7 +142,7 @@ struct ExperimentRunnerTests {
     }
 
     @Test func requiredSteeringFailsBeforeAnyTraffic() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let runner = try self.runner(try Self.spec("placement: {steering: required}\nretries: 0"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
@@ -124,7 +153,7 @@ struct ExperimentRunnerTests {
     }
 
     @Test func kernelKnobsAreWrittenAndReadBackAndMissingOnesFail() throws {
-        let lab = FakeLab()
+        let lab = recordedLab()
         let spec = try Self.spec(series: "  - {name: thr, target: kernel, knobs: {threaded: 1}}\n  - {name: inl, target: kernel, knobs: {inline_en: 1}}")
         let runner = try self.runner(spec, lab: lab)
         _ = try runner.run()

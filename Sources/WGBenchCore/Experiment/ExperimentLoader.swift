@@ -80,10 +80,14 @@ public enum ExperimentLoader {
 struct IncludePath: SpecValue {
     let rawValue: String
 
+    /// Relative paths may climb out of their folder with leading `../` (a mixin beside it).
     init?(specText text: String) {
-        guard FilePath(specText: text.hasPrefix("/") ? text : "/" + text) != nil else { return nil }
+        var rest = Substring(text)
+        while rest.hasPrefix("../") { rest = rest.dropFirst(3) }
+        guard FilePath(specText: rest.hasPrefix("/") ? String(rest) : "/" + rest) != nil, !(text.hasPrefix("/") && rest != text[...])
+        else { return nil }
         rawValue = text
     }
 
-    static let expectation = "a file path (of A-Z a-z 0-9 / . _ - + @, no ..)"
+    static let expectation = "a file path (of A-Z a-z 0-9 / . _ - + @; `..` only leading a relative path)"
 }

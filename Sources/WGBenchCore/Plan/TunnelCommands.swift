@@ -30,6 +30,19 @@ public enum TunnelCommands {
         ]
     }
 
+    /// Commands that succeed only where a gateway can run the target; nil for the plain target.
+    /// The kernel probe makes a throw-away interface (loading the module if it is there) and removes it.
+    public static func probe(_ target: TargetKind, on role: HostRole) -> [Command]? {
+        switch target {
+        case .plain: return nil
+        case .kernel:
+            let name = "wgbprobe\(role == .gw1 ? 1 : 2)"
+            return [Command("wg", "--version"), Command("ip", "link", "add", name, "type", "wireguard"), Command("ip", "link", "del", name)]
+        case .wireguardGo: return [Command("wg", "--version"), Command("wireguard-go", "--version")]
+        case .wireguardSwift: return [Command("wg", "--version"), Command("wireguard-swift", "--version")]
+        }
+    }
+
     /// Deleting the interface removes a kernel tunnel and makes a userspace daemon exit.
     public static func delete(interface: String) -> Command {
         Command("ip", "link", "del", interface)

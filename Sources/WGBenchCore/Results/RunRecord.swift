@@ -49,7 +49,11 @@ public struct StepRecord: Codable, Sendable, Equatable {
 
 /// `result.json` of one repetition. Raw files (iperf3 JSON, sampler output) lie beside it.
 public struct RepetitionResult: Codable, Sendable {
-    public enum Status: String, Codable, Sendable { case ok, failed }
+    public enum Status: String, Codable, Sendable {
+        case ok, failed
+        /// Not attempted: the gateways cannot run the series' target (e.g. no kernel WireGuard).
+        case unsupported
+    }
 
     public var key: RunKey
     public var status: Status

@@ -7,6 +7,8 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var point: Point
     public var repetitions: Int
     public var failed: Int
+    /// Repetitions not attempted because the testbed cannot run the target.
+    public var unsupported: Int
     /// Throughput of the successful repetitions, Gbit/s.
     public var throughputGbps: SampleStatistics?
     /// host -> per-core usage averaged over successful repetitions.
@@ -14,13 +16,14 @@ public struct PointSummary: Codable, Sendable, Equatable {
     /// The reasons of failed repetitions, distinct.
     public var failures: [String]
 
-    public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int,
+    public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int, unsupported: Int = 0,
                 throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
         self.series = series
         self.target = target
         self.point = point
         self.repetitions = repetitions
         self.failed = failed
+        self.unsupported = unsupported
         self.throughputGbps = throughputGbps
         self.meanCoreUsage = meanCoreUsage
         self.failures = failures
@@ -42,7 +45,8 @@ public enum RunSummary {
                 }
                 rows.append(PointSummary(
                     series: series.name, target: series.target, point: point, repetitions: mine.count,
-                    failed: mine.count - ok.count,
+                    failed: mine.filter { $0.status == .failed }.count,
+                    unsupported: mine.filter { $0.status == .unsupported }.count,
                     throughputGbps: SampleStatistics(ok.compactMap { $0.throughput.map { $0 / 1e9 } }),
                     meanCoreUsage: usage,
                     failures: Array(Set(mine.compactMap(\.reason))).sorted()))
@@ -54,7 +58,7 @@ public enum RunSummary {
     /// One line per point, for spreadsheets and pandas.
     public static func csv(_ rows: [PointSummary], sweep: [SweepVariable]) -> String {
         let variables = sweep.map(\.name)
-        var lines = [(["series", "target"] + variables + ["repetitions", "failed", "mean_gbps", "stddev_gbps", "min_gbps",
+        var lines = [(["series", "target"] + variables + ["repetitions", "failed", "unsupported", "mean_gbps", "stddev_gbps", "min_gbps",
                                                            "max_gbps", "ci95_gbps", "gw1_busy_mean_pct", "gw2_busy_mean_pct"])
             .joined(separator: ",")]
         for row in rows {
@@ -65,7 +69,7 @@ public enum RunSummary {
                 return String(format: "%.2f", cores.map(\.busy).reduce(0, +) / Double(cores.count))
             }
             let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
-                + [String(row.repetitions), String(row.failed), number(stats?.mean), number(stats?.stddev), number(stats?.min),
+                + [String(row.repetitions), String(row.failed), String(row.unsupported), number(stats?.mean), number(stats?.stddev), number(stats?.min),
                    number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2")]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
@@ -85,13 +89,13 @@ public enum RunSummary {
 
     /// A short table for the terminal.
     public static func table(_ rows: [PointSummary]) -> String {
-        let header = ["series", "point", "reps", "Gbit/s", "±95%", "failed"]
+        let header = ["series", "point", "reps", "Gbit/s", "±95%", "failed", "unsupported"]
         let body = rows.map { row in
             [row.series, row.point.id, String(row.repetitions),
              row.throughputGbps.map { String(format: "%.3f", $0.mean) } ?? "-",
-             row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-", String(row.failed)]
+             row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-", String(row.failed), String(row.unsupported)]
         }
-        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5])
+        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6])
     }
 
     static func csvField(_ text: String) -> String {

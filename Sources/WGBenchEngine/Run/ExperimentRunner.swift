@@ -12,6 +12,9 @@ public final class ExperimentRunner: @unchecked Sendable {
     let hosts: [HostRole: RemoteHost]
     let provisioner: Provisioner
     let log: @Sendable (String) -> Void
+    /// Told of each stage before it starts ("metadata", "probe", "point <key>", "teardown"):
+    /// how `wgbench plan` sections its transcript.
+    var onStage: @Sendable (String) -> Void = { _ in }
     private let teardownLock = NSLock()
     private var tornDown = false
 
@@ -55,13 +58,28 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     public func run() throws -> Report {
         let spec = record.spec
-        if !store.exists("metadata/\(HostRole.gw1).json") { try collectMetadata() }
-        let todo = pending
+        if !store.exists("metadata/\(HostRole.gw1).json") {
+            onStage("metadata")
+            try collectMetadata()
+        }
+        var todo = pending
+        onStage("probe")
+        let unsupported = probeTargets(Set(todo.map(\.series)))
+        for key in todo {
+            guard let reason = unsupported[key.series] else { continue }
+            let now = Date()
+            try store.writeResult(RepetitionResult(key: key, status: .unsupported, reason: reason, attempts: 0, started: now, finished: now,
+                                                   throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil,
+                                                   knobs: [:], steps: []))
+        }
+        for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) { log("series \(series) is unsupported here: \(reason)") }
+        todo.removeAll { unsupported[$0.series] != nil }
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run")
         let start = Date()
         var executed = 0, failed = 0
         defer { _ = teardown() }
         for key in todo {
+            onStage("point \(key.series) \(key.point.id) rep \(key.repetition)")
             let result = measure(key)
             // After an abort, what was being measured is not a result: resume measures it again.
             guard !provisioner.isAborted else { break }
@@ -75,6 +93,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                 + "rep \(key.repetition): \(outcome) | ETA \(Self.clock(eta))")
             if spec.pauseMilliseconds > 0 && executed < todo.count { usleep(useconds_t(spec.pauseMilliseconds) * 1000) }
         }
+        onStage("teardown")
         let residue = teardown()
         let wall = Date().timeIntervalSince(start)
         let results = store.results(for: record.order)
@@ -86,6 +105,37 @@ public final class ExperimentRunner: @unchecked Sendable {
         return Report(summary: summary, executed: executed, failed: failed, wallSeconds: wall,
                       overheadRatio: executed > 0 ? wall / (Double(executed) * perRun) : nil, residue: residue,
                       samplerCoreFraction: Self.samplerCost(results))
+    }
+
+    /// Which series' targets the gateways cannot run, with the reason; their repetitions are
+    /// recorded as unsupported instead of being attempted.
+    private func probeTargets(_ names: Set<String>) -> [String: String] {
+        var reasons: [String: String] = [:]
+        var byTarget: [TargetKind: String?] = [:]
+        for series in record.spec.series where names.contains(series.name) {
+            if byTarget[series.target] == nil {
+                byTarget[series.target] = .some(probe(series.target))
+            }
+            if let reason = byTarget[series.target] ?? nil { reasons[series.name] = reason }
+        }
+        return reasons
+    }
+
+    private func probe(_ target: TargetKind) -> String? {
+        for role in [HostRole.gw1, .gw2] {
+            for command in TunnelCommands.probe(target, on: role) ?? [] {
+                do {
+                    let result = try hosts[role]!.run(command)
+                    if !result.succeeded {
+                        let what = target == .kernel && command.program == "ip" ? "kernel WireGuard is not available" : "\(command.program) is not usable"
+                        return "\(what) on \(role): `\(command)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"
+                    }
+                } catch {
+                    return "probing \(target) on \(role): \(error)"
+                }
+            }
+        }
+        return nil
     }
 
     // MARK: One repetition

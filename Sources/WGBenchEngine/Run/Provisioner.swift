@@ -133,7 +133,7 @@ final class Provisioner: @unchecked Sendable {
                     let interface = tunnel.interface(role)
                     let present = Set(try checked(role, TunnelCommands.listKnobs(interface: interface), "listing \(interface)'s sysfs")
                         .split(whereSeparator: \.isWhitespace).map(String.init))
-                    var writes: [(String, String)] = knobs.compactMap { knob, value in
+                    var writes: [(String, String)] = knobs.sorted(by: { $0.key < $1.key }).compactMap { knob, value in
                         TunnelCommands.sysfsName(ofKnob: knob).map { (TunnelCommands.knobPath(interface: interface, $0), value) }
                     }
                     // Emulated inline: the tunnel's crypto and TX worker on its one CPU (steering does the rest).
@@ -148,7 +148,7 @@ final class Provisioner: @unchecked Sendable {
                         guard !peers.isEmpty else {
                             throw Failure(description: "\(role): \(interface) has no peer_*/serial_work_cpu: this module is not the patched one")
                         }
-                        writes += peers.map { (TunnelCommands.knobPath(interface: interface, "\($0)/serial_work_cpu"), String(cpu)) }
+                        writes += peers.sorted().map { (TunnelCommands.knobPath(interface: interface, "\($0)/serial_work_cpu"), String(cpu)) }
                     }
                     for (path, value) in writes {
                         let file = path.split(separator: "/").dropFirst(4).first.map(String.init) ?? path
@@ -185,7 +185,7 @@ final class Provisioner: @unchecked Sendable {
 
     private func installFlows(_ plan: TrafficPlan) throws {
         let wanted = Dictionary(uniqueKeysWithValues: plan.flows.map { ($0.index, $0) })
-        let stale = flows.filter { wanted[$0.key] == nil }.map(\.value)
+        let stale = flows.filter { wanted[$0.key] == nil }.map(\.value).sorted { $0.index < $1.index }
         let changed = plan.flows.filter { flows[$0.index] != $0 }
         guard !stale.isEmpty || !changed.isEmpty else { return }
         let testbed = self.testbed

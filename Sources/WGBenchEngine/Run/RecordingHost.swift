@@ -30,6 +30,16 @@ public final class RecordingHost: RemoteHost, @unchecked Sendable {
 
     private func log(_ start: Date, _ text: String) {
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
-        store.append("\(ISO8601DateFormatter().string(from: start)) [\(milliseconds) ms] \(text)", to: "commands/\(name).log")
+        store.append("\(Self.timestamp(start)) [\(milliseconds) ms] \(text)", to: "commands/\(name).log")
+    }
+
+    /// UTC `2026-11-27T10:41:10.123Z`, without a formatter object per line (they are costly to make).
+    static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 }

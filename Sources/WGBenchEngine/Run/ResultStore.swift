@@ -54,17 +54,27 @@ public final class ResultStore: @unchecked Sendable {
 
     public func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: url(relative).path) }
 
-    /// Appends a line (command logs); not atomic, but only ever grows.
+    /// Appends a line (command logs); not atomic, but only ever grows. Files stay open for the run.
     public func append(_ line: String, to relative: String) {
-        let target = url(relative)
-        try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: target.path) {
-            _ = FileManager.default.createFile(atPath: target.path, contents: nil)
+        appendLock.lock()
+        defer { appendLock.unlock() }
+        if appendHandles[relative] == nil {
+            let target = url(relative)
+            try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: target.path) {
+                _ = FileManager.default.createFile(atPath: target.path, contents: nil)
+            }
+            appendHandles[relative] = try? FileHandle(forWritingTo: target)
+            _ = try? appendHandles[relative]??.seekToEnd()
         }
-        guard let handle = try? FileHandle(forWritingTo: target) else { return }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        try? handle.write(contentsOf: Data((line + "\n").utf8))
+        try? appendHandles[relative]??.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    private let appendLock = NSLock()
+    private var appendHandles: [String: FileHandle?] = [:]
+
+    deinit {
+        for handle in appendHandles.values { try? handle?.close() }
     }
 
     // MARK: Run records

@@ -16,6 +16,8 @@ final class Steering: @unchecked Sendable {
     private var originalAffinity: [(HostRole, Int, String)] = []
     private var nicFacts: [String: (ntuple: NtupleSupport, queues: Int, busInfo: String?)] = [:]
     private var cpuCount: [HostRole: Int] = [:]
+    /// NICs whose ntuple filters wgbench switched on, to switch off again at teardown.
+    private var ntupleSwitchedOn: [(HostRole, String)] = []
 
     init(testbed: Testbed, hosts: [HostRole: RemoteHost], requirement: StepRequirement, placement: PlacementSpec) {
         self.testbed = testbed
@@ -66,6 +68,8 @@ final class Steering: @unchecked Sendable {
         if facts.ntuple == .disabled {
             _ = try host.check(SteeringCommands.enableNtuple(nic))
             steps.append(StepRecord(host: role, step: "ntuple on \(nic)", status: .ok, detail: ""))
+            nicFacts["\(role):\(nic)"]?.ntuple = .enabled
+            ntupleSwitchedOn.append((role, nic))
         }
         let cpus = configured.isEmpty ? Array(1..<max(2, try cpuTotal(role))) : configured
         let interrupts = try host.check(SteeringCommands.interrupts)
@@ -134,6 +138,15 @@ final class Steering: @unchecked Sendable {
             }
         }
         originalAffinity = []
+        for (role, nic) in ntupleSwitchedOn {
+            do {
+                _ = try hosts[role]!.check(Command("ethtool", "-K", nic, "ntuple", "off"))
+                nicFacts["\(role):\(nic)"]?.ntuple = .disabled
+            } catch {
+                problems.append("switching ntuple filters off again on \(role) \(nic): \(error)")
+            }
+        }
+        ntupleSwitchedOn = []
         return problems
     }
 }

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import WGBenchCore
+import WGBenchEngine
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print every command a run would execute, per point and host, without connecting to anything.")
+
+    @Argument(help: "The experiment file.") var experiment: String
+    @Option(help: "The testbed file.") var testbed = "testbeds/local.yaml"
+    @Option(help: "CPUs (and NIC queues) to assume per host.") var cpus = 32
+
+    func validate() throws {
+        guard (1...4096).contains(cpus) else { throw ValidationError("--cpus takes 1 to 4096") }
+    }
+
+    func run() throws {
+        print(try Planner.plan(spec: try ExperimentLoader.load(path: experiment), experimentFile: experiment,
+                               testbed: try TestbedLoader.load(path: testbed), cpus: cpus), terminator: "")
+    }
+}
