@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(
             name: "WGBenchEngineTests",
             dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"],
+            exclude: ["Golden"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

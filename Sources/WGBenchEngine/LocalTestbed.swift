@@ -26,6 +26,7 @@ public struct LocalTestbed: Sendable {
         case alreadyUp([String])
         case step(String, underlying: Error)
         case sshNotReady(host: String, underlying: Error)
+        case accountLocked(String)
 
         public var description: String {
             switch self {
@@ -40,6 +41,9 @@ public struct LocalTestbed: Sendable {
                 return "\(what) failed: \(underlying)"
             case let .sshNotReady(host, underlying):
                 return "sshd on \(host) did not become reachable: \(underlying)"
+            case let .accountLocked(user):
+                return "\(user)'s password entry in /etc/shadow is locked ('!'), and sshd refuses key logins to locked "
+                    + "accounts: mark it as having no password instead with `usermod -p '*' \(user)` (key logins only)"
             }
         }
     }
@@ -54,6 +58,11 @@ public struct LocalTestbed: Sendable {
         }
         let leftovers = residue()
         guard leftovers.isEmpty else { throw Failure.alreadyUp(leftovers) }
+        let user = testbed.host(.source).ssh.user.rawValue
+        if let shadow = try? String(contentsOfFile: "/etc/shadow", encoding: .utf8),
+           shadow.split(separator: "\n").contains(where: { $0.hasPrefix("\(user):!") }) {
+            throw Failure.accountLocked(user)
+        }
         do {
             try writeKeysAndConfigs()
             log("creating namespaces \(plan.namespaces.joined(separator: ", ")) and links")

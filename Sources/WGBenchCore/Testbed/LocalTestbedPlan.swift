@@ -57,7 +57,7 @@ public struct LocalTestbedPlan: Sendable {
         UseDNS no
         MaxSessions 64
         MaxStartups 100:30:200
-        LogLevel ERROR
+        LogLevel VERBOSE
         Subsystem sftp internal-sftp
 
         """
