@@ -25,6 +25,8 @@ let package = Package(
         ),
         // Cryptography of the WireGuard datapath (and the harness's key generation).
         .target(name: "WireGuardCrypto", dependencies: ["CSodium"]),
+        // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs (engines to come).
+        .target(name: "WireGuard", dependencies: ["WireGuardCrypto"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
@@ -73,6 +75,10 @@ let package = Package(
             name: "WGBenchReportTests",
             dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WireGuardTests",
+            dependencies: ["WireGuard", "WireGuardCrypto"]
         ),
         .testTarget(
             name: "WireGuardCryptoTests",

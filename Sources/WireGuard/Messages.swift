@@ -1,0 +1,83 @@
+// Wire constants and message layouts of the WireGuard protocol (whitepaper sections 5.4 and 6),
+// all in one place, as the kernel's messages.h. Every other file takes its numbers from here.
+
+/// Message types (first byte, then three reserved zero bytes).
+public enum MessageType: UInt8, Sendable {
+    case initiation = 1
+    case response = 2
+    case cookieReply = 3
+    case transport = 4
+}
+
+public enum WireConstants {
+    public static let initiationLength = 148
+    public static let responseLength = 92
+    public static let cookieReplyLength = 64
+    /// Header of a transport message: type, reserved, receiver index, 64-bit counter.
+    public static let transportHeaderLength = 16
+    public static let minimumTransportLength = transportHeaderLength + 16
+    /// Plaintext is padded to a multiple of this.
+    public static let paddingMultiple = 16
+
+    public static let construction = Array("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".utf8)
+    public static let identifier = Array("WireGuard v1 zx2c4 Jason@zx2c4.com".utf8)
+    public static let labelMAC1 = Array("mac1----".utf8)
+    public static let labelCookie = Array("cookie--".utf8)
+
+    // Timers and limits (section 6).
+    public static let rekeyAfterMessages: UInt64 = 1 << 60
+    public static let rejectAfterMessages: UInt64 = UInt64.max - (1 << 13)
+    public static let rekeyAfterTime = 120.0
+    public static let rejectAfterTime = 180.0
+    public static let rekeyAttemptTime = 90.0
+    public static let rekeyTimeout = 5.0
+    public static let keepaliveTimeout = 10.0
+    public static let cookieRefreshTime = 120.0
+    /// Up to this much random jitter is added to each handshake retransmission.
+    public static let rekeyTimeoutJitterMax = 0.333
+}
+
+/// Byte offsets inside the handshake messages.
+enum Layout {
+    enum Initiation {
+        static let sender = 4..<8
+        static let ephemeral = 8..<40
+        static let encryptedStatic = 40..<88
+        static let encryptedTimestamp = 88..<116
+        static let mac1 = 116..<132
+        static let mac2 = 132..<148
+    }
+
+    enum Response {
+        static let sender = 4..<8
+        static let receiver = 8..<12
+        static let ephemeral = 12..<44
+        static let encryptedNothing = 44..<60
+        static let mac1 = 60..<76
+        static let mac2 = 76..<92
+    }
+
+    enum CookieReply {
+        static let receiver = 4..<8
+        static let nonce = 8..<32
+        static let encryptedCookie = 32..<64
+    }
+}
+
+extension Array where Element == UInt8 {
+    func readUInt32LE(at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(self[offset + $1]) << (8 * UInt32($1)) }
+    }
+
+    func readUInt64LE(at offset: Int) -> UInt64 {
+        (0..<8).reduce(0) { $0 | UInt64(self[offset + $1]) << (8 * UInt64($1)) }
+    }
+
+    mutating func writeUInt32LE(_ value: UInt32, at offset: Int) {
+        for i in 0..<4 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+    }
+
+    mutating func writeUInt64LE(_ value: UInt64, at offset: Int) {
+        for i in 0..<8 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+}
