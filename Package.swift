@@ -86,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"]
+            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore", "WireGuard", "WireGuardCrypto"]
         ),
     ]
 )
