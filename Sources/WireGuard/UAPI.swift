@@ -1,0 +1,193 @@
+// WireGuard's cross-platform userspace API (wireguard.com/xplatform), the protocol `wg` speaks
+// over /var/run/wireguard/<ifname>.sock: `get=1` answers the configuration and counters as
+// key=value lines, `set=1` applies key=value operations; each ends with `errno=N` and an empty
+// line. Pure text in, text out: the socket lives in the daemon. A `set` applies all or nothing.
+
+import Foundation
+
+/// A UDP endpoint: IPv4 `a.b.c.d:port` or IPv6 `[addr]:port`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public let address: [UInt8]
+    public let port: UInt16
+
+    public init?(_ text: String) {
+        let host: String, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+        }
+        guard let bytes = IPPrefix.parse(host), (bytes.count == 4) == !text.hasPrefix("["),
+              let port = UInt16(portText), port > 0 else { return nil }
+        address = bytes
+        self.port = port
+    }
+
+    public var description: String {
+        let host = IPPrefix(address: address, length: address.count * 8).description.split(separator: "/")[0]
+        return address.count == 4 ? "\(host):\(port)" : "[\(host)]:\(port)"
+    }
+}
+
+/// The configuration `wg` sets and reads, plus the per-peer counters it shows.
+public struct DeviceConfiguration: Sendable, Equatable {
+    public var privateKey: [UInt8]?
+    public var listenPort: UInt16 = 0
+    public var fwmark: UInt32 = 0
+    public var peers: [PeerConfiguration] = []
+
+    public init() {}
+
+    public func peer(_ publicKey: [UInt8]) -> PeerConfiguration? { peers.first { $0.publicKey == publicKey } }
+}
+
+public struct PeerConfiguration: Sendable, Equatable {
+    public var publicKey: [UInt8]
+    public var presharedKey = [UInt8](repeating: 0, count: 32)
+    public var endpoint: Endpoint?
+    public var persistentKeepalive: UInt16 = 0
+    public var allowedIPs: [IPPrefix] = []
+    // Counters, reported by get.
+    public var lastHandshake: (seconds: Int, nanoseconds: Int) = (0, 0)
+    public var txBytes: UInt64 = 0
+    public var rxBytes: UInt64 = 0
+
+    public init(publicKey: [UInt8]) { self.publicKey = publicKey }
+
+    public static func == (a: PeerConfiguration, b: PeerConfiguration) -> Bool {
+        a.publicKey == b.publicKey && a.presharedKey == b.presharedKey && a.endpoint == b.endpoint
+            && a.persistentKeepalive == b.persistentKeepalive && a.allowedIPs == b.allowedIPs
+            && a.lastHandshake == b.lastHandshake && a.txBytes == b.txBytes && a.rxBytes == b.rxBytes
+    }
+}
+
+public enum UAPI {
+    /// Errno values as the protocol reports them (negative, as wireguard-go does).
+    public static let invalid: Int32 = -22
+    public static let protocolError: Int32 = -71
+
+    /// Answers one request (`get=1\n\n` or `set=1\n...\n\n`), changing `configuration` on a
+    /// successful set.
+    public static func handle(_ request: String, configuration: inout DeviceConfiguration) -> String {
+        let lines = request.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        switch lines.first {
+        case "get=1":
+            return get(configuration) + "errno=0\n\n"
+        case "set=1":
+            let errno = set(Array(lines.dropFirst()), configuration: &configuration)
+            return "errno=\(errno)\n\n"
+        default:
+            return "errno=\(protocolError)\n\n"
+        }
+    }
+
+    public static func get(_ configuration: DeviceConfiguration) -> String {
+        var out = ""
+        if let key = configuration.privateKey { out += "private_key=\(hex(key))\n" }
+        if configuration.listenPort != 0 { out += "listen_port=\(configuration.listenPort)\n" }
+        if configuration.fwmark != 0 { out += "fwmark=\(configuration.fwmark)\n" }
+        for peer in configuration.peers {
+            out += "public_key=\(hex(peer.publicKey))\npreshared_key=\(hex(peer.presharedKey))\nprotocol_version=1\n"
+            if let endpoint = peer.endpoint { out += "endpoint=\(endpoint)\n" }
+            out += "last_handshake_time_sec=\(peer.lastHandshake.seconds)\nlast_handshake_time_nsec=\(peer.lastHandshake.nanoseconds)\n"
+            out += "tx_bytes=\(peer.txBytes)\nrx_bytes=\(peer.rxBytes)\npersistent_keepalive_interval=\(peer.persistentKeepalive)\n"
+            for prefix in peer.allowedIPs { out += "allowed_ip=\(prefix)\n" }
+        }
+        return out
+    }
+
+    /// Applies set operations to a copy, committed only if every line is valid; returns the errno.
+    static func set(_ lines: [String], configuration: inout DeviceConfiguration) -> Int32 {
+        enum Section { case device, peer(Int), ignoredPeer }
+        var draft = configuration
+        var section = Section.device
+        for line in lines where !line.isEmpty {
+            guard let equals = line.firstIndex(of: "=") else { return invalid }
+            let key = String(line[..<equals]), value = String(line[line.index(after: equals)...])
+            if key == "public_key" {
+                guard let publicKey = unhex(value) else { return invalid }
+                if let index = draft.peers.firstIndex(where: { $0.publicKey == publicKey }) {
+                    section = .peer(index)
+                } else {
+                    draft.peers.append(PeerConfiguration(publicKey: publicKey))
+                    section = .peer(draft.peers.count - 1)
+                }
+                continue
+            }
+            switch section {
+            case .device:
+                switch key {
+                case "private_key":
+                    guard let bytes = unhex(value) else { return invalid }
+                    draft.privateKey = bytes.allSatisfy { $0 == 0 } ? nil : bytes
+                case "listen_port":
+                    guard let port = UInt16(value) else { return invalid }
+                    draft.listenPort = port
+                case "fwmark":
+                    guard let mark = UInt32(value) else { return invalid }
+                    draft.fwmark = mark
+                case "replace_peers":
+                    guard value == "true" else { return invalid }
+                    draft.peers = []
+                default:
+                    return invalid
+                }
+            case .ignoredPeer:
+                continue  // removed, or update_only for a peer that does not exist
+            case .peer(let index):
+                switch key {
+                case "remove":
+                    guard value == "true" else { return invalid }
+                    draft.peers.remove(at: index)
+                    section = .ignoredPeer
+                case "update_only":
+                    guard value == "true" else { return invalid }
+                    if configuration.peer(draft.peers[index].publicKey) == nil {
+                        draft.peers.remove(at: index)
+                        section = .ignoredPeer
+                    }
+                case "preshared_key":
+                    guard let bytes = unhex(value) else { return invalid }
+                    draft.peers[index].presharedKey = bytes
+                case "endpoint":
+                    guard let endpoint = Endpoint(value) else { return invalid }
+                    draft.peers[index].endpoint = endpoint
+                case "persistent_keepalive_interval":
+                    guard let seconds = UInt16(value) else { return invalid }
+                    draft.peers[index].persistentKeepalive = seconds
+                case "replace_allowed_ips":
+                    guard value == "true" else { return invalid }
+                    draft.peers[index].allowedIPs = []
+                case "allowed_ip":
+                    guard value.contains("/"), let prefix = IPPrefix(value) else { return invalid }
+                    if !draft.peers[index].allowedIPs.contains(prefix) { draft.peers[index].allowedIPs.append(prefix) }
+                case "protocol_version":
+                    guard value == "1" else { return invalid }
+                default:
+                    return invalid
+                }
+            }
+        }
+        configuration = draft
+        return 0
+    }
+
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    public static func unhex(_ text: String) -> [UInt8]? {
+        guard text.utf8.count == 64 else { return nil }
+        var out: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            out.append(byte)
+            index = next
+        }
+        return out
+    }
+}
