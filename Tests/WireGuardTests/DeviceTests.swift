@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import WireGuard
+import WireGuardCrypto
+
+/// Two devices wired to each other in memory, as wireguard-go's tests do with fake TUN and bind.
+struct DeviceTests {
+    let a = Device(), b = Device()
+    let aEndpoint = Endpoint("198.18.2.1:51821")!, bEndpoint = Endpoint("198.18.2.2:51822")!
+
+    init() {
+        let aKey = Curve25519.generatePrivateKey(), bKey = Curve25519.generatePrivateKey()
+        let psk = UAPI.hex(Curve25519.generatePrivateKey())
+        let hex = { (key: [UInt8]) in UAPI.hex(Curve25519.publicKey(privateKey: key)) }
+        _ = a.handleUAPI("set=1\nprivate_key=\(UAPI.hex(aKey))\nlisten_port=51821\npublic_key=\(hex(bKey))\npreshared_key=\(psk)\n"
+                         + "endpoint=198.18.2.2:51822\nallowed_ip=198.19.0.2/32\n\n")
+        _ = b.handleUAPI("set=1\nprivate_key=\(UAPI.hex(bKey))\nlisten_port=51822\npublic_key=\(hex(aKey))\npreshared_key=\(psk)\n"
+                         + "allowed_ip=198.19.0.1/32\n\n")
+    }
+
+    static func ipv4(from source: [UInt8], to destination: [UInt8], payload: String) -> [UInt8] {
+        let body = Array(payload.utf8)
+        let total = 20 + body.count
+        return [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0, 0, 64, 17, 0, 0] + source + destination + body
+    }
+
+    @Test func firstPacketWaitsForTheHandshakeThenBothWaysWork() throws {
+        let ping = Self.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: "ping")
+        let initiation = a.outbound(ping, now: 0)
+        #expect(initiation.datagrams.count == 1 && initiation.datagrams[0].payload.count == 148 && initiation.datagrams[0].to == bEndpoint)
+        let response = b.inbound(initiation.datagrams[0].payload, from: aEndpoint, now: 0.01)
+        #expect(response.datagrams.count == 1 && response.datagrams[0].to == aEndpoint)  // b learned a's endpoint
+        let data = a.inbound(response.datagrams[0].payload, from: bEndpoint, now: 0.02)
+        #expect(data.datagrams.count == 1)  // the queued ping
+        let delivered = b.inbound(data.datagrams[0].payload, from: aEndpoint, now: 0.03)
+        #expect(delivered.packets == [ping])
+
+        let pong = Self.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "pong")
+        let back = b.outbound(pong, now: 0.04)
+        #expect(back.datagrams.count == 1 && back.datagrams[0].payload[0] == 4)  // straight onto the session
+        #expect(a.inbound(back.datagrams[0].payload, from: bEndpoint, now: 0.05).packets == [pong])
+
+        // A replayed transport message is dropped and counted.
+        #expect(b.inbound(data.datagrams[0].payload, from: aEndpoint, now: 0.06).packets.isEmpty)
+        #expect(b.drops.replayed == 1)
+        // So is a packet whose inner source is not an allowed IP of the peer.
+        let spoofed = a.outbound(Self.ipv4(from: [198, 19, 0, 9], to: [198, 19, 0, 2], payload: "x"), now: 0.07)
+        #expect(b.inbound(spoofed.datagrams[0].payload, from: aEndpoint, now: 0.08).packets.isEmpty)
+        #expect(b.drops.disallowedSource == 1)
+        // wg show counters moved on both sides.
+        let show = a.handleUAPI("get=1\n\n")
+        #expect(show.contains("tx_bytes=") && !show.contains("tx_bytes=0\n") && !show.contains("rx_bytes=0\n"))
+    }
+
+    @Test func garbageIsDroppedAndCounted() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 4, 16, 31, 32, 92, 148, 200] {
+            for type: UInt8 in [1, 2, 3, 4, 9] {
+                var datagram = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                if !datagram.isEmpty { datagram[0] = type }
+                #expect(b.inbound(datagram, from: aEndpoint, now: 1).packets.isEmpty)
+            }
+        }
+        let drops = b.drops
+        #expect(drops.malformed + drops.unauthenticated + drops.noPeer + drops.replayed > 0)
+        #expect(a.outbound([0x45], now: 1).datagrams.isEmpty)
+        #expect(a.outbound(Self.ipv4(from: [198, 19, 0, 1], to: [8, 8, 8, 8], payload: "x"), now: 1).datagrams.isEmpty)
+    }
+}
