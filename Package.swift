@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "wgbench", targets: ["wgbench"]),
+        .executable(name: "wireguard-swift", targets: ["wireguard-swift"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,12 @@ let package = Package(
         .target(name: "WireGuardCrypto", dependencies: ["CSodium"]),
         // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs (engines to come).
         .target(name: "WireGuard", dependencies: ["WireGuardCrypto"]),
+        // C functions for what Swift cannot import (the TUN ioctl).
+        .target(name: "CShims"),
+        // TUN device, UDP socket, UAPI listener.
+        .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"]),
+        // The userspace WireGuard daemon, used like wireguard-go.
+        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuard", "WireGuardSystem"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(

@@ -140,6 +140,7 @@ public final class Device: @unchecked Sendable {
             }
             session.lastTimestamp = received.timestamp
             install(keys, in: &session, now: now)
+            stampHandshake(received.peerStatic)
             byIndex[index] = received.peerStatic
             sessions[received.peerStatic] = session
             roam(received.peerStatic, to: source)
@@ -155,6 +156,7 @@ public final class Device: @unchecked Sendable {
             session.pending = nil
             session.pendingSince = -1e9
             install(keys, in: &session, now: now)
+            stampHandshake(peer)
             let queued = session.queued
             session.queued = []
             sessions[peer] = session
@@ -205,12 +207,14 @@ public final class Device: @unchecked Sendable {
     }
 
     private func countRx(_ peer: [UInt8], _ bytes: Int) {
+        if let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) { configuration.peers[index].rxBytes += UInt64(bytes) }
+    }
+
+    /// `latest handshake` in wg show: wall-clock time of the last completed handshake.
+    private func stampHandshake(_ peer: [UInt8]) {
         guard let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) else { return }
-        configuration.peers[index].rxBytes += UInt64(bytes)
-        if let keys = sessions[peer]?.keys, keys.localIndex != 0 {
-            let wall = Date().timeIntervalSince1970
-            configuration.peers[index].lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
-        }
+        let wall = Date().timeIntervalSince1970
+        configuration.peers[index].lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
     }
 
     // MARK: IP headers
