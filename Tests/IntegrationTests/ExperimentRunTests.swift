@@ -111,3 +111,42 @@ extension LocalTestbedTests {
         return process
     }
 }
+
+extension LocalTestbedTests {
+    /// The wireguard-swift target in `wgbench run`: the built daemon, named in the testbed's tools,
+    /// carries traffic through one and two tunnels; its unimplemented parallel engine fails with
+    /// the daemon's own reason instead of passing for the inline one.
+    func testWireGuardSwiftTargetCarriesTraffic() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
+        let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/wireguard-swift").path
+        var testbed = self.testbed
+        testbed.tools["wireguard-swift"] = FilePath(absolute: path)
+        let spec = try ExperimentLoader.parse(yaml: """
+        name: swift
+        repetitions: 1
+        order: sequential
+        retries: 0
+        traffic: {duration: 2s, omit: 0s}
+        sweep: {tunnels: [1, 2]}
+        series:
+          - {name: swift-inline, target: wireguard-swift, knobs: {engine: inline}}
+          - {name: swift-parallel, target: wireguard-swift, knobs: {engine: parallel}}
+        """, file: "swift.yaml")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-swift-\(getpid())")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let store = try ResultStore(directory: directory)
+        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "swift.yaml", testbed: testbed)
+        try store.writeRecord(record)
+        let report = try ExperimentRunner(testbed: testbed, hosts: try sshHosts(), store: store, record: record).run()
+        XCTAssertEqual(report.residue, [])
+        let results = store.results(for: record.order)
+        for result in results where result.key.series == "swift-inline" {
+            XCTAssertEqual(result.status, .ok, result.reason ?? "")
+            XCTAssertGreaterThan(result.throughput ?? 0, 1_000_000)
+        }
+        for result in results where result.key.series == "swift-parallel" {
+            XCTAssertEqual(result.status, .failed)
+            XCTAssertTrue((result.reason ?? "").contains("parallel engine is not implemented yet"), result.reason ?? "")
+        }
+    }
+}

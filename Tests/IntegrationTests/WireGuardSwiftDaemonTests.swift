@@ -117,11 +117,13 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
 
     func testTheDaemonExitsWhenItsInterfaceIsDeleted() throws {
         _ = try bringUp()
+        let socket = "/var/run/wireguard/\(swiftInterface).sock"
+        XCTAssertEqual(access(socket, F_OK), 0, "the UAPI socket should exist while the interface does")
         try runner.check(Command("ip", "-n", a, "link", "del", swiftInterface))
         var gone = false
         for _ in 0..<40 where !gone {
             usleep(50_000)
-            gone = !FileManager.default.fileExists(atPath: "/var/run/wireguard/\(swiftInterface).sock")
+            gone = access(socket, F_OK) != 0
         }
         XCTAssertTrue(gone, "the UAPI socket is still there")
         let processes = ProcessListParser.living(try runner.check(ProcessListParser.command))

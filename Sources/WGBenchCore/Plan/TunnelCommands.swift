@@ -6,16 +6,17 @@ public enum TunnelCommands {
     /// wireguard-go refuses to run on Linux without this, preferring the kernel module.
     public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
 
-    public static func create(_ target: TargetKind, interface: String, knobs: [String: String] = [:]) -> [Command] {
+    /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the name).
+    public static func create(_ target: TargetKind, interface: String, knobs: [String: String] = [:], program: String? = nil) -> [Command] {
         switch target {
         case .plain:
             return []
         case .kernel:
             return [Command("ip", "link", "add", interface, "type", "wireguard")]
         case .wireguardGo:
-            return [Command("env", wireguardGoEnvironment, "wireguard-go", interface)]
+            return [Command("env", wireguardGoEnvironment, program ?? "wireguard-go", interface)]
         case .wireguardSwift:
-            var argv = ["wireguard-swift"]
+            var argv = [program ?? "wireguard-swift"]
             if let engine = knobs["engine"] { argv += ["--engine", engine] }
             return [Command(argv + [interface])]
         }
@@ -32,14 +33,14 @@ public enum TunnelCommands {
 
     /// Commands that succeed only where a gateway can run the target; nil for the plain target.
     /// The kernel probe makes a throw-away interface (loading the module if it is there) and removes it.
-    public static func probe(_ target: TargetKind, on role: HostRole) -> [Command]? {
+    public static func probe(_ target: TargetKind, on role: HostRole, program: String? = nil) -> [Command]? {
         switch target {
         case .plain: return nil
         case .kernel:
             let name = "wgbprobe\(role == .gw1 ? 1 : 2)"
             return [Command("wg", "--version"), Command("ip", "link", "add", name, "type", "wireguard"), Command("ip", "link", "del", name)]
-        case .wireguardGo: return [Command("wg", "--version"), Command("wireguard-go", "--version")]
-        case .wireguardSwift: return [Command("wg", "--version"), Command("wireguard-swift", "--version")]
+        case .wireguardGo: return [Command("wg", "--version"), Command(program ?? "wireguard-go", "--version")]
+        case .wireguardSwift: return [Command("wg", "--version"), Command(program ?? "wireguard-swift", "--version")]
         }
     }
 
@@ -74,7 +75,8 @@ public enum TunnelCommands {
 
     /// Pins a userspace daemon (all its threads) to CPUs, found by its exact command line.
     public static func pin(daemon target: TargetKind, interface: String, cpus: [Int]) -> Command {
-        let pattern = target == .wireguardGo ? "^wireguard-go \(interface)$" : "^wireguard-swift .*\(interface)$"
+        // The daemon may run from a path of the testbed's tools.
+        let pattern = target == .wireguardGo ? "^([^ ]*/)?wireguard-go \(interface)$" : "^([^ ]*/)?wireguard-swift .*\(interface)$"
         // A constant script; the pattern and the CPU list arrive as arguments.
         return Command(["sh", "-c", "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do taskset -a -p -c \"$2\" \"$p\" >/dev/null || exit 4; done",
                         "pin", pattern, CPUList.format(cpus)])

@@ -102,6 +102,12 @@ public struct Testbed: Sendable {
     public var hostKeyPolicy: HostKeyPolicy
     /// Present when wgbench creates the testbed itself (`wgbench testbed up`).
     public var local: LocalTestbedSettings?
+    /// Programs at paths of their own on the gateways (`tools: {wireguard-swift: /opt/wg/wireguard-swift}`);
+    /// others are found on the PATH.
+    public var tools: [String: FilePath] = [:]
+
+    /// The program a target runs on the gateways.
+    public func program(_ name: String) -> String { tools[name]?.rawValue ?? name }
 
     public func host(_ role: HostRole) -> TestbedHost {
         guard let host = hosts[role] else { preconditionFailure("validated testbeds have all four roles") }

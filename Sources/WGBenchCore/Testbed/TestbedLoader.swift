@@ -27,7 +27,7 @@ public enum TestbedLoader {
     }
 
     public static func parse(yaml: String, file: String, home: String = NSHomeDirectory()) throws -> Testbed {
-        let root = try SpecNode.parse(yaml: yaml, file: file).mapping(allowed: ["name", "local", "ssh", "hosts"])
+        let root = try SpecNode.parse(yaml: yaml, file: file).mapping(allowed: ["name", "local", "ssh", "hosts", "tools"])
         let name = try root.required("name").value(Identifier.self)
 
         let local = try root.optional("local").map(parseLocal)
@@ -46,8 +46,12 @@ public enum TestbedLoader {
                             keyPath: "hosts.\(role)", message: "host '\(role)' is missing; a testbed has source, gw1, gw2 and drain")
         }
 
-        let testbed = Testbed(name: name, file: file, hosts: hosts, knownHosts: defaults.knownHosts,
+        var testbed = Testbed(name: name, file: file, hosts: hosts, knownHosts: defaults.knownHosts,
                               hostKeyPolicy: defaults.policy, local: local)
+        if let toolsNode = root.optional("tools") {
+            let tools = try toolsNode.mapping(allowed: ["wireguard-go", "wireguard-swift", "wg", "iperf3"])
+            for (name, node) in tools.entries { testbed.tools[name] = try node.value(FilePath.self).expandingTilde(home: home) }
+        }
         try TestbedValidator(testbed: testbed, root: root).validate()
         return testbed
     }

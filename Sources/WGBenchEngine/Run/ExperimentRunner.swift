@@ -123,7 +123,7 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     private func probe(_ target: TargetKind) -> String? {
         for role in [HostRole.gw1, .gw2] {
-            for command in TunnelCommands.probe(target, on: role) ?? [] {
+            for command in TunnelCommands.probe(target, on: role, program: testbed.tools[target.rawValue]?.rawValue) ?? [] {
                 do {
                     let result = try hosts[role]!.run(command)
                     if !result.succeeded {
