@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/as-root.sh
 scripts/install-deps.sh
 swift build -c release --product wgbench
+swift build -c release --product wireguard-swift
+# The local testbed's hosts share this filesystem: the daemon on the PATH serves all of them.
+install -m 755 .build/release/wireguard-swift /usr/local/bin/wireguard-swift
 wgbench=.build/release/wgbench
 testbed=testbeds/local.yaml
 

@@ -87,6 +87,20 @@ struct ExperimentRunnerTests {
                               "env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-3"])
     }
 
+    /// Switching between two tunnel targets with the same flows remakes the tunnels, which takes
+    /// their routes with them: the flows must be routed again (the simulation fails traffic that
+    /// would bypass the tunnels).
+    @Test func switchingTunnelTargetsRoutesFlowsAgain() throws {
+        let lab = recordedLab()
+        let spec = try Self.spec("order: sequential", series: "  - {name: go, target: wireguard-go}\n  - {name: swift, target: wireguard-swift}")
+        let runner = try self.runner(spec, lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 0, "\(runner.store.results(for: runner.record.order).compactMap(\.reason))")
+        let gw1 = lab.commands(.gw1)
+        let swiftStart = try #require(gw1.firstIndex { $0.hasPrefix("wireguard-swift") })
+        #expect(gw1[swiftStart...].contains("ip route replace 198.18.3.100/32 dev wgb1-1"))
+    }
+
     @Test func resumeSkipsWhatIsDone() throws {
         let lab = recordedLab()
         let spec = try Self.spec()

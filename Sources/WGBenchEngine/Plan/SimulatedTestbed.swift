@@ -12,7 +12,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private let lock = NSLock()
     private var links: [HostRole: Set<String>] = [:]
     private var addresses: [HostRole: Set<String>] = [:]
-    private var routes: [HostRole: Set<String>] = [:]
+    /// destination -> device ("" for routes via a gateway)
+    private var routes: [HostRole: [String: String]] = [:]
     private var listening: Set<String> = []
     private var nextRule = 1
     public private(set) var hosts: [HostRole: FakeHost] = [:]
@@ -25,6 +26,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     public var kernelKnobFiles = ["threaded", "addr_assign_type"]
     /// Commands containing this text fail with this stderr.
     public var failing: [String: String] = [:]
+    /// Whether the traffic of the running point must go through tunnels (set when tunnels exist).
+    private var tunnelsExpected: Bool { !(links[.gw1] ?? []).filter { $0.hasPrefix("wgb1-") }.isEmpty }
     /// Answers `cat` of iperf3 logs and the sampler, when set (tests use recorded output).
     public var iperfLog: ((_ client: Bool) -> String)?
     public var samplerOutput: String?
@@ -67,6 +70,15 @@ public final class SimulatedTestbed: @unchecked Sendable {
             return ok(listening.sorted().map { "LISTEN 0 5 \($0) 0.0.0.0:*" }.joined(separator: "\n"))
         case "xargs":
             listening = []  // one-off servers end with their client
+            // A client whose destination gw1 does not route through a tunnel would bypass it:
+            // fail loudly, so a provisioning bug cannot pass as a measurement.
+            let words = String(decoding: command.stdin ?? [], as: UTF8.self).split(separator: "\0").map(String.init)
+            for (index, word) in words.enumerated() where word == "-c" && index + 1 < words.count {
+                let destination = words[index + 1] + "/32"
+                if tunnelsExpected, routes[.gw1]?[destination]?.hasPrefix("wgb") != true {
+                    return CommandResult(status: 123, stdout: "", stderr: "simulation: gw1 has no tunnel route for \(destination)")
+                }
+            }
             return ok()
         case "cat" where argv[1].hasSuffix(".json"):
             let client = argv[1].contains("/client-")
@@ -107,17 +119,20 @@ public final class SimulatedTestbed: @unchecked Sendable {
             guard links[role, default: []].remove(argv[3]) != nil else {
                 return CommandResult(status: 1, stdout: "", stderr: "Cannot find device \"\(argv[3])\"")
             }
+            routes[role] = routes[role]?.filter { $0.value != argv[3] }  // the kernel drops routes through a deleted device
         }
         if argv.starts(with: ["ip", "addr", "replace"]) && argv[3].hasSuffix("/32") { addresses[role, default: []].insert(argv[3]) }
         if argv.starts(with: ["ip", "addr", "del"]) { addresses[role, default: []].remove(argv[3]) }
-        if argv.starts(with: ["ip", "route", "replace"]) { routes[role, default: []].insert(argv[3]) }
-        if argv.starts(with: ["ip", "route", "del"]) { routes[role, default: []].remove(argv[3]) }
+        if argv.starts(with: ["ip", "route", "replace"]) {
+            routes[role, default: [:]][argv[3]] = argv.firstIndex(of: "dev").map { argv[$0 + 1] } ?? ""
+        }
+        if argv.starts(with: ["ip", "route", "del"]) { routes[role]?[argv[3]] = nil }
         if argv == ["ip", "-o", "link", "show"] {
             return ok((["lo", "eth1"] + (links[role] ?? []).sorted()).enumerated()
                 .map { "\($0.offset + 1): \($0.element): <UP> mtu 1500" }.joined(separator: "\n"))
         }
         if argv == ["ip", "-4", "route", "show"] {
-            return ok((routes[role] ?? []).sorted().map { "\($0.replacingOccurrences(of: "/32", with: "")) via 198.18.1.1 dev eth1" }
+            return ok((routes[role] ?? [:]).keys.sorted().map { "\($0.replacingOccurrences(of: "/32", with: "")) via 198.18.1.1 dev eth1" }
                 .joined(separator: "\n"))
         }
         if argv == ["ip", "-o", "-4", "addr", "show"] {

@@ -16,6 +16,8 @@ final class Provisioner: @unchecked Sendable {
     private var tunnelConfig: [Int: String] = [:]
     private var appliedKnobs: [String: String] = [:]
     private var flows: [Int: TrafficPlan.Flow] = [:]
+    /// Installed flows whose gateway routes went with a deleted tunnel interface.
+    private var unrouted: Set<Int> = []
     private var keys: [Int: TunnelKeys] = [:]
     private let steering: Steering
     /// Held while the testbed is being changed, so an abort never races a half-made tunnel.
@@ -105,6 +107,9 @@ final class Provisioner: @unchecked Sendable {
         }
         tunnels.subtract(indices)
         for index in indices { tunnelConfig[index] = nil }
+        // Deleting an interface deletes the routes through it: those flows must be routed again,
+        // or their traffic silently takes the testbed's plain path.
+        unrouted.formUnion(flows.values.filter { $0.tunnel.map(indices.contains) ?? false }.map(\.index))
     }
 
     // MARK: Knobs
@@ -187,7 +192,7 @@ final class Provisioner: @unchecked Sendable {
     private func installFlows(_ plan: TrafficPlan) throws {
         let wanted = Dictionary(uniqueKeysWithValues: plan.flows.map { ($0.index, $0) })
         let stale = flows.filter { wanted[$0.key] == nil }.map(\.value).sorted { $0.index < $1.index }
-        let changed = plan.flows.filter { flows[$0.index] != $0 }
+        let changed = plan.flows.filter { flows[$0.index] != $0 || unrouted.contains($0.index) }
         guard !stale.isEmpty || !changed.isEmpty else { return }
         let testbed = self.testbed
         try onEachHostOrThrow(HostRole.allCases) { role in
@@ -203,6 +208,7 @@ final class Provisioner: @unchecked Sendable {
             }
         }
         flows = wanted
+        unrouted = []
     }
 
     // MARK: Teardown
@@ -215,6 +221,7 @@ final class Provisioner: @unchecked Sendable {
         let hosts = other ?? self.hosts
         let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed)
         flows = [:]
+        unrouted = []
         tunnels = []
         tunnelConfig = [:]
         series = nil
