@@ -43,9 +43,20 @@ public final class Device: @unchecked Sendable {
         var pendingSince: Double = -1e9
         var queued: [[UInt8]] = []
         var lastTimestamp: TAI64N?
+        /// When the current run of handshake attempts began (REKEY_ATTEMPT_TIME bounds it).
+        var firstAttempt: Double?
+        /// Jitter drawn for the next retransmission.
+        var jitter: Double = 0
+        var lastSent: Double = -1e9
+        var lastDataReceived: Double = -1e9
     }
 
-    public init() {}
+    /// Draws the jitter added to each handshake retransmission (0...0.333 s); tests fix it.
+    private let jitter: () -> Double
+
+    public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) }) {
+        self.jitter = jitter
+    }
 
     // MARK: Configuration (UAPI)
 
@@ -94,7 +105,12 @@ public final class Device: @unchecked Sendable {
            session.sendCounter < WireConstants.rejectAfterMessages {
             output.datagrams.append((TransportMessage.seal(packet, keys: keys, counter: session.sendCounter), endpoint))
             session.sendCounter += 1
+            session.lastSent = now
             countTx(peer, output.datagrams.last!.payload.count)
+            // Rekey after messages: keep sending on this session while a new one is made.
+            if session.sendCounter >= WireConstants.rekeyAfterMessages, session.pending == nil {
+                initiate(peer, session: &session, endpoint: endpoint, now: now, into: &output)
+            }
             return
         }
         if !packet.isEmpty { session.queued = Array((session.queued + [packet]).suffix(64)) }
@@ -111,6 +127,8 @@ public final class Device: @unchecked Sendable {
                                                             localIndex: index, timestamp: stamp) else { return }
         session.pending = state
         session.pendingSince = now
+        session.jitter = jitter()
+        if session.firstAttempt == nil { session.firstAttempt = now }
         byIndex[index] = peer
         output.datagrams.append((message, endpoint))
         countTx(peer, message.count)
@@ -155,6 +173,7 @@ public final class Device: @unchecked Sendable {
             else { drops.unauthenticated += 1; return output }
             session.pending = nil
             session.pendingSince = -1e9
+            session.firstAttempt = nil
             install(keys, in: &session, now: now)
             stampHandshake(peer)
             let queued = session.queued
@@ -172,6 +191,7 @@ public final class Device: @unchecked Sendable {
             }
             guard let plaintext = TransportMessage.open(datagram, keys: keys) else { drops.unauthenticated += 1; return output }
             guard session.replay.accept(counter) else { drops.replayed += 1; return output }
+            if !plaintext.isEmpty { session.lastDataReceived = now }
             sessions[peer] = session
             roam(peer, to: source)
             countRx(peer, datagram.count)
@@ -183,6 +203,52 @@ public final class Device: @unchecked Sendable {
             output.packets.append(packet)
         case .cookieReply:
             drops.malformed += 1  // cookies under load: not implemented yet
+        }
+        return output
+    }
+
+    // MARK: Timers
+
+    /// Called regularly (the daemon: every 200 ms) with the current time; sends what the timers
+    /// ask for (whitepaper section 6): handshake retransmission with jitter until
+    /// REKEY_ATTEMPT_TIME, then giving up and dropping what waited; rekey after REKEY_AFTER_TIME
+    /// on the initiator's side; session keys dropped after REJECT_AFTER_TIME; a keepalive when
+    /// data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives.
+    public func tick(now: Double) -> DeviceOutput {
+        lock.lock()
+        defer { lock.unlock() }
+        var output = DeviceOutput()
+        for peer in configuration.peers {
+            guard var session = sessions[peer.publicKey] else { continue }
+            let key = peer.publicKey
+            if session.pending != nil, now - session.pendingSince >= WireConstants.rekeyTimeout + session.jitter {
+                if let first = session.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
+                    session.pending = nil
+                    session.queued = []
+                    session.firstAttempt = nil
+                } else if let endpoint = peer.endpoint {
+                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+                }
+            }
+            if let keys = session.keys {
+                let age = now - session.established
+                if age >= WireConstants.rejectAfterTime {
+                    byIndex[keys.localIndex] = nil
+                    session.keys = nil  // dropped: never used again
+                } else if keys.isInitiator, age >= WireConstants.rekeyAfterTime, session.pending == nil, let endpoint = peer.endpoint {
+                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+                }
+            }
+            sessions[key] = session
+            if sessions[key]?.keys != nil {
+                let s = sessions[key]!
+                let passive = s.lastDataReceived > s.lastSent && now - s.lastDataReceived >= WireConstants.keepaliveTimeout
+                let persistent = peer.persistentKeepalive > 0 && now - s.lastSent >= Double(peer.persistentKeepalive)
+                if passive || persistent { send([], to: key, now: now, into: &output) }
+            } else if peer.persistentKeepalive > 0, session.pending == nil, let endpoint = peer.endpoint {
+                initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+                sessions[key] = session
+            }
         }
         return output
     }

@@ -18,7 +18,7 @@ func fail(_ message: String) -> Never {
 @main
 struct WireGuardSwift {
     static func main() {
-        let version = "wireguard-swift 0.1 (run-to-completion loop; parallel engine, timers and cookies not yet)"
+        let version = "wireguard-swift 0.2 (run-to-completion loop and timers; no parallel engine or cookies yet)"
         var arguments = Array(CommandLine.arguments.dropFirst())
 
         if arguments == ["--version"] || arguments == ["-v"] {
@@ -81,6 +81,7 @@ struct WireGuardSwift {
 
         var udp: UDPSocket?
         var boundPort: UInt16 = 0
+        var lastTick = 0.0
         var packet = [UInt8](repeating: 0, count: 65536)
         var datagram = [UInt8](repeating: 0, count: 65536)
 
@@ -100,6 +101,11 @@ struct WireGuardSwift {
             var descriptors = [pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)]
             if let udp { descriptors.append(pollfd(fd: udp.fd, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), 200)
+            // Timers, at most ten times a second whatever the packet rate.
+            if now() - lastTick >= 0.1 {
+                lastTick = now()
+                deliver(device.tick(now: lastTick))
+            }
             if ready <= 0 { continue }
             if descriptors[0].revents & Int16(POLLIN) != 0 {
                 guard let count = tun.read(into: &packet) else { break }  // the interface was deleted: exit, as wireguard-go does

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import WireGuard
+import WireGuardCrypto
+
+/// The timers (whitepaper section 6) with a manual clock: each case drives two devices to a time
+/// and checks what `tick` sends. Jitter is fixed at 0.1 s.
+struct TimerTests {
+    let a = Device(jitter: { 0.1 }), b = Device(jitter: { 0.1 })
+    let aEndpoint = Endpoint("198.18.2.1:51821")!, bEndpoint = Endpoint("198.18.2.2:51822")!
+
+    init(persistentKeepalive: Int = 0) {
+        let aKey = Curve25519.generatePrivateKey(), bKey = Curve25519.generatePrivateKey()
+        let pub = { (key: [UInt8]) in UAPI.hex(Curve25519.publicKey(privateKey: key)) }
+        _ = a.handleUAPI("set=1\nprivate_key=\(UAPI.hex(aKey))\npublic_key=\(pub(bKey))\nendpoint=198.18.2.2:51822\n"
+                         + "persistent_keepalive_interval=\(persistentKeepalive)\nallowed_ip=198.19.0.2/32\n\n")
+        _ = b.handleUAPI("set=1\nprivate_key=\(UAPI.hex(bKey))\npublic_key=\(pub(aKey))\nallowed_ip=198.19.0.1/32\n\n")
+    }
+
+    let ping = DeviceTests.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: "ping")
+
+    /// a sends a packet at `t`; the handshake completes and the packet reaches b.
+    func connect(at t: Double) throws {
+        let initiation = a.outbound(ping, now: t)
+        let response = b.inbound(initiation.datagrams[0].payload, from: aEndpoint, now: t)
+        let data = a.inbound(response.datagrams[0].payload, from: bEndpoint, now: t)
+        #expect(b.inbound(data.datagrams[0].payload, from: aEndpoint, now: t).packets == [ping])
+    }
+
+    static func kinds(_ output: DeviceOutput) -> [String] {
+        output.datagrams.map { datagram in
+            switch datagram.payload[0] {
+            case 1: return "initiation"
+            case 4: return datagram.payload.count == 32 ? "keepalive" : "data"
+            default: return "other"
+            }
+        }
+    }
+
+    @Test func lostInitiationsAreRetriedWithJitterUntilRekeyAttemptTimeThenDropped() {
+        #expect(Self.kinds(a.outbound(ping, now: 0)) == ["initiation"])  // lost: b never sees it
+        #expect(Self.kinds(a.tick(now: 5.05)) == [])  // REKEY_TIMEOUT 5 s + 0.1 s jitter not yet over
+        #expect(Self.kinds(a.tick(now: 5.11)) == ["initiation"])
+        // Every 5.2 s (more than timeout plus jitter) one more attempt, as long as 90 s have not passed.
+        for t in stride(from: 10.4, through: 89.9, by: 5.2) {
+            #expect(Self.kinds(a.tick(now: t)) == ["initiation"], "at \(t) s")
+        }
+        #expect(Self.kinds(a.tick(now: 95)) == [])  // gave up, and dropped the waiting packet
+        #expect(Self.kinds(a.tick(now: 120)) == [])
+    }
+
+    @Test func passiveKeepaliveAfterDataAndSilence() throws {
+        try connect(at: 0)
+        #expect(Self.kinds(b.tick(now: 9.9)) == [])
+        #expect(Self.kinds(b.tick(now: 10.0)) == ["keepalive"])  // data came in, nothing went out for 10 s
+        #expect(Self.kinds(b.tick(now: 25)) == [])  // once
+        #expect(Self.kinds(a.tick(now: 25)) == [])  // a only sent
+    }
+
+    @Test func persistentKeepalive() throws {
+        let timers = TimerTests(persistentKeepalive: 25)
+        try timers.connect(at: 0)
+        #expect(Self.kinds(timers.a.tick(now: 24.9)) == [])
+        #expect(Self.kinds(timers.a.tick(now: 25.0)) == ["keepalive"])
+        #expect(Self.kinds(timers.a.tick(now: 40)) == [])
+        #expect(Self.kinds(timers.a.tick(now: 50.0)) == ["keepalive"])
+    }
+
+    @Test func initiatorRekeysAfterTimeAndKeysAreDroppedAfterRejectTime() throws {
+        try connect(at: 0)
+        #expect(!Self.kinds(a.tick(now: 119)).contains("initiation"))
+        #expect(Self.kinds(a.tick(now: 120)) == ["initiation"])  // REKEY_AFTER_TIME, initiator only
+        #expect(!Self.kinds(b.tick(now: 121)).contains("initiation"))
+        // The new handshake is lost; at REJECT_AFTER_TIME the old keys go, and data must wait for a handshake.
+        _ = a.tick(now: 180)
+        #expect(Self.kinds(a.outbound(ping, now: 180.5)) == [])  // a retry is already pending: the packet waits
+        // b's keys are past REJECT_AFTER_TIME too: it never uses them, and starts a handshake of its own.
+        #expect(Self.kinds(b.outbound(DeviceTests.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "x"), now: 181)) == ["initiation"])
+    }
+}
