@@ -239,14 +239,15 @@ public final class Device: @unchecked Sendable {
                     initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
                 }
             }
-            sessions[key] = session
-            if sessions[key]?.keys != nil {
-                let s = sessions[key]!
-                let passive = s.lastDataReceived > s.lastSent && now - s.lastDataReceived >= WireConstants.keepaliveTimeout
-                let persistent = peer.persistentKeepalive > 0 && now - s.lastSent >= Double(peer.persistentKeepalive)
-                if passive || persistent { send([], to: key, now: now, into: &output) }
-            } else if peer.persistentKeepalive > 0, session.pending == nil, let endpoint = peer.endpoint {
-                initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+            if session.keys != nil {
+                let passive = session.lastDataReceived > session.lastSent && now - session.lastDataReceived >= WireConstants.keepaliveTimeout
+                let persistent = peer.persistentKeepalive > 0 && now - session.lastSent >= Double(peer.persistentKeepalive)
+                sessions[key] = session
+                if passive || persistent { send([], to: key, now: now, into: &output) }  // send works on the stored session
+            } else {
+                if peer.persistentKeepalive > 0, session.pending == nil, let endpoint = peer.endpoint {
+                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+                }
                 sessions[key] = session
             }
         }

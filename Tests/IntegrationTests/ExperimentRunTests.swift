@@ -11,6 +11,16 @@ extension LocalTestbedTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Runs an experiment on the testbed into a scratch result directory removed after the test.
+    func runExperiment(_ spec: ExperimentSpec, file: String, on testbed: Testbed) throws -> (ResultStore, RunRecord, ExperimentRunner.Report) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-\(spec.name)-\(getpid())")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let store = try ResultStore(directory: directory)
+        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: file, testbed: testbed)
+        try store.writeRecord(record)
+        return (store, record, try ExperimentRunner(testbed: testbed, hosts: try sshHosts(), store: store, record: record).run())
+    }
+
     func sshHosts() throws -> [HostRole: RemoteHost] {
         let testbed = self.testbed
         var hosts: [HostRole: RemoteHost] = [:]
@@ -22,12 +32,7 @@ extension LocalTestbedTests {
     /// samples from both gateways, metadata and command logs, summary files, and clean hosts.
     func testSmokeExperimentRunsEndToEnd() throws {
         let spec = try ExperimentLoader.load(path: repositoryRoot.appendingPathComponent("experiments/smoke.yaml").path)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-smoke-\(getpid())")
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        let store = try ResultStore(directory: directory)
-        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "experiments/smoke.yaml", testbed: testbed)
-        try store.writeRecord(record)
-        let report = try ExperimentRunner(testbed: testbed, hosts: try sshHosts(), store: store, record: record).run()
+        let (store, record, report) = try runExperiment(spec, file: "experiments/smoke.yaml", on: testbed)
 
         XCTAssertEqual(report.executed, 8)
         XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
@@ -132,12 +137,7 @@ extension LocalTestbedTests {
           - {name: swift-inline, target: wireguard-swift, knobs: {engine: inline}}
           - {name: swift-parallel, target: wireguard-swift, knobs: {engine: parallel}}
         """, file: "swift.yaml")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-swift-\(getpid())")
-        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-        let store = try ResultStore(directory: directory)
-        let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "swift.yaml", testbed: testbed)
-        try store.writeRecord(record)
-        let report = try ExperimentRunner(testbed: testbed, hosts: try sshHosts(), store: store, record: record).run()
+        let (store, record, report) = try runExperiment(spec, file: "swift.yaml", on: testbed)
         XCTAssertEqual(report.residue, [])
         let results = store.results(for: record.order)
         for result in results where result.key.series == "swift-inline" {

@@ -79,9 +79,6 @@ public struct ShellFrameParser {
                              stderr: String(decoding: stderrBody, as: UTF8.self))
     }
 
-    /// What arrived so far; for error messages when a command does not finish.
-    public var partialStderr: String { String(decoding: err, as: UTF8.self) }
-
     /// Finds `needle` at or after `from`; on a miss, moves `from` to where a later match could still start.
     public static func find(_ needle: [UInt8], in haystack: [UInt8], from: inout Int) -> Int? {
         guard haystack.count >= needle.count, let first = needle.first else { return nil }

@@ -19,6 +19,7 @@ public enum Planner {
         simulation.cpus = cpus
         simulation.ntuple = .disabled
         simulation.kernelKnobFiles = SimulatedTestbed.patchedKernelKnobFiles
+        simulation.nics = Array(Set(testbed.orderedHosts.flatMap { $0.interfaces.values.map(\.name.rawValue) })).sorted()
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgbench-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }

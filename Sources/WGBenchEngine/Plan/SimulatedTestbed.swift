@@ -20,6 +20,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
 
     /// CPUs per host, and so rx queues per NIC.
     public var cpus = 2
+    /// The NICs whose queue interrupts /proc/interrupts lists.
+    public var nics = ["eth1", "eth2"]
     /// What `ethtool -k` says of ntuple-filters.
     public var ntuple = NtupleSupport.unsupported
     /// Files under /sys/class/net/<wg>/ the kernel module offers.
@@ -141,10 +143,10 @@ public final class SimulatedTestbed: @unchecked Sendable {
         return ok()
     }
 
-    /// Queue interrupts named the Intel way, `<nic>-TxRx-<q>`, for every NIC the commands name.
+    /// Queue interrupts named the Intel way, `<nic>-TxRx-<q>`, for each of `nics`.
     private func interrupts() -> String {
         var lines = ["           " + (0..<cpus).map { "CPU\($0)" }.joined(separator: "  ")]
-        for (index, nic) in ["eth0", "eth1", "eth2", "enp65s0f0np0", "enp65s0f1np1"].enumerated() {
+        for (index, nic) in nics.enumerated() {
             for queue in 0..<cpus { lines.append(" \(200 + index * 100 + queue):  0  IR-PCI-MSI  edge  \(nic)-TxRx-\(queue)") }
         }
         return lines.joined(separator: "\n") + "\n"

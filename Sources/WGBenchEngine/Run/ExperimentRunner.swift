@@ -110,15 +110,11 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Which series' targets the gateways cannot run, with the reason; their repetitions are
     /// recorded as unsupported instead of being attempted.
     private func probeTargets(_ names: Set<String>) -> [String: String] {
-        var reasons: [String: String] = [:]
-        var byTarget: [TargetKind: String?] = [:]
-        for series in record.spec.series where names.contains(series.name) {
-            if byTarget[series.target] == nil {
-                byTarget[series.target] = .some(probe(series.target))
-            }
-            if let reason = byTarget[series.target] ?? nil { reasons[series.name] = reason }
-        }
-        return reasons
+        let series = record.spec.series.filter { names.contains($0.name) }
+        var probed = Set<TargetKind>(), verdicts: [TargetKind: String] = [:]
+        // Each target once, in the spec's order (plans print the probes).
+        for entry in series where probed.insert(entry.target).inserted { verdicts[entry.target] = probe(entry.target) }
+        return Dictionary(uniqueKeysWithValues: series.compactMap { entry in verdicts[entry.target].map { (entry.name, $0) } })
     }
 
     private func probe(_ target: TargetKind) -> String? {

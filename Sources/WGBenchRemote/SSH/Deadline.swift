@@ -20,6 +20,4 @@ struct Deadline {
         guard nanoseconds > now else { return 0 }
         return Int32(clamping: (nanoseconds - now + 999_999) / 1_000_000)
     }
-
-    var hasPassed: Bool { Self.now() >= nanoseconds }
 }
