@@ -68,13 +68,19 @@ public struct AllowedIPs<Peer: Hashable & Sendable>: Sendable {
     /// The peer whose prefix matches `address` longest, if any.
     public func lookup(_ address: [UInt8]) -> Peer? {
         guard address.count == 4 || address.count == 16 else { return nil }
-        var node: Node? = address.count == 4 ? v4 : v6
+        return address.withUnsafeBytes { lookup($0.baseAddress!, count: $0.count) }
+    }
+
+    /// The same over `count` (4 or 16) address bytes where they lie in a packet: the datapath's call.
+    public func lookup(_ address: UnsafeRawPointer, count: Int) -> Peer? {
+        var node: Node? = count == 4 ? v4 : v6
         var best: Peer?
         var bit = 0
         while let current = node {
             if let peer = current.peer { best = peer }
-            guard bit < address.count * 8 else { break }
-            node = current.children[Self.bit(address, bit)]
+            guard bit < count * 8 else { break }
+            let byte = address.load(fromByteOffset: bit >> 3, as: UInt8.self)
+            node = current.children[Int(byte >> UInt8(7 - (bit & 7))) & 1]
             bit += 1
         }
         return best

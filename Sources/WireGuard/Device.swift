@@ -1,8 +1,13 @@
 // One WireGuard interface as a state machine, with no I/O: it is handed packets read from the
 // TUN device (outbound) and datagrams read from the UDP socket (inbound) and the current time,
-// and returns what to write to each. The daemon's run-to-completion loop drives it; unit tests
-// connect two of them directly. Invariants: every malformed or unauthenticated input is dropped
-// and counted, never thrown; a packet waits at most for one handshake, then is dropped.
+// and says what to write to each. Invariants: every malformed or unauthenticated input is
+// dropped and counted, never thrown; a packet waits at most for one handshake, then is dropped.
+//
+// Two ways in. The datapath's: `prepareSend` / `seal` and `prepareReceive` / `open` /
+// `finishReceive` work on packets where they lie in the engine's buffers, allocate nothing, and
+// hold the lock only for lookups and counters; the cryptography runs outside it, so that worker
+// threads can seal and open in parallel. The array API (`outbound`, `inbound`) is built on the
+// same calls, for tests and for the rare packets that take the slow path (handshakes).
 
 import Foundation
 import WireGuardCrypto
@@ -13,6 +18,9 @@ public struct DeviceOutput: Sendable {
     public var datagrams: [(payload: [UInt8], to: Endpoint)] = []
     /// IP packets to write to the TUN device.
     public var packets: [[UInt8]] = []
+
+    public init() {}
+    public var isEmpty: Bool { datagrams.isEmpty && packets.isEmpty }
 }
 
 /// Drop counters, by reason.
@@ -23,290 +31,467 @@ public struct DropCounters: Sendable, Equatable {
     public var noPeer = 0
     public var disallowedSource = 0
     public var noEndpoint = 0
+    /// Packets too large for the engine's buffers.
+    public var oversized = 0
+}
+
+/// A packet cleared to be sealed: the session and counter it gets, and where it goes.
+public struct Sealing: @unchecked Sendable {
+    public let keypair: Keypair
+    public let counter: UInt64
+    public let endpoint: Endpoint
+}
+
+public enum SendDecision {
+    /// Seal it (`Device.seal`) and send it to the endpoint.
+    case seal(Sealing)
+    /// The device took care of it (dropped, or queued for a handshake); send what it asks.
+    case handled(DeviceOutput)
+}
+
+/// A transport message whose session is known: open it (`Device.open`), then `finishReceive`.
+public struct Opening: @unchecked Sendable {
+    public let keypair: Keypair
+    public let counter: UInt64
+    let peer: Peer
+}
+
+public enum ReceiveDecision {
+    case open(Opening)
+    case handled(DeviceOutput)
 }
 
 public final class Device: @unchecked Sendable {
+    /// The transport header in front of each packet, and the tag after it.
+    public static let headroom = WireConstants.transportHeaderLength
+    public static let overhead = WireConstants.transportHeaderLength + AEAD.tagLength
+
     private let lock = NSLock()
     private var configuration = DeviceConfiguration()
     private var identity: StaticKeys?
-    private var allowedIPs = AllowedIPs<[UInt8]>()
-    private var sessions: [[UInt8]: PeerSession] = [:]
-    private var byIndex: [UInt32: [UInt8]] = [:]
-    public private(set) var drops = DropCounters()
-
-    struct PeerSession {
-        var keys: TransportKeys?
-        var established: Double = 0
-        var sendCounter: UInt64 = 0
-        var replay = ReplayCounter()
-        var pending: InitiatorState?
-        var pendingSince: Double = -1e9
-        var queued: [[UInt8]] = []
-        var lastTimestamp: TAI64N?
-        /// When the current run of handshake attempts began (REKEY_ATTEMPT_TIME bounds it).
-        var firstAttempt: Double?
-        /// Jitter drawn for the next retransmission.
-        var jitter: Double = 0
-        var lastSent: Double = -1e9
-        var lastDataReceived: Double = -1e9
-    }
+    private var allowedIPs = AllowedIPs<Peer>()
+    /// In the configuration's order.
+    private var peers: [Peer] = []
+    /// Receiver indices of sessions and of handshakes in progress.
+    private var byIndex: [UInt32: Peer] = [:]
+    private var drops_ = DropCounters()
 
     /// Draws the jitter added to each handshake retransmission (0...0.333 s); tests fix it.
     private let jitter: () -> Double
 
     public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) }) {
         self.jitter = jitter
+        AEAD.prepare()
+    }
+
+    public var drops: DropCounters { locked { drops_ } }
+
+    public var listenPort: UInt16 { locked { configuration.listenPort } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
     }
 
     // MARK: Configuration (UAPI)
 
     public func handleUAPI(_ request: String) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        let response = UAPI.handle(request, configuration: &configuration)
-        identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
-        allowedIPs = AllowedIPs()
-        for peer in configuration.peers {
-            for prefix in peer.allowedIPs { allowedIPs.insert(prefix, peer: peer.publicKey) }
-            if sessions[peer.publicKey] == nil { sessions[peer.publicKey] = PeerSession() }
+        locked {
+            for (index, peer) in zip(configuration.peers.indices, peers) {
+                configuration.peers[index].endpoint = peer.endpoint
+                configuration.peers[index].txBytes = peer.txBytes
+                configuration.peers[index].rxBytes = peer.rxBytes
+                configuration.peers[index].lastHandshake = peer.lastHandshake
+            }
+            let oldKey = configuration.privateKey
+            let response = UAPI.handle(request, configuration: &configuration)
+            if configuration.privateKey != oldKey {
+                identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
+                for peer in peers { forgetSessions(of: peer) }  // sessions of the old identity end with it
+            }
+            let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
+            peers = configuration.peers.map { config in
+                let peer = existing[config.publicKey] ?? Peer(config)
+                peer.apply(config)
+                return peer
+            }
+            let kept = Set(peers.map(ObjectIdentifier.init))
+            for peer in existing.values where !kept.contains(ObjectIdentifier(peer)) { forgetSessions(of: peer) }
+            allowedIPs = AllowedIPs()
+            for (peer, config) in zip(peers, configuration.peers) {
+                for prefix in config.allowedIPs { allowedIPs.insert(prefix, peer: peer) }
+            }
+            return response
         }
-        return response
     }
 
-    public var listenPort: UInt16 {
-        lock.lock()
-        defer { lock.unlock() }
-        return configuration.listenPort
+    private func forgetSessions(of peer: Peer) {
+        byIndex = byIndex.filter { $0.value !== peer }
+        peer.current = nil
+        peer.previous = nil
+        peer.pending = nil
+        peer.queued = []
     }
 
-    // MARK: Outbound: TUN -> peer
+    // MARK: Sending: TUN -> peer
+
+    /// Decides what to do with an IP packet read from the TUN device. With `.seal`, the packet's
+    /// counter is taken and the peer's counters moved: the caller must seal and send it.
+    public func prepareSend(_ packet: UnsafeRawBufferPointer, now: Double) -> SendDecision {
+        locked {
+            guard let (offset, count) = Self.destinationField(packet),
+                  let peer = allowedIPs.lookup(packet.baseAddress! + offset, count: count) else {
+                drops_.noPeer += 1
+                return .handled(DeviceOutput())
+            }
+            if let sealing = reserve(peer, length: packet.count, now: now) { return .seal(sealing) }
+            var output = DeviceOutput()
+            queueForHandshake(Array(packet), peer: peer, now: now, into: &output)
+            return .handled(output)
+        }
+    }
+
+    /// Seals the packet at `slot[headroom ..< headroom + length]` where it lies: pads it to 16 bytes,
+    /// writes the transport header in front and the tag after. Returns the message's length
+    /// (`slot` must have room for it: `sealedLength(length)`). No lock: any thread may call it.
+    public static func seal(_ slot: UnsafeMutableRawBufferPointer, length: Int, with sealing: Sealing) -> Int {
+        let padded = paddedLength(length)
+        let base = slot.baseAddress!
+        (base + headroom + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
+        base.storeBytes(of: UInt32(MessageType.transport.rawValue).littleEndian, as: UInt32.self)
+        base.storeBytes(of: sealing.keypair.remoteIndex.littleEndian, toByteOffset: 4, as: UInt32.self)
+        base.storeBytes(of: sealing.counter.littleEndian, toByteOffset: 8, as: UInt64.self)
+        AEAD.seal(key: sealing.keypair.sendingKey, counter: sealing.counter, message: base + headroom, length: padded)
+        return headroom + padded + AEAD.tagLength
+    }
+
+    public static func paddedLength(_ length: Int) -> Int {
+        (length + WireConstants.paddingMultiple - 1) / WireConstants.paddingMultiple * WireConstants.paddingMultiple
+    }
+
+    /// The transport message's length for an IP packet of `length` bytes.
+    public static func sealedLength(_ length: Int) -> Int { paddedLength(length) + overhead }
+
+    /// A counter on the peer's current session, if it has one that may still send.
+    private func reserve(_ peer: Peer, length: Int, now: Double) -> Sealing? {
+        guard let endpoint = peer.endpoint else {
+            drops_.noEndpoint += 1
+            return nil
+        }
+        guard let keypair = peer.current, now - keypair.created < WireConstants.rejectAfterTime,
+              keypair.sendCounter < WireConstants.rejectAfterMessages else { return nil }
+        let counter = keypair.sendCounter
+        keypair.sendCounter += 1
+        peer.lastSent = now
+        peer.txBytes += UInt64(Self.sealedLength(length))
+        // Keep the key fresh (the timers act on it): after messages, and after time on the initiator.
+        if keypair.sendCounter >= WireConstants.rekeyAfterMessages
+            || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
+            peer.wantsRekey = true
+        }
+        return Sealing(keypair: keypair, counter: counter, endpoint: endpoint)
+    }
+
+    /// No usable session: the packet waits (at most `Peer.queueLimit` of them) and a handshake starts
+    /// unless one was sent less than REKEY_TIMEOUT ago.
+    private func queueForHandshake(_ packet: [UInt8], peer: Peer, now: Double, into output: inout DeviceOutput) {
+        guard peer.endpoint != nil else { return }  // counted by reserve
+        if !packet.isEmpty {
+            peer.queued.append(packet)
+            if peer.queued.count > Peer.queueLimit { peer.queued.removeFirst() }
+        }
+        guard now - peer.pendingSince >= WireConstants.rekeyTimeout else { return }
+        initiate(peer, now: now, into: &output)
+    }
+
+    /// Seals an array packet under the lock (queued packets, keepalives).
+    private func sendLocked(_ packet: [UInt8], to peer: Peer, now: Double, into output: inout DeviceOutput) {
+        guard let sealing = reserve(peer, length: packet.count, now: now) else {
+            queueForHandshake(packet, peer: peer, now: now, into: &output)
+            return
+        }
+        output.datagrams.append((Self.sealArray(packet, with: sealing), sealing.endpoint))
+    }
+
+    private static func sealArray(_ packet: [UInt8], with sealing: Sealing) -> [UInt8] {
+        var message = [UInt8](repeating: 0, count: sealedLength(packet.count))
+        let length = message.withUnsafeMutableBytes { slot in
+            slot.baseAddress!.advanced(by: headroom).copyMemory(from: packet, byteCount: packet.count)
+            return seal(slot, length: packet.count, with: sealing)
+        }
+        return Array(message.prefix(length))
+    }
+
+    private func initiate(_ peer: Peer, now: Double, into output: inout DeviceOutput) {
+        guard let identity, let endpoint = peer.endpoint else { return }
+        let index = newIndex()
+        let wall = Date().timeIntervalSince1970
+        let stamp = TAI64N(unixSeconds: UInt64(wall), nanoseconds: UInt32((wall - floor(wall)) * 1e9))
+        guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
+                                                            localIndex: index, timestamp: stamp) else { return }
+        if let old = peer.pending { byIndex[old.localIndex] = nil }
+        peer.pending = state
+        peer.pendingSince = now
+        peer.jitter = jitter()
+        peer.wantsRekey = false
+        if peer.firstAttempt == nil { peer.firstAttempt = now }
+        byIndex[index] = peer
+        output.datagrams.append((message, endpoint))
+        peer.txBytes += UInt64(message.count)
+    }
+
+    private func newIndex() -> UInt32 {
+        while true {
+            let index = UInt32.random(in: 1...UInt32.max)
+            if byIndex[index] == nil { return index }
+        }
+    }
+
+    // MARK: Receiving: peer -> TUN
+
+    /// Decides what to do with a UDP payload from `source`: a transport message for a known session
+    /// comes back as `.open`; handshake messages are answered here.
+    public func prepareReceive(_ message: UnsafeRawBufferPointer, from source: Endpoint, now: Double) -> ReceiveDecision {
+        guard message.count >= WireConstants.minimumTransportLength,
+              message.loadUnaligned(as: UInt32.self) == UInt32(MessageType.transport.rawValue).littleEndian else {
+            return .handled(handshake(Array(message), from: source, now: now))
+        }
+        let receiver = UInt32(littleEndian: message.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let counter = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        return locked {
+            guard let peer = byIndex[receiver], let keypair = peer.keypair(index: receiver),
+                  now - keypair.created < WireConstants.rejectAfterTime else {
+                drops_.noPeer += 1
+                return .handled(DeviceOutput())
+            }
+            return .open(Opening(keypair: keypair, counter: counter, peer: peer))
+        }
+    }
+
+    /// Authenticates and decrypts the message at `slot[0 ..< length]` in place; the plaintext is
+    /// then at `slot[headroom ..< length - tagLength]`. No lock. False: drop it and `countUnauthenticated`.
+    public static func open(_ slot: UnsafeMutableRawBufferPointer, length: Int, with opening: Opening) -> Bool {
+        open(slot, length: length, keypair: opening.keypair, counter: opening.counter)
+    }
+
+    public static func open(_ slot: UnsafeMutableRawBufferPointer, length: Int, keypair: Keypair, counter: UInt64) -> Bool {
+        length >= overhead && AEAD.open(key: keypair.receivingKey, counter: counter, message: slot.baseAddress! + headroom, length: length - overhead)
+    }
+
+    /// A whole transport message for `packet` (tests, and packets sent from the slow path).
+    public static func sealed(_ packet: [UInt8], keypair: Keypair, counter: UInt64, endpoint: Endpoint) -> [UInt8] {
+        sealArray(packet, with: Sealing(keypair: keypair, counter: counter, endpoint: endpoint))
+    }
+
+    /// The padded plaintext of a transport message for `keypair`, or nil.
+    public static func opened(_ message: [UInt8], keypair: Keypair) -> [UInt8]? {
+        guard message.count >= WireConstants.minimumTransportLength, message[0] == MessageType.transport.rawValue,
+              message.readUInt32LE(at: 4) == keypair.localIndex else { return nil }
+        var slot = message
+        let counter = message.readUInt64LE(at: 8)
+        guard slot.withUnsafeMutableBytes({ open($0, length: message.count, keypair: keypair, counter: counter) }) else { return nil }
+        return Array(slot[headroom..<(message.count - AEAD.tagLength)])
+    }
+
+    public func countUnauthenticated() { locked { drops_.unauthenticated += 1 } }
+
+    /// After a successful `open`: replay check, endpoint roaming, counters, and the inner source
+    /// check. Returns the IP packet's length (at `slot[headroom...]`) to write to the TUN device,
+    /// or nil for a keepalive or a dropped packet.
+    public func finishReceive(_ opening: Opening, plaintext: UnsafeRawBufferPointer, messageLength: Int,
+                              from source: Endpoint, now: Double) -> Int? {
+        locked {
+            let peer = opening.peer
+            guard opening.keypair.replay.accept(opening.counter) else {
+                drops_.replayed += 1
+                return nil
+            }
+            if peer.endpoint != source { peer.endpoint = source }  // roaming
+            peer.rxBytes += UInt64(messageLength)
+            if opening.keypair === peer.previous, let current = peer.current, current.created < opening.keypair.created {
+                swap(&peer.current, &peer.previous)  // not expected: keep the newest as current
+            }
+            guard !plaintext.isEmpty else { return nil }  // keepalive
+            peer.lastDataReceived = now
+            guard let length = Self.ipLength(plaintext), let (offset, count) = Self.sourceField(plaintext),
+                  allowedIPs.lookup(plaintext.baseAddress! + offset, count: count) === peer else {
+                drops_.disallowedSource += 1
+                return nil
+            }
+            return length
+        }
+    }
+
+    // MARK: The array API
 
     /// An IP packet from the TUN device.
     public func outbound(_ packet: [UInt8], now: Double) -> DeviceOutput {
-        lock.lock()
-        defer { lock.unlock() }
-        var output = DeviceOutput()
-        guard let destination = Self.destination(of: packet), let peer = allowedIPs.lookup(destination) else {
-            drops.noPeer += 1
+        switch packet.withUnsafeBytes({ prepareSend($0, now: now) }) {
+        case .handled(let output):
+            return output
+        case .seal(let sealing):
+            var output = DeviceOutput()
+            output.datagrams.append((Self.sealArray(packet, with: sealing), sealing.endpoint))
             return output
         }
-        send(packet, to: peer, now: now, into: &output)
-        return output
     }
-
-    private func send(_ packet: [UInt8], to peer: [UInt8], now: Double, into output: inout DeviceOutput) {
-        guard let endpoint = configuration.peer(peer)?.endpoint else {
-            drops.noEndpoint += 1
-            return
-        }
-        var session = sessions[peer] ?? PeerSession()
-        defer { sessions[peer] = session }
-        if let keys = session.keys, now - session.established < WireConstants.rejectAfterTime,
-           session.sendCounter < WireConstants.rejectAfterMessages {
-            output.datagrams.append((TransportMessage.seal(packet, keys: keys, counter: session.sendCounter), endpoint))
-            session.sendCounter += 1
-            session.lastSent = now
-            countTx(peer, output.datagrams.last!.payload.count)
-            // Rekey after messages: keep sending on this session while a new one is made.
-            if session.sendCounter >= WireConstants.rekeyAfterMessages, session.pending == nil {
-                initiate(peer, session: &session, endpoint: endpoint, now: now, into: &output)
-            }
-            return
-        }
-        if !packet.isEmpty { session.queued = Array((session.queued + [packet]).suffix(64)) }
-        guard now - session.pendingSince >= WireConstants.rekeyTimeout else { return }
-        initiate(peer, session: &session, endpoint: endpoint, now: now, into: &output)
-    }
-
-    private func initiate(_ peer: [UInt8], session: inout PeerSession, endpoint: Endpoint, now: Double, into output: inout DeviceOutput) {
-        guard let identity, let config = configuration.peer(peer) else { return }
-        let index = UInt32.random(in: 1...UInt32.max)
-        let wall = Date().timeIntervalSince1970
-        let stamp = TAI64N(unixSeconds: UInt64(wall), nanoseconds: UInt32((wall - floor(wall)) * 1e9))
-        guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer, presharedKey: config.presharedKey,
-                                                            localIndex: index, timestamp: stamp) else { return }
-        session.pending = state
-        session.pendingSince = now
-        session.jitter = jitter()
-        if session.firstAttempt == nil { session.firstAttempt = now }
-        byIndex[index] = peer
-        output.datagrams.append((message, endpoint))
-        countTx(peer, message.count)
-    }
-
-    // MARK: Inbound: peer -> TUN
 
     /// A UDP payload from `source`.
     public func inbound(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
-        lock.lock()
-        defer { lock.unlock() }
-        var output = DeviceOutput()
-        guard let type = datagram.first.flatMap(MessageType.init(rawValue:)), let identity else {
-            drops.malformed += 1
+        switch datagram.withUnsafeBytes({ prepareReceive($0, from: source, now: now) }) {
+        case .handled(let output):
+            return output
+        case .open(let opening):
+            var slot = datagram
+            var output = DeviceOutput()
+            slot.withUnsafeMutableBytes { raw in
+                guard Self.open(raw, length: datagram.count, with: opening) else {
+                    countUnauthenticated()
+                    return
+                }
+                let plaintext = UnsafeRawBufferPointer(rebasing: raw[Self.headroom..<(datagram.count - AEAD.tagLength)])
+                if let length = finishReceive(opening, plaintext: plaintext, messageLength: datagram.count, from: source, now: now) {
+                    output.packets.append(Array(plaintext.prefix(length)))
+                }
+            }
             return output
         }
-        switch type {
-        case .initiation:
-            guard let received = Noise.consumeInitiation(datagram, local: identity),
-                  let config = configuration.peer(received.peerStatic) else { drops.unauthenticated += 1; return output }
-            var session = sessions[received.peerStatic] ?? PeerSession()
-            if let last = session.lastTimestamp, !(last < received.timestamp) { drops.replayed += 1; return output }
-            let index = UInt32.random(in: 1...UInt32.max)
-            guard let (response, keys) = Noise.createResponse(to: received, presharedKey: config.presharedKey, localIndex: index) else {
-                drops.unauthenticated += 1
+    }
+
+    // MARK: Handshakes
+
+    private func handshake(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
+        locked {
+            var output = DeviceOutput()
+            guard let type = datagram.first.flatMap(MessageType.init(rawValue:)), let identity else {
+                drops_.malformed += 1
                 return output
             }
-            session.lastTimestamp = received.timestamp
-            install(keys, in: &session, now: now)
-            stampHandshake(received.peerStatic)
-            byIndex[index] = received.peerStatic
-            sessions[received.peerStatic] = session
-            roam(received.peerStatic, to: source)
-            output.datagrams.append((response, source))
-            countRx(received.peerStatic, datagram.count)
-            countTx(received.peerStatic, response.count)
-        case .response:
-            guard datagram.count == WireConstants.responseLength,
-                  let peer = byIndex[datagram.readUInt32LE(at: 8)], var session = sessions[peer], let state = session.pending,
-                  let config = configuration.peer(peer),
-                  let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: config.presharedKey)
-            else { drops.unauthenticated += 1; return output }
-            session.pending = nil
-            session.pendingSince = -1e9
-            session.firstAttempt = nil
-            install(keys, in: &session, now: now)
-            stampHandshake(peer)
-            let queued = session.queued
-            session.queued = []
-            sessions[peer] = session
-            roam(peer, to: source)
-            countRx(peer, datagram.count)
-            // Send what waited, or a keepalive to confirm the session to the responder.
-            for packet in queued.isEmpty ? [[]] : queued { send(packet, to: peer, now: now, into: &output) }
-        case .transport:
-            guard let (receiver, counter) = TransportMessage.header(datagram), let peer = byIndex[receiver],
-                  var session = sessions[peer], let keys = session.keys, keys.localIndex == receiver else {
-                drops.noPeer += 1
-                return output
+            switch type {
+            case .initiation:
+                guard let received = Noise.consumeInitiation(datagram, local: identity),
+                      let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
+                    drops_.unauthenticated += 1
+                    return output
+                }
+                if let last = peer.lastTimestamp, !(last < received.timestamp) {
+                    drops_.replayed += 1
+                    return output
+                }
+                let index = newIndex()
+                guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index) else {
+                    drops_.unauthenticated += 1
+                    return output
+                }
+                peer.lastTimestamp = received.timestamp
+                install(keys, for: peer, now: now)
+                peer.endpoint = source
+                peer.rxBytes += UInt64(datagram.count)
+                peer.txBytes += UInt64(response.count)
+                output.datagrams.append((response, source))
+            case .response:
+                guard datagram.count == WireConstants.responseLength,
+                      let peer = byIndex[datagram.readUInt32LE(at: Layout.Response.receiver.lowerBound)], let state = peer.pending,
+                      let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: peer.presharedKey) else {
+                    drops_.unauthenticated += 1
+                    return output
+                }
+                byIndex[state.localIndex] = nil
+                peer.pending = nil
+                peer.pendingSince = -1e9
+                peer.firstAttempt = nil
+                install(keys, for: peer, now: now)
+                peer.endpoint = source
+                peer.rxBytes += UInt64(datagram.count)
+                let queued = peer.queued
+                peer.queued = []
+                // Send what waited, or a keepalive to confirm the session to the responder.
+                for packet in queued.isEmpty ? [[]] : queued { sendLocked(packet, to: peer, now: now, into: &output) }
+            case .transport:
+                drops_.noPeer += 1  // too short to be one
+            case .cookieReply:
+                drops_.malformed += 1  // cookies under load: not implemented yet
             }
-            guard let plaintext = TransportMessage.open(datagram, keys: keys) else { drops.unauthenticated += 1; return output }
-            guard session.replay.accept(counter) else { drops.replayed += 1; return output }
-            if !plaintext.isEmpty { session.lastDataReceived = now }
-            sessions[peer] = session
-            roam(peer, to: source)
-            countRx(peer, datagram.count)
-            guard !plaintext.isEmpty else { return output }  // keepalive
-            guard let packet = Self.trimmed(plaintext), let origin = Self.source(of: packet), allowedIPs.lookup(origin) == peer else {
-                drops.disallowedSource += 1
-                return output
-            }
-            output.packets.append(packet)
-        case .cookieReply:
-            drops.malformed += 1  // cookies under load: not implemented yet
+            return output
         }
-        return output
+    }
+
+    /// A new session becomes current; the one before stays for receiving until it expires.
+    private func install(_ keys: TransportKeys, for peer: Peer, now: Double) {
+        if let old = peer.previous { byIndex[old.localIndex] = nil }
+        peer.previous = peer.current
+        peer.current = Keypair(keys, created: now)
+        byIndex[keys.localIndex] = peer
+        let wall = Date().timeIntervalSince1970
+        peer.lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
     }
 
     // MARK: Timers
 
-    /// Called regularly (the daemon: every 200 ms) with the current time; sends what the timers
+    /// Called regularly (the daemon: every 100 ms) with the current time; sends what the timers
     /// ask for (whitepaper section 6): handshake retransmission with jitter until
     /// REKEY_ATTEMPT_TIME, then giving up and dropping what waited; rekey after REKEY_AFTER_TIME
-    /// on the initiator's side; session keys dropped after REJECT_AFTER_TIME; a keepalive when
-    /// data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives.
+    /// or REKEY_AFTER_MESSAGES; sessions dropped (and their keys wiped) after REJECT_AFTER_TIME;
+    /// a keepalive when data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives.
     public func tick(now: Double) -> DeviceOutput {
-        lock.lock()
-        defer { lock.unlock() }
-        var output = DeviceOutput()
-        for peer in configuration.peers {
-            guard var session = sessions[peer.publicKey] else { continue }
-            let key = peer.publicKey
-            if session.pending != nil, now - session.pendingSince >= WireConstants.rekeyTimeout + session.jitter {
-                if let first = session.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
-                    session.pending = nil
-                    session.queued = []
-                    session.firstAttempt = nil
-                } else if let endpoint = peer.endpoint {
-                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
+        locked {
+            var output = DeviceOutput()
+            for peer in peers {
+                if peer.pending != nil, now - peer.pendingSince >= WireConstants.rekeyTimeout + peer.jitter {
+                    if let first = peer.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
+                        if let state = peer.pending { byIndex[state.localIndex] = nil }
+                        peer.pending = nil
+                        peer.queued = []
+                        peer.firstAttempt = nil
+                    } else {
+                        initiate(peer, now: now, into: &output)
+                    }
+                }
+                for keypair in [peer.previous, peer.current].compactMap({ $0 }) where now - keypair.created >= WireConstants.rejectAfterTime {
+                    byIndex[keypair.localIndex] = nil
+                    if peer.previous === keypair { peer.previous = nil } else { peer.current = nil }
+                }
+                if let keypair = peer.current, peer.pending == nil,
+                   peer.wantsRekey || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
+                    initiate(peer, now: now, into: &output)
+                }
+                if peer.current != nil {
+                    let passive = peer.lastDataReceived > peer.lastSent && now - peer.lastDataReceived >= WireConstants.keepaliveTimeout
+                    let persistent = peer.persistentKeepalive > 0 && now - peer.lastSent >= Double(peer.persistentKeepalive)
+                    if passive || persistent { sendLocked([], to: peer, now: now, into: &output) }
+                } else if peer.persistentKeepalive > 0, peer.pending == nil {
+                    initiate(peer, now: now, into: &output)
                 }
             }
-            if let keys = session.keys {
-                let age = now - session.established
-                if age >= WireConstants.rejectAfterTime {
-                    byIndex[keys.localIndex] = nil
-                    session.keys = nil  // dropped: never used again
-                } else if keys.isInitiator, age >= WireConstants.rekeyAfterTime, session.pending == nil, let endpoint = peer.endpoint {
-                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
-                }
-            }
-            if session.keys != nil {
-                let passive = session.lastDataReceived > session.lastSent && now - session.lastDataReceived >= WireConstants.keepaliveTimeout
-                let persistent = peer.persistentKeepalive > 0 && now - session.lastSent >= Double(peer.persistentKeepalive)
-                sessions[key] = session
-                if passive || persistent { send([], to: key, now: now, into: &output) }  // send works on the stored session
-            } else {
-                if peer.persistentKeepalive > 0, session.pending == nil, let endpoint = peer.endpoint {
-                    initiate(key, session: &session, endpoint: endpoint, now: now, into: &output)
-                }
-                sessions[key] = session
-            }
+            return output
         }
-        return output
-    }
-
-    /// A new session replaces the old one; its receiver index stops resolving.
-    private func install(_ keys: TransportKeys, in session: inout PeerSession, now: Double) {
-        if let old = session.keys, old.localIndex != keys.localIndex { byIndex[old.localIndex] = nil }
-        session.keys = keys
-        session.established = now
-        session.sendCounter = 0
-        session.replay = ReplayCounter()
-    }
-
-    /// Endpoint roaming: authenticated packets move the peer's endpoint to where they came from.
-    private func roam(_ peer: [UInt8], to endpoint: Endpoint) {
-        guard let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) else { return }
-        configuration.peers[index].endpoint = endpoint
-    }
-
-    private func countTx(_ peer: [UInt8], _ bytes: Int) {
-        if let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) { configuration.peers[index].txBytes += UInt64(bytes) }
-    }
-
-    private func countRx(_ peer: [UInt8], _ bytes: Int) {
-        if let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) { configuration.peers[index].rxBytes += UInt64(bytes) }
-    }
-
-    /// `latest handshake` in wg show: wall-clock time of the last completed handshake.
-    private func stampHandshake(_ peer: [UInt8]) {
-        guard let index = configuration.peers.firstIndex(where: { $0.publicKey == peer }) else { return }
-        let wall = Date().timeIntervalSince1970
-        configuration.peers[index].lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
     }
 
     // MARK: IP headers
 
-    static func destination(of packet: [UInt8]) -> [UInt8]? {
-        guard let version = packet.first.map({ $0 >> 4 }) else { return nil }
-        if version == 4, packet.count >= 20 { return Array(packet[16..<20]) }
-        if version == 6, packet.count >= 40 { return Array(packet[24..<40]) }
+    /// Where the destination address lies in an IPv4 or IPv6 packet, and its length.
+    static func destinationField(_ packet: UnsafeRawBufferPointer) -> (offset: Int, count: Int)? {
+        guard let first = packet.first else { return nil }
+        if first >> 4 == 4, packet.count >= 20 { return (16, 4) }
+        if first >> 4 == 6, packet.count >= 40 { return (24, 16) }
         return nil
     }
 
-    static func source(of packet: [UInt8]) -> [UInt8]? {
-        guard let version = packet.first.map({ $0 >> 4 }) else { return nil }
-        if version == 4, packet.count >= 20 { return Array(packet[12..<16]) }
-        if version == 6, packet.count >= 40 { return Array(packet[8..<24]) }
+    static func sourceField(_ packet: UnsafeRawBufferPointer) -> (offset: Int, count: Int)? {
+        guard let first = packet.first else { return nil }
+        if first >> 4 == 4, packet.count >= 20 { return (12, 4) }
+        if first >> 4 == 6, packet.count >= 40 { return (8, 16) }
         return nil
     }
 
-    /// The packet without its padding, by the length in its IP header.
-    static func trimmed(_ plaintext: [UInt8]) -> [UInt8]? {
-        guard let version = plaintext.first.map({ $0 >> 4 }) else { return nil }
+    /// The packet's length by its IP header (the rest of the plaintext is padding); nil if it does not fit.
+    static func ipLength(_ plaintext: UnsafeRawBufferPointer) -> Int? {
+        guard let first = plaintext.first else { return nil }
         let length: Int
-        if version == 4, plaintext.count >= 20 { length = Int(plaintext[2]) << 8 | Int(plaintext[3]) }
-        else if version == 6, plaintext.count >= 40 { length = 40 + (Int(plaintext[4]) << 8 | Int(plaintext[5])) }
+        if first >> 4 == 4, plaintext.count >= 20 { length = Int(plaintext[2]) << 8 | Int(plaintext[3]) }
+        else if first >> 4 == 6, plaintext.count >= 40 { length = 40 + (Int(plaintext[4]) << 8 | Int(plaintext[5])) }
         else { return nil }
-        return length <= plaintext.count ? Array(plaintext.prefix(length)) : nil
+        return length <= plaintext.count && length >= 20 ? length : nil
     }
 }

@@ -5,34 +5,6 @@
 
 import Foundation
 
-/// A UDP endpoint: IPv4 `a.b.c.d:port` or IPv6 `[addr]:port`.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
-    public let address: [UInt8]
-    public let port: UInt16
-
-    public init?(_ text: String) {
-        let host: String, portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
-            host = String(text[text.index(after: text.startIndex)..<close])
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = String(text[..<colon])
-            portText = text[text.index(after: colon)...]
-        }
-        guard let bytes = IPPrefix.parse(host), (bytes.count == 4) == !text.hasPrefix("["),
-              let port = UInt16(portText), port > 0 else { return nil }
-        address = bytes
-        self.port = port
-    }
-
-    public var description: String {
-        let host = IPPrefix(address: address, length: address.count * 8).description.split(separator: "/")[0]
-        return address.count == 4 ? "\(host):\(port)" : "[\(host)]:\(port)"
-    }
-}
-
 /// The configuration `wg` sets and reads, plus the per-peer counters it shows.
 public struct DeviceConfiguration: Sendable, Equatable {
     public var privateKey: [UInt8]?

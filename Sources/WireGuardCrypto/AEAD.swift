@@ -24,6 +24,38 @@ public enum AEAD {
         open(key: key, nonce: nonce(counter), buffer: &buffer, range: range, additionalData: additionalData, extended: false)
     }
 
+    /// Encrypts `length` bytes at `message` in place with WireGuard's counter nonce and writes the
+    /// 16-byte tag right after them. The datapath's call: no allocation, the nonce on the stack.
+    public static func seal(key: UnsafeRawPointer, counter: UInt64, message: UnsafeMutableRawPointer, length: Int) {
+        withCounterNonce(counter) { nonce in
+            var tagLength: UInt64 = 0
+            let bytes = message.assumingMemoryBound(to: UInt8.self)
+            _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(bytes, bytes + length, &tagLength, bytes, UInt64(length), nil, 0, nil,
+                                                                   nonce, key.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// Verifies the tag after `length` bytes at `message` and decrypts them in place; false (and the
+    /// bytes cleared) when it does not match.
+    public static func open(key: UnsafeRawPointer, counter: UInt64, message: UnsafeMutableRawPointer, length: Int) -> Bool {
+        withCounterNonce(counter) { nonce in
+            let bytes = message.assumingMemoryBound(to: UInt8.self)
+            return crypto_aead_chacha20poly1305_ietf_decrypt_detached(bytes, nil, bytes, UInt64(length), bytes + length, nil, 0,
+                                                                      nonce, key.assumingMemoryBound(to: UInt8.self)) == 0
+        }
+    }
+
+    private static func withCounterNonce<T>(_ counter: UInt64, _ body: (UnsafePointer<UInt8>) -> T) -> T {
+        var nonce: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &nonce) { raw in
+            raw.storeBytes(of: counter.littleEndian, toByteOffset: 4, as: UInt64.self)
+            return body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// libsodium's one-time set-up; the datapath calls it before its first packet.
+    public static func prepare() { _ = sodium_init() }
+
     /// With an explicit 12-byte nonce (test vectors).
     static func sealWithNonce(key: [UInt8], nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>, additionalData: [UInt8]) {
         seal(key: key, nonce: nonce, buffer: &buffer, range: range, additionalData: additionalData, extended: false)

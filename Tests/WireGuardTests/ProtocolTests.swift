@@ -21,11 +21,22 @@ struct HandshakeTests {
         #expect(initiatorKeys.sending != initiatorKeys.receiving)
         #expect(initiatorKeys.remoteIndex == 22 && responderKeys.remoteIndex == 11)
 
+        // A transport message: sealed in place behind its header, padded to 16, opened by the other side.
         let packet = Array("hello through the tunnel".utf8)
-        let sealed = TransportMessage.seal(packet, keys: initiatorKeys, counter: 0)
-        #expect(sealed.count == 16 + 32 + 16)  // 24 bytes padded to 32
-        let opened = try #require(TransportMessage.open(sealed, keys: responderKeys))
-        #expect(Array(opened.prefix(packet.count)) == packet && opened.dropFirst(packet.count).allSatisfy { $0 == 0 })
+        let sending = Keypair(initiatorKeys, created: 0), receiving = Keypair(responderKeys, created: 0)
+        var slot = [UInt8](repeating: 0xee, count: 128)
+        let length = slot.withUnsafeMutableBytes { raw in
+            raw.baseAddress!.advanced(by: Device.headroom).copyMemory(from: packet, byteCount: packet.count)
+            return Device.seal(raw, length: packet.count, with: Sealing(keypair: sending, counter: 5, endpoint: Endpoint("198.18.0.1:1")!))
+        }
+        #expect(length == 16 + 32 + 16 && Device.sealedLength(packet.count) == length)  // 24 bytes padded to 32
+        #expect(slot[0..<16] == [4, 0, 0, 0, 22, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0])
+        let opening = Opening(keypair: receiving, counter: 5, peer: Peer(PeerConfiguration(publicKey: initiator.publicKey)))
+        var tampered = slot
+        tampered[20] ^= 1
+        #expect(!tampered.withUnsafeMutableBytes { Device.open($0, length: length, with: opening) })
+        #expect(slot.withUnsafeMutableBytes { Device.open($0, length: length, with: opening) })
+        #expect(Array(slot[16..<(16 + packet.count)]) == packet && slot[(16 + packet.count)..<48].allSatisfy { $0 == 0 })
     }
 
     @Test func aWrongPresharedKeyOrStaticKeyOrTamperingFails() throws {

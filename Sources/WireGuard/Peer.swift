@@ -1,0 +1,66 @@
+// What a device keeps per peer at run time (the configuration, keys and endpoint set through
+// the UAPI are in DeviceConfiguration): the sessions, the handshake in progress, timers' marks
+// and the counters `wg show` reads. One object per peer, shared by reference so that the
+// datapath finds it from the allowed-IPs trie or a receiver index without a dictionary of
+// public keys. Every field is changed under the device's lock.
+
+import WireGuardCrypto
+
+public final class Peer: Hashable, @unchecked Sendable {
+    public let publicKey: [UInt8]
+    var presharedKey: [UInt8]
+    var endpoint: Endpoint?
+    var persistentKeepalive: UInt16 = 0
+
+    /// The session packets are sent on, and the one before it (still accepted on receive until it
+    /// expires, so that packets in flight across a rekey are not lost).
+    var current: Keypair?
+    var previous: Keypair?
+
+    // The handshake in progress (initiator side).
+    var pending: InitiatorState?
+    var pendingSince: Double = -1e9
+    /// When the current run of handshake attempts began (REKEY_ATTEMPT_TIME bounds it).
+    var firstAttempt: Double?
+    /// Jitter drawn for the next retransmission.
+    var jitter: Double = 0
+    /// Packets waiting for a session, at most `queueLimit`.
+    var queued: [[UInt8]] = []
+    static let queueLimit = 64
+    /// The newest TAI64N timestamp seen in an initiation from this peer (replay and flood protection).
+    var lastTimestamp: TAI64N?
+    /// Set by the datapath when the sending counter passes REKEY_AFTER_MESSAGES; the timers act on it.
+    var wantsRekey = false
+
+    // Timers' marks.
+    var lastSent: Double = -1e9
+    var lastDataReceived: Double = -1e9
+
+    // `wg show`.
+    var txBytes: UInt64 = 0
+    var rxBytes: UInt64 = 0
+    var lastHandshake: (seconds: Int, nanoseconds: Int) = (0, 0)
+
+    init(_ configuration: PeerConfiguration) {
+        publicKey = configuration.publicKey
+        presharedKey = configuration.presharedKey
+        apply(configuration)
+    }
+
+    /// Takes what `wg set` may change.
+    func apply(_ configuration: PeerConfiguration) {
+        presharedKey = configuration.presharedKey
+        endpoint = configuration.endpoint
+        persistentKeepalive = configuration.persistentKeepalive
+    }
+
+    /// The keypair a receiver index names, if it is one of this peer's sessions.
+    func keypair(index: UInt32) -> Keypair? {
+        if let current, current.localIndex == index { return current }
+        if let previous, previous.localIndex == index { return previous }
+        return nil
+    }
+
+    public static func == (a: Peer, b: Peer) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
