@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The datapath's release builds skip run-time exclusivity checks: they cost a quarter of the
+// per-packet CPU time (measured with perf: swift_beginAccess and its thread-local look-ups on
+// every batch and counter access). Debug builds, and so the tests, keep them.
+let datapathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "wgbench",
     platforms: [.macOS(.v13)],
@@ -26,12 +31,12 @@ let package = Package(
         ),
         // Cryptography of the WireGuard datapath (and the harness's key generation).
         .target(name: "WireGuardCrypto", dependencies: ["CSodium"]),
-        // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs (engines to come).
-        .target(name: "WireGuard", dependencies: ["WireGuardCrypto"]),
-        // C functions for what Swift cannot import (the TUN ioctl).
+        // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs, the two engines.
+        .target(name: "WireGuard", dependencies: ["WireGuardCrypto", "CShims"], swiftSettings: datapathSettings),
+        // C functions for what Swift cannot import (TUN ioctls, UDP offload control messages, CPU sets).
         .target(name: "CShims"),
         // TUN device, UDP socket, UAPI listener.
-        .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"]),
+        .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"], swiftSettings: datapathSettings),
         // The userspace WireGuard daemon, used like wireguard-go.
         .executableTarget(name: "wireguard-swift", dependencies: ["WireGuard", "WireGuardSystem"]),
 

@@ -37,6 +37,7 @@ public struct DropCounters: Sendable, Equatable {
 
 /// A packet cleared to be sealed: the session and counter it gets, and where it goes.
 public struct Sealing: @unchecked Sendable {
+    public let peer: Peer
     public let keypair: Keypair
     public let counter: UInt64
     public let endpoint: Endpoint
@@ -53,7 +54,7 @@ public enum SendDecision {
 public struct Opening: @unchecked Sendable {
     public let keypair: Keypair
     public let counter: UInt64
-    let peer: Peer
+    public let peer: Peer
 }
 
 public enum ReceiveDecision {
@@ -190,7 +191,7 @@ public final class Device: @unchecked Sendable {
             || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
             peer.wantsRekey = true
         }
-        return Sealing(keypair: keypair, counter: counter, endpoint: endpoint)
+        return Sealing(peer: peer, keypair: keypair, counter: counter, endpoint: endpoint)
     }
 
     /// No usable session: the packet waits (at most `Peer.queueLimit` of them) and a handshake starts
@@ -281,7 +282,7 @@ public final class Device: @unchecked Sendable {
 
     /// A whole transport message for `packet` (tests, and packets sent from the slow path).
     public static func sealed(_ packet: [UInt8], keypair: Keypair, counter: UInt64, endpoint: Endpoint) -> [UInt8] {
-        sealArray(packet, with: Sealing(keypair: keypair, counter: counter, endpoint: endpoint))
+        sealArray(packet, with: Sealing(peer: Peer(PeerConfiguration(publicKey: [])), keypair: keypair, counter: counter, endpoint: endpoint))
     }
 
     /// The padded plaintext of a transport message for `keypair`, or nil.

@@ -2,106 +2,156 @@ import CShims
 import Glibc
 import WireGuard
 
-// The system side of the datapath: a TUN device, a UDP socket and the UAPI listener, each a
-// thin wrapper over the system calls (retry on EINTR, errors as values).
+// The TUN device: reads and writes batches of IP packets. With offloads (IFF_VNET_HDR and TSO,
+// the default where the kernel has them) one read may return a TCP super-packet, cut here into
+// segments, and consecutive segments of a flow are written back as one (Segmentation, Coalescer).
+// Without them, one packet per read(2) and write(2). Non-blocking; the caller polls `fd`.
 
-public struct SystemError: Error, CustomStringConvertible {
-    public let call: String
-    public let code: Int32
-    public var description: String { "\(call): \(String(cString: strerror(code)))" }
-}
+public final class TunDevice: PacketSink, @unchecked Sendable {
+    public enum ReadResult: Equatable {
+        /// Packets were appended to the batch (possibly none: dropped or only the slow path's).
+        case read
+        /// Nothing waiting.
+        case empty
+        /// The interface is gone.
+        case closed
+    }
 
-/// A TUN interface: reads and writes whole IP packets.
-public final class TunDevice {
     public let name: String
     public let fd: Int32
+    /// Whether the kernel took the offloads (else plain packets, one per system call).
+    public let offloaded: Bool
+    private let hasHeader: Bool
+    /// One read's worth: a virtio header and up to 64 KiB.
+    private let scratch = UnsafeMutableRawPointer.allocate(byteCount: 65536 + VirtioNetHeader.size, alignment: 16)
+    private var scratchLength = 0
+    private let coalescer: Coalescer
+    private var iovecs: [iovec]
+    private let writeLock = NSLockLike()
+    public private(set) var malformed = 0
 
-    /// `wgb_tun_open` (open(2) of /dev/net/tun + ioctl(TUNSETIFF)).
-    public init(name: String) throws {
-        let fd = wgb_tun_open(name)
+    /// `wgb_tun_open` (open(2) of /dev/net/tun + TUNSETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD).
+    public init(name: String, offload: Bool = true, batchCapacity: Int = PacketBatch.defaultCapacity) throws {
+        var offloaded: Int32 = 0
+        let fd = wgb_tun_open(name, offload ? 1 : 0, &offloaded)
         guard fd >= 0 else { throw SystemError(call: "TUNSETIFF \(name)", code: -fd) }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.name = name
         self.fd = fd
+        self.offloaded = offloaded == 1
+        hasHeader = offload
+        coalescer = Coalescer(capacity: batchCapacity)
+        iovecs = Array(repeating: iovec(), count: batchCapacity + 2)
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        scratch.deallocate()
+    }
 
-    /// read(2) of one packet; nil when the interface is gone.
-    public func read(into buffer: inout [UInt8]) -> Int? {
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count >= 0 { return count }
-            if errno == EINTR || errno == EAGAIN { continue }
-            return nil
+    /// Reads what is waiting into `batch` until it is full or nothing is left.
+    public func read(into batch: PacketBatch) -> ReadResult {
+        var any = false
+        while batch.count < batch.capacity {
+            if hasHeader {
+                if scratchLength == 0 {
+                    let count = Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        return errno == EAGAIN ? (any ? .read : .empty) : .closed
+                    }
+                    scratchLength = count
+                }
+                switch Segmentation.split(scratch, length: scratchLength, into: batch) {
+                case .needsRoom:
+                    return .read  // kept for the next batch
+                case .malformed:
+                    malformed += 1
+                case .appended:
+                    break
+                }
+                scratchLength = 0
+            } else {
+                let area = batch.packetArea(batch.count)
+                let count = Glibc.read(fd, area.baseAddress, area.count)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno == EAGAIN ? (any ? .read : .empty) : .closed
+                }
+                batch.lengths[batch.count] = count
+                batch.count += 1
+            }
+            any = true
+        }
+        return .read
+    }
+
+    /// Writes the batch's IP packets (length > 0), coalesced where offloads allow.
+    public func write(_ batch: PacketBatch) {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        guard hasHeader else {
+            for index in 0..<batch.count where batch.lengths[index] > 0 {
+                _ = Glibc.write(fd, batch.packet(index).baseAddress, batch.lengths[index])
+            }
+            return
+        }
+        if offloaded {
+            coalescer.plan(batch)
+            for head in coalescer.heads { writeGroup(head, batch) }
+        } else {
+            for index in 0..<batch.count where batch.lengths[index] > 0 { writeWithHeader(batch.packet(index)) }
         }
     }
 
-    /// write(2) of one packet; false when it could not be written (dropped by the caller).
-    @discardableResult
-    public func write(_ packet: [UInt8]) -> Bool {
-        packet.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == packet.count
+    public func write(_ packet: [UInt8]) {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        packet.withUnsafeBytes { bytes in
+            if hasHeader {
+                writeWithHeader(UnsafeMutableRawBufferPointer(mutating: bytes))
+            } else {
+                _ = Glibc.write(fd, bytes.baseAddress, bytes.count)
+            }
+        }
+    }
+
+    /// With a zero virtio header: nothing for the kernel to do. Under `writeLock`.
+    private func writeWithHeader(_ packet: UnsafeMutableRawBufferPointer) {
+        var header = (UInt64(0), UInt16(0))
+        withUnsafeMutableBytes(of: &header) { raw in
+            iovecs[0] = iovec(iov_base: raw.baseAddress, iov_len: VirtioNetHeader.size)
+            iovecs[1] = iovec(iov_base: packet.baseAddress, iov_len: packet.count)
+            _ = iovecs.withUnsafeMutableBufferPointer { writev(fd, $0.baseAddress, 2) }
+        }
+    }
+
+    private func writeGroup(_ head: Int, _ batch: PacketBatch) {
+        var header = (UInt64(0), UInt16(0))
+        withUnsafeMutableBytes(of: &header) { raw in
+            coalescer.headers[head].write(to: raw.baseAddress!)
+            iovecs[0] = iovec(iov_base: raw.baseAddress, iov_len: VirtioNetHeader.size)
+            var parts = 1
+            let headersLength = coalescer.isGroup(head) ? coalescer.headers[head].headerLength : 0
+            coalescer.members(of: head) { member in
+                let packet = batch.packet(member)
+                let skip = member == head ? 0 : Int(headersLength)
+                iovecs[parts] = iovec(iov_base: packet.baseAddress! + skip, iov_len: packet.count - skip)
+                parts += 1
+            }
+            _ = iovecs.withUnsafeMutableBufferPointer { writev(fd, $0.baseAddress, Int32(parts)) }
+        }
     }
 }
 
-/// A UDP socket bound to a port on all IPv4 addresses.
-public final class UDPSocket {
-    public let fd: Int32
-
-    /// socket(2) + bind(2).
-    public init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(call: "socket", code: errno) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            let code = errno
-            close(fd)
-            throw SystemError(call: "bind UDP port \(port)", code: code)
-        }
+/// A mutex without Foundation (pthread_mutex_t in memory of its own).
+final class NSLockLike: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
     }
-
-    deinit { close(fd) }
-
-    /// recvfrom(2): the payload length and its IPv4 source.
-    public func receive(into buffer: inout [UInt8]) -> (Int, Endpoint)? {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) }
-                }
-            }
-            if count >= 0 {
-                let ip = withUnsafeBytes(of: address.sin_addr) { Array($0) }
-                let port = UInt16(bigEndian: address.sin_port)
-                guard let endpoint = Endpoint("\(ip[0]).\(ip[1]).\(ip[2]).\(ip[3]):\(port)") else { return nil }
-                return (count, endpoint)
-            }
-            if errno == EINTR { continue }
-            return nil
-        }
-    }
-
-    /// sendto(2); IPv4 endpoints only for now.
-    @discardableResult
-    public func send(_ payload: [UInt8], to endpoint: Endpoint) -> Bool {
-        guard endpoint.address.count == 4 else { return false }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = endpoint.port.bigEndian
-        withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: endpoint.address) }
-        let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return sent == payload.count
-    }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

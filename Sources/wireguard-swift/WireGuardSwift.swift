@@ -3,11 +3,12 @@ import Glibc
 import WireGuard
 import WireGuardSystem
 
-// wireguard-swift [-f|--foreground] [--engine inline] <ifname>: a userspace WireGuard interface
-// configured with `wg` over /var/run/wireguard/<ifname>.sock, like wireguard-go. Without -f it
-// starts itself in the background (a new session) and returns once the interface is up.
+// wireguard-swift [-f] [--engine inline|parallel] [knobs] <ifname>: a userspace WireGuard
+// interface configured with `wg` over /var/run/wireguard/<ifname>.sock, like wireguard-go.
+// Without -f it starts itself again in the background (a new session) and returns once the
+// interface is up.
 
-/// Set by SIGTERM/SIGINT; the loop checks it at least every 200 ms.
+/// Set by SIGTERM/SIGINT; every loop checks it at least every 200 ms.
 nonisolated(unsafe) var daemonStopping: Int32 = 0
 
 func fail(_ message: String) -> Never {
@@ -15,109 +16,173 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+/// Seconds on the monotonic clock.
+func monotonicNow() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
 @main
 struct WireGuardSwift {
-    static func main() {
-        let version = "wireguard-swift 0.2 (run-to-completion loop and timers; no parallel engine or cookies yet)"
-        var arguments = Array(CommandLine.arguments.dropFirst())
+    static let version = "wireguard-swift 0.3 (inline and parallel engines, TUN and UDP offloads)"
 
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--version"] || arguments == ["-v"] {
             print(version)
             exit(0)
         }
-        var foreground = false
-        var engine = "inline"
-        var interface: String?
-        while let argument = arguments.first {
-            arguments.removeFirst()
-            switch argument {
-            case "-f", "--foreground": foreground = true
-            case "--engine":
-                guard let value = arguments.first else { fail("--engine needs inline or parallel") }
-                engine = value
-                arguments.removeFirst()
-            default:
-                guard interface == nil, !argument.hasPrefix("-") else { fail("usage: wireguard-swift [-f] [--engine inline] <ifname>") }
-                interface = argument
-            }
-        }
-        guard let interface, (1...15).contains(interface.utf8.count) else { fail("usage: wireguard-swift [-f] [--engine inline] <ifname>") }
-        guard engine == "inline" else { fail("the \(engine) engine is not implemented yet; use --engine inline") }
-
-        if !foreground {
-            // Start again in the foreground, in a new session with no terminal, and wait for the socket.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, a glibc macro Swift does not import
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
-            let words = [CommandLine.arguments[0], "-f", "--engine", engine, interface]
-            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            var pid: pid_t = 0
-            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-            guard posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0 else { fail("cannot start the daemon") }
-            let socket = UAPIListener.path(for: interface)
-            for _ in 0..<100 {
-                if FileManager.default.fileExists(atPath: socket) { exit(0) }
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid { fail("the daemon exited at start-up (run with -f to see why)") }
-                usleep(50_000)
-            }
-            fail("the daemon did not open \(socket) within 5 s")
-        }
+        let options: Options
+        do { options = try Options(arguments) } catch { fail(error.description) }
+        if !options.foreground { daemonize(arguments, interface: options.interface) }
 
         signal(SIGTERM) { _ in daemonStopping = 1 }
         signal(SIGINT) { _ in daemonStopping = 1 }
         signal(SIGPIPE, SIG_IGN)
 
         let tun: TunDevice
-        do { tun = try TunDevice(name: interface) } catch { fail("\(error)") }
+        do { tun = try TunDevice(name: options.interface, offload: options.offload) } catch { fail("\(error)") }
         let device = Device()
         let listener: UAPIListener
-        do { listener = try UAPIListener(interface: interface) { device.handleUAPI($0) } } catch { fail("\(error)") }
-        let start = Date()
-        let now = { Date().timeIntervalSince(start) }
+        do { listener = try UAPIListener(interface: options.interface) { device.handleUAPI($0) } } catch { fail("\(error)") }
+        let udp = SocketSlot(offload: options.offload)
+        let start = monotonicNow()
+        let now: @Sendable () -> Double = { monotonicNow() - start }
 
-        var udp: UDPSocket?
-        var boundPort: UInt16 = 0
-        var lastTick = 0.0
-        var packet = [UInt8](repeating: 0, count: 65536)
-        var datagram = [UInt8](repeating: 0, count: 65536)
-
-        func deliver(_ output: DeviceOutput) {
-            for (payload, endpoint) in output.datagrams { udp?.send(payload, to: endpoint) }
-            for ip in output.packets { tun.write(ip) }
-        }
-
-        // The run-to-completion loop: read, process and send on this one thread.
-        while daemonStopping == 0 {
-            let port = device.listenPort
-            if port != boundPort {
-                udp = nil
-                udp = try? UDPSocket(port: port)
-                boundPort = udp == nil ? 0 : port
-            }
-            var descriptors = [pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)]
-            if let udp { descriptors.append(pollfd(fd: udp.fd, events: Int16(POLLIN), revents: 0)) }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), 200)
-            // Timers, at most ten times a second whatever the packet rate.
-            if now() - lastTick >= 0.1 {
-                lastTick = now()
-                deliver(device.tick(now: lastTick))
-            }
-            if ready <= 0 { continue }
-            if descriptors[0].revents & Int16(POLLIN) != 0 {
-                guard let count = tun.read(into: &packet) else { break }  // the interface was deleted: exit, as wireguard-go does
-                deliver(device.outbound(Array(packet.prefix(count)), now: now()))
-            } else if descriptors[0].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
-                break
-            }
-            if descriptors.count > 1, descriptors[1].revents & Int16(POLLIN) != 0, let (count, source) = udp?.receive(into: &datagram) {
-                deliver(device.inbound(Array(datagram.prefix(count)), from: source, now: now()))
-            }
+        if options.engine == "inline" {
+            if let cpu = options.cpu { PinnedThread.pinCurrent(to: [cpu]) }
+            runInline(InlineEngine(device: device, tun: tun, udp: udp), tun: tun, udp: udp, device: device, now: now)
+        } else {
+            runParallel(ParallelEngine(device: device, tun: tun, udp: udp, options: options.parallel), tun: tun, udp: udp,
+                        device: device, now: now)
         }
         unlink(listener.path)
         exit(0)
     }
+
+    /// One thread does everything: poll both descriptors, read a batch, seal or open it, deliver it.
+    static func runInline(_ engine: InlineEngine, tun: TunDevice, udp: SocketSlot, device: Device, now: () -> Double) {
+        var lastTick = 0.0
+        while daemonStopping == 0 {
+            udp.follow(device.listenPort)
+            let socket = udp.current
+            var descriptors = (pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: socket?.fd ?? -1, events: Int16(POLLIN), revents: 0))
+            let ready = withUnsafeMutableBytes(of: &descriptors) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, 100) }
+            let time = now()
+            if time - lastTick >= 0.1 {
+                lastTick = time
+                device.tick(now: time).deliver(tun: tun, udp: udp)
+            }
+            guard ready > 0 else { continue }
+            if descriptors.0.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return }
+            if descriptors.0.revents & Int16(POLLIN) != 0 {
+                for _ in 0..<4 {  // a few batches, then the other direction gets its turn
+                    let batch = engine.outboundBatch()
+                    let result = tun.read(into: batch)
+                    if result == .closed { return }  // the interface was deleted: exit, as wireguard-go does
+                    if batch.count > 0 { engine.submitOutbound(batch, now: time) }
+                    if result == .empty || batch.count < batch.capacity { break }
+                }
+            }
+            if let socket, descriptors.1.revents & Int16(POLLIN) != 0 {
+                for _ in 0..<4 {
+                    let batch = engine.inboundBatch()
+                    guard socket.receive(into: batch) else { break }
+                    engine.submitInbound(batch, now: time)
+                    if batch.count < batch.capacity { break }
+                }
+            }
+        }
+    }
+
+    /// A reader thread per direction hands batches to the engine's workers; this thread runs the
+    /// timers and follows the listen port.
+    static func runParallel(_ engine: ParallelEngine, tun: TunDevice, udp: SocketSlot, device: Device, now: @escaping @Sendable () -> Double) {
+        nonisolated(unsafe) var tunClosed = false
+        let tunReader = PinnedThread(name: "wg-tun-read") {
+            while daemonStopping == 0 {
+                var descriptor = pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 200) > 0 else { continue }
+                if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed = true; return }
+                let batch = engine.outboundBatch()
+                let result = tun.read(into: batch)
+                engine.submitOutbound(batch, now: now())  // an empty batch goes back to the pool
+                if result == .closed { tunClosed = true; return }
+            }
+        }
+        let udpReader = PinnedThread(name: "wg-udp-read") {
+            while daemonStopping == 0 && !tunClosed {
+                guard let socket = udp.current else { usleep(50_000); continue }
+                var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 200) > 0 else { continue }
+                let batch = engine.inboundBatch()
+                socket.receive(into: batch)
+                engine.submitInbound(batch, now: now())
+            }
+        }
+        while daemonStopping == 0 && !tunClosed {
+            udp.follow(device.listenPort)
+            device.tick(now: now()).deliver(tun: tun, udp: udp)
+            usleep(100_000)
+        }
+        daemonStopping = 1
+        tunReader.join()
+        udpReader.join()
+        engine.stop()
+    }
+
+    /// Starts again in the foreground, in a new session with no terminal, and waits for the socket.
+    static func daemonize(_ arguments: [String], interface: String) -> Never {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, a glibc macro Swift does not import
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
+        let words = [CommandLine.arguments[0], "-f"] + arguments
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        guard posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0 else { fail("cannot start the daemon") }
+        let socket = UAPIListener.path(for: interface)
+        for _ in 0..<100 {
+            if FileManager.default.fileExists(atPath: socket) { exit(0) }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { fail("the daemon exited at start-up (run with -f to see why)") }
+            usleep(50_000)
+        }
+        fail("the daemon did not open \(socket) within 5 s")
+    }
+}
+
+/// The UDP socket of the moment: `wg set listen-port` replaces it, while the engine keeps sending
+/// through this one object.
+final class SocketSlot: DatagramSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var socket: UDPSocket?
+    private var port: UInt16 = 0
+    private let offload: Bool
+
+    init(offload: Bool) { self.offload = offload }
+
+    var current: UDPSocket? {
+        lock.lock()
+        defer { lock.unlock() }
+        return socket
+    }
+
+    /// Binds the port the configuration names (0: none yet), if it changed.
+    func follow(_ wanted: UInt16) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard wanted != port else { return }
+        socket = nil
+        socket = try? UDPSocket(port: wanted, offload: offload)
+        port = socket == nil ? 0 : wanted
+    }
+
+    func send(_ batch: PacketBatch) { current?.send(batch) }
+    func send(_ payload: [UInt8], to endpoint: Endpoint) { current?.send(payload, to: endpoint) }
 }

@@ -27,7 +27,8 @@ struct HandshakeTests {
         var slot = [UInt8](repeating: 0xee, count: 128)
         let length = slot.withUnsafeMutableBytes { raw in
             raw.baseAddress!.advanced(by: Device.headroom).copyMemory(from: packet, byteCount: packet.count)
-            return Device.seal(raw, length: packet.count, with: Sealing(keypair: sending, counter: 5, endpoint: Endpoint("198.18.0.1:1")!))
+            return Device.seal(raw, length: packet.count, with: Sealing(peer: Peer(PeerConfiguration(publicKey: responder.publicKey)),
+                                                                        keypair: sending, counter: 5, endpoint: Endpoint("198.18.0.1:1")!))
         }
         #expect(length == 16 + 32 + 16 && Device.sealedLength(packet.count) == length)  // 24 bytes padded to 32
         #expect(slot[0..<16] == [4, 0, 0, 0, 22, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0])

@@ -1,0 +1,13 @@
+import Glibc
+
+public struct SystemError: Error, CustomStringConvertible {
+    public let call: String
+    public let code: Int32
+
+    public init(call: String, code: Int32) {
+        self.call = call
+        self.code = code
+    }
+
+    public var description: String { "\(call): \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,203 @@
+import CShims
+import Glibc
+import WireGuard
+
+// The UDP socket: one dual-stack IPv6 socket (IPv4 peers as v4-mapped addresses), or IPv4 only
+// where the host has no IPv6. Batched: recvmmsg(2) for reading, and for sending one sendmsg(2)
+// per run of equal-sized messages to one endpoint with UDP GSO (UDP_SEGMENT), or sendmmsg(2)
+// where GSO is not available. With UDP GRO the kernel hands over runs of datagrams in one buffer,
+// split here. Non-blocking; the caller polls `fd`.
+
+public final class UDPSocket: DatagramSink, @unchecked Sendable {
+    public let fd: Int32
+    public let port: UInt16
+    public let ipv4Only: Bool
+    public private(set) var gso = true
+    public let gro: Bool
+
+    /// Receiving: with GRO, a few large buffers split into the batch; without, straight into slots.
+    private static let groBuffers = 8
+    private static let groBufferSize = 65536
+    private let groScratch: UnsafeMutableRawPointer
+    private var receivePointers: [UnsafeMutableRawPointer?]
+    private var receiveLengths: [Int]
+    private var sources: [wgb_address]
+    private var segments: [UInt16]
+    // Sending, under `sendLock`.
+    private let sendLock = NSLockLike()
+    private var sendVectors: [iovec]
+    private var destinations: [wgb_address]
+
+    public init(port: UInt16, batchCapacity: Int = PacketBatch.defaultCapacity, offload: Bool = true) throws {
+        var fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        var ipv4Only = false
+        if fd >= 0 {
+            var zero: Int32 = 0
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            if Self.bind(fd, &address) != 0 {
+                close(fd)
+                fd = -1
+            }
+        }
+        if fd < 0 {
+            ipv4Only = true
+            fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { throw SystemError(call: "socket", code: errno) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            guard Self.bind(fd, &address) == 0 else {
+                let code = errno
+                close(fd)
+                throw SystemError(call: "bind UDP port \(port)", code: code)
+            }
+        }
+        var size: Int32 = 4 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        self.fd = fd
+        self.port = port
+        self.ipv4Only = ipv4Only
+        gso = offload
+        gro = offload && wgb_udp_enable_gro(fd) == 0
+        groScratch = UnsafeMutableRawPointer.allocate(byteCount: Self.groBuffers * Self.groBufferSize, alignment: 64)
+        receivePointers = Array(repeating: nil, count: batchCapacity)
+        receiveLengths = Array(repeating: 0, count: batchCapacity)
+        sources = Array(repeating: wgb_address(), count: batchCapacity)
+        segments = Array(repeating: 0, count: batchCapacity)
+        sendVectors = Array(repeating: iovec(), count: batchCapacity)
+        destinations = Array(repeating: wgb_address(), count: batchCapacity)
+    }
+
+    private static func bind<Address>(_ fd: Int32, _ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
+    }
+
+    deinit {
+        close(fd)
+        groScratch.deallocate()
+    }
+
+    // MARK: Receiving
+
+    /// Reads waiting datagrams into `batch` (messages at slot 0, sources in `endpoints`); false when
+    /// nothing was waiting.
+    @discardableResult
+    public func receive(into batch: PacketBatch) -> Bool {
+        let room = batch.capacity - batch.count
+        guard room > 0 else { return true }
+        let wanted = gro ? min(room, Self.groBuffers) : room
+        for index in 0..<wanted {
+            receivePointers[index] = gro ? groScratch + index * Self.groBufferSize : batch.slot(batch.count + index).baseAddress
+        }
+        let size = gro ? Self.groBufferSize : batch.slotSize
+        let received = receivePointers.withUnsafeBufferPointer { pointers in
+            wgb_udp_receive(fd, pointers.baseAddress, size, Int32(wanted), &receiveLengths, &sources, &segments)
+        }
+        guard received > 0 else { return false }
+        for index in 0..<Int(received) {
+            let source = withUnsafeBytes(of: sources[index].bytes) { Endpoint(ipv6: $0, port: sources[index].port) }
+            if gro {
+                let buffer = UnsafeRawBufferPointer(start: groScratch + index * Self.groBufferSize, count: receiveLengths[index])
+                let step = segments[index] > 0 ? Int(segments[index]) : buffer.count
+                var offset = 0
+                while offset < buffer.count, batch.count < batch.capacity {
+                    let length = min(step, buffer.count - offset)
+                    batch.appendDatagram(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)]), from: source)
+                    offset += length
+                }
+            } else {
+                batch.lengths[batch.count] = receiveLengths[index]
+                batch.endpoints[batch.count] = source
+                batch.count += 1
+            }
+        }
+        return true
+    }
+
+    // MARK: Sending
+
+    /// Sends the batch's messages (length > 0) to their endpoints: runs of equal length to one
+    /// endpoint go as one GSO send (the last of a run may be shorter).
+    public func send(_ batch: PacketBatch) {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        var count = 0
+        for index in 0..<batch.count where batch.lengths[index] > 0 && !(ipv4Only && batch.endpoints[index].isIPv6) {
+            let message = batch.message(index)
+            sendVectors[count] = iovec(iov_base: message.baseAddress, iov_len: message.count)
+            destinations[count] = Self.address(batch.endpoints[index])
+            count += 1
+        }
+        var start = 0
+        while start < count {
+            guard gso else {
+                sendEach(from: start, count: count - start)
+                return
+            }
+            // The run: same destination, same length, at most 64 segments and 64 KiB.
+            let size = sendVectors[start].iov_len
+            var end = start + 1
+            var total = size
+            while end < count, end - start < 64, total + sendVectors[end].iov_len <= 65000,
+                  sendVectors[end].iov_len <= size, Self.same(destinations[end], destinations[start]) {
+                total += sendVectors[end].iov_len
+                end += 1
+                if sendVectors[end - 1].iov_len < size { break }  // a shorter one ends the run
+            }
+            if end - start == 1 {
+                sendEach(from: start, count: 1)
+            } else {
+                let sent = sendVectors.withUnsafeBufferPointer { vectors in
+                    wgb_udp_send(fd, ipv4Only ? 1 : 0, vectors.baseAddress! + start, Int32(end - start), &destinations[start], UInt16(size))
+                }
+                if sent < 0, sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {
+                    gso = false  // the kernel or the route refuses GSO: send them one by one from now on
+                    sendEach(from: start, count: end - start)
+                }
+            }
+            start = end
+        }
+    }
+
+    private func sendEach(from start: Int, count: Int) {
+        _ = sendVectors.withUnsafeBufferPointer { vectors in
+            destinations.withUnsafeBufferPointer { addresses in
+                wgb_udp_send_each(fd, ipv4Only ? 1 : 0, vectors.baseAddress! + start, addresses.baseAddress! + start, Int32(count))
+            }
+        }
+    }
+
+    public func send(_ payload: [UInt8], to endpoint: Endpoint) {
+        guard !(ipv4Only && endpoint.isIPv6) else { return }
+        var destination = Self.address(endpoint)
+        payload.withUnsafeBytes { bytes in
+            var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+            _ = wgb_udp_send(fd, ipv4Only ? 1 : 0, &vector, 1, &destination, 0)
+        }
+    }
+
+    /// The endpoint as a v4-mapped or IPv6 address.
+    static func address(_ endpoint: Endpoint) -> wgb_address {
+        var address = wgb_address()
+        address.port = endpoint.port
+        withUnsafeMutableBytes(of: &address.bytes) { raw in
+            if endpoint.isIPv6 {
+                endpoint.withAddressBytes { raw.copyMemory(from: $0) }
+            } else {
+                raw.storeBytes(of: UInt32(0x0000_ffff).bigEndian, toByteOffset: 8, as: UInt32.self)  // ::ffff:a.b.c.d
+                raw.storeBytes(of: endpoint.ipv4NetworkOrder, toByteOffset: 12, as: UInt32.self)
+            }
+        }
+        return address
+    }
+
+    private static func same(_ a: wgb_address, _ b: wgb_address) -> Bool {
+        a.port == b.port && withUnsafeBytes(of: a.bytes) { x in withUnsafeBytes(of: b.bytes) { y in x.elementsEqual(y) } }
+    }
+}

@@ -1,0 +1,142 @@
+import Testing
+@testable import WireGuard
+
+/// TUN offloads: a TCP super-packet as the kernel hands it over (virtio header, one IP/TCP
+/// header, 64 KiB of payload, the checksum left partial) is cut into segments whose headers and
+/// checksums are right, and the segments coalesce back into one super-packet with the header the
+/// kernel needs to cut it again.
+struct OffloadTests {
+    static let source: [UInt8] = [198, 19, 0, 1], destination: [UInt8] = [198, 19, 0, 2]
+
+    /// An IPv4/TCP packet with `payload` bytes, valid checksums, TCP timestamps option.
+    static func tcp(sequence: UInt32, payload: [UInt8], flags: UInt8 = 0x10, id: UInt16 = 7) -> [UInt8] {
+        let tcpLength = 32
+        let total = 20 + tcpLength + payload.count
+        var packet = [UInt8](repeating: 0, count: total)
+        packet[0] = 0x45
+        packet[2] = UInt8(total >> 8); packet[3] = UInt8(total & 0xff)
+        packet[4] = UInt8(id >> 8); packet[5] = UInt8(id & 0xff)
+        packet[6] = 0x40  // DF
+        packet[8] = 64; packet[9] = 6
+        packet.replaceSubrange(12..<16, with: source)
+        packet.replaceSubrange(16..<20, with: destination)
+        packet[20] = 0x13; packet[21] = 0x88  // 5000
+        packet[22] = 0xc3; packet[23] = 0x50  // 50000
+        for i in 0..<4 { packet[24 + i] = UInt8(truncatingIfNeeded: sequence >> (24 - 8 * UInt32(i))) }
+        packet[28 + 3] = 1  // ack
+        packet[32] = UInt8(tcpLength / 4) << 4
+        packet[33] = flags
+        packet[34] = 0xff; packet[35] = 0xff  // window
+        packet[40] = 1; packet[41] = 1; packet[42] = 8; packet[43] = 10  // NOP NOP timestamps
+        packet.replaceSubrange(52..<total, with: payload)
+        packet.withUnsafeMutableBytes { raw in
+            Checksum.setIPv4Header(raw.baseAddress!, headerLength: 20)
+            let sum = Checksum.sum(raw.baseAddress! + 20, count: total - 20,
+                                   initial: Checksum.pseudoHeader(raw.baseAddress!, isIPv6: false, protocol: 6, length: total - 20))
+            raw.storeBytes(of: Checksum.finish(sum).bigEndian, toByteOffset: 36, as: UInt16.self)
+        }
+        return packet
+    }
+
+    static func checksumsVerify(_ packet: UnsafeMutableRawBufferPointer) -> Bool {
+        let base = packet.baseAddress!
+        let ip = Checksum.fold(Checksum.sum(base, count: 20)) == 0xffff
+        let tcp = Checksum.fold(Checksum.sum(base + 20, count: packet.count - 20,
+                                             initial: Checksum.pseudoHeader(base, isIPv6: false, protocol: 6, length: packet.count - 20))) == 0xffff
+        return ip && tcp
+    }
+
+    @Test func aSuperPacketIsCutIntoSegmentsAndCoalescedBack() throws {
+        let mss = 1368, payload = (0..<(mss * 3 + 100)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        var whole = Self.tcp(sequence: 1000, payload: payload, flags: 0x18)  // PSH on the super-packet
+        // As the kernel hands it over: CHECKSUM_PARTIAL, the TCP field holding the pseudo-header sum.
+        let wholeLength = whole.count
+        whole.withUnsafeMutableBytes { raw in
+            let pseudo = Checksum.pseudoHeader(raw.baseAddress!, isIPv6: false, protocol: 6, length: wholeLength - 20)
+            raw.storeBytes(of: Checksum.fold(pseudo).bigEndian, toByteOffset: 36, as: UInt16.self)
+        }
+        var header = VirtioNetHeader()
+        header.flags = VirtioNetHeader.needsChecksum
+        header.gsoType = VirtioNetHeader.GSOType.tcpv4.rawValue
+        header.headerLength = 52
+        header.gsoSize = UInt16(mss)
+        header.checksumStart = 20
+        header.checksumOffset = 16
+        var buffer = [UInt8](repeating: 0, count: 10) + whole
+        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+
+        let batch = PacketBatch(capacity: 8)
+        let result = buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) }
+        #expect(result == .appended(4))
+        var reassembled: [UInt8] = []
+        for index in 0..<4 {
+            let segment = batch.packet(index)
+            #expect(Self.checksumsVerify(segment), "segment \(index)")
+            #expect(segment.count == 52 + (index < 3 ? mss : 100))
+            let sequence = UInt32(bigEndian: segment.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
+            #expect(sequence == 1000 + UInt32(index * mss))
+            #expect(segment[33] == (index == 3 ? 0x18 : 0x10))  // PSH only on the last
+            #expect(UInt16(bigEndian: segment.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) == 7 + UInt16(index))
+            reassembled += segment[52...]
+        }
+        #expect(reassembled == payload)
+
+        // Coalesced back: one group, headed by the first segment, with the header to cut it again.
+        let coalescer = Coalescer(capacity: 8)
+        coalescer.plan(batch)
+        #expect(coalescer.heads == [0] && coalescer.isGroup(0))
+        var members: [Int] = []
+        coalescer.members(of: 0) { members.append($0) }
+        #expect(members == [0, 1, 2, 3])
+        let out = coalescer.headers[0]
+        #expect(out.type == .tcpv4 && out.gsoSize == UInt16(mss) && out.headerLength == 52 && out.checksumStart == 20 && out.checksumOffset == 16)
+        let head = batch.packet(0)
+        #expect(Int(UInt16(bigEndian: head.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) == whole.count)
+        #expect(Checksum.fold(Checksum.sum(head.baseAddress!, count: 20)) == 0xffff)
+        #expect(head[33] == 0x18)
+        #expect(Array(head[36..<38]) == Array(whole[36..<38]))  // the pseudo-header sum, as the kernel gave it
+    }
+
+    @Test func onlyWhatCanBeJoinedIsJoined() {
+        let mss = 1000
+        let chunk = [UInt8](repeating: 1, count: mss)
+        let packets = [
+            Self.tcp(sequence: 0, payload: chunk),
+            Self.tcp(sequence: 1000, payload: chunk),
+            Self.tcp(sequence: 5000, payload: chunk),  // a gap: starts a new group
+            Self.tcp(sequence: 6000, payload: chunk, flags: 0x11),  // FIN: alone
+            Self.tcp(sequence: 7000, payload: []),  // a pure ACK: alone
+        ]
+        var corrupt = Self.tcp(sequence: 2000, payload: chunk)
+        corrupt[100] ^= 1  // a bad checksum is never hidden inside a group
+        let batch = PacketBatch(capacity: 8)
+        for packet in packets + [corrupt] { packet.withUnsafeBytes { _ = batch.appendPacket($0) } }
+        let coalescer = Coalescer(capacity: 8)
+        coalescer.plan(batch)
+        #expect(coalescer.heads == [0, 2, 3, 4, 5])
+        #expect(coalescer.isGroup(0) && !coalescer.isGroup(2) && !coalescer.isGroup(5))
+        var members: [Int] = []
+        coalescer.members(of: 0) { members.append($0) }
+        #expect(members == [0, 1])
+        #expect(coalescer.headers[2] == VirtioNetHeader())  // written as it is
+    }
+
+    @Test func aPacketWithItsChecksumLeftToUsGetsIt() {
+        var packet = Self.tcp(sequence: 9, payload: Array(repeating: 3, count: 300))
+        let good = Array(packet[36..<38])
+        let length = packet.count
+        packet.withUnsafeMutableBytes { raw in
+            let pseudo = Checksum.pseudoHeader(raw.baseAddress!, isIPv6: false, protocol: 6, length: length - 20)
+            raw.storeBytes(of: Checksum.fold(pseudo).bigEndian, toByteOffset: 36, as: UInt16.self)
+        }
+        var header = VirtioNetHeader()
+        header.flags = VirtioNetHeader.needsChecksum
+        header.checksumStart = 20
+        header.checksumOffset = 16
+        var buffer = [UInt8](repeating: 0, count: 10) + packet
+        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        let batch = PacketBatch(capacity: 2)
+        #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) } == .appended(1))
+        #expect(Array(batch.packet(0)[36..<38]) == good)
+    }
+}
