@@ -64,6 +64,7 @@ let package = Package(
             name: "wgbench",
             dependencies: [
                 "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchReport",
+                "WireGuard",  // only for `bench datapath`
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -60,3 +60,18 @@ struct UAPITests {
         #expect(Endpoint("fd00::2:1") == nil && Endpoint("[198.18.2.2]:1") == nil && Endpoint("198.18.2.2:0") == nil)
     }
 }
+
+/// Endpoints are stored inline; IPv4, IPv6 and v4-mapped addresses round-trip.
+struct EndpointTests {
+    @Test func parsesAndPrintsBothFamilies() throws {
+        let v4 = try #require(Endpoint("198.18.2.1:51820"))
+        #expect(!v4.isIPv6 && v4.address == [198, 18, 2, 1] && v4.port == 51820 && v4.description == "198.18.2.1:51820")
+        let v6 = try #require(Endpoint("[2001:2::1]:51820"))
+        #expect(v6.isIPv6 && v6.address.count == 16 && v6.description == "[2001:2::1]:51820")
+        #expect(Endpoint("[198.18.2.1]:1") == nil && Endpoint("2001:2::1:5") == nil && Endpoint("198.18.2.1:0") == nil)
+        // A v4-mapped address from a dual-stack socket is the IPv4 endpoint.
+        let mapped: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 2, 1]
+        #expect(mapped.withUnsafeBytes { Endpoint(ipv6: $0, port: 51820) } == v4)
+        #expect(v4.ipv4NetworkOrder == UInt32(bigEndian: 0xc612_0201))
+    }
+}
