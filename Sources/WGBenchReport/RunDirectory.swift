@@ -8,6 +8,8 @@ public struct RunDirectory: Sendable {
     public let results: [RepetitionResult]
     /// host -> metadata entry name -> raw output
     public let metadata: [String: [String: String]]
+    /// The crypto floor and whether the gateways are one machine (runs before it was recorded: nil).
+    public let cost: CPUCostContext?
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -36,9 +38,10 @@ public struct RunDirectory: Sendable {
             metadata[role.rawValue] = Dictionary(entries.map { ($0.name, $0.stdout) }, uniquingKeysWith: { a, _ in a })
         }
         self.metadata = metadata
+        cost = try? decoder.decode(CPUCostContext.self, from: Data(contentsOf: url.appendingPathComponent("metadata/cpu-cost.json")))
     }
 
-    public var summary: [PointSummary] { RunSummary.build(record: record, results: results) }
+    public var summary: [PointSummary] { RunSummary.build(record: record, results: results, cost: cost) }
 
     /// Throughputs (Gbit/s) of the successful repetitions of one point.
     public func throughputs(series: String, point: Point) -> [Double] {

@@ -61,6 +61,17 @@ struct TrafficPlanTests {
         #expect(clients.timeout?.milliseconds == 36_000)
     }
 
+    @Test func wireguardSwiftKnobsBecomeDaemonFlagsPerTunnel() {
+        let knobs = ["engine": "parallel", "encrypt_cpus": "0-3", "decrypt_cpus": "4-7", "serial_work_cpus": "8,9", "inline_cpus": "1,2,3",
+                     "offload": "0"]
+        let second = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t2", tunnel: 2, knobs: knobs, program: "/opt/wgs")
+        #expect(second.map(\.argv) == [["/opt/wgs", "--engine", "parallel", "--cpu", "2", "--serial-cpus", "9", "--encrypt-cpus", "0-3",
+                                         "--decrypt-cpus", "4-7", "--no-offload", "wgb1-t2"]])
+        let third = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t3", tunnel: 3, knobs: ["engine": "inline", "inline_cpus": "1,2"])
+        #expect(third.map(\.argv) == [["wireguard-swift", "--engine", "inline", "--cpu", "1", "wgb1-t3"]])  // round robin
+        #expect(TargetKind.wireguardSwift.knob("offload")?.problem(with: "2") != nil)
+    }
+
     @Test func wgConfigurationHasEverythingAndTravelsOnStdin() {
         let config = TunnelCommands.config(privateKey: "PRIV", listenPort: 51821, peerPublicKey: "PUB",
                                            allowedIPs: ["198.19.0.2/32", "198.18.3.100/32"], endpoint: "198.18.2.2:51821")

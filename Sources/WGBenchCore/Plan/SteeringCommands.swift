@@ -52,6 +52,8 @@ public enum MetadataCommands {
     public static func host(nics: [String]) -> [(String, Command)] {
         var commands: [(String, Command)] = [
             ("uname", Command("uname", "-a")),
+            // Two roles with one boot id are one machine (the local testbed): its /proc/stat counts once.
+            ("boot_id", Command("cat", "/proc/sys/kernel/random/boot_id")),
             ("cmdline", Command("cat", "/proc/cmdline")),
             ("lscpu", Command("lscpu")),
             ("numa", Command("sh", "-c", "grep -H . /sys/devices/system/node/node*/cpulist")),

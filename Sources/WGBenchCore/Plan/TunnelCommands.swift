@@ -6,8 +6,10 @@ public enum TunnelCommands {
     /// wireguard-go refuses to run on Linux without this, preferring the kernel module.
     public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
 
-    /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the name).
-    public static func create(_ target: TargetKind, interface: String, knobs: [String: String] = [:], program: String? = nil) -> [Command] {
+    /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the
+    /// name); `tunnel` (from 1) picks per-tunnel CPUs from the knobs' lists.
+    public static func create(_ target: TargetKind, interface: String, tunnel: Int = 1, knobs: [String: String] = [:],
+                              program: String? = nil) -> [Command] {
         switch target {
         case .plain:
             return []
@@ -18,6 +20,12 @@ public enum TunnelCommands {
         case .wireguardSwift:
             var argv = [program ?? "wireguard-swift"]
             if let engine = knobs["engine"] { argv += ["--engine", engine] }
+            let perTunnel = { (knob: String) in knobs[knob].flatMap(CPUList.parse).flatMap { $0.isEmpty ? nil : $0[(tunnel - 1) % $0.count] } }
+            if let cpu = perTunnel("inline_cpus") { argv += ["--cpu", "\(cpu)"] }
+            if let cpu = perTunnel("serial_work_cpus") { argv += ["--serial-cpus", "\(cpu)"] }
+            if let cpus = knobs["encrypt_cpus"] { argv += ["--encrypt-cpus", cpus] }
+            if let cpus = knobs["decrypt_cpus"] { argv += ["--decrypt-cpus", cpus] }
+            if knobs["offload"] == "0" { argv += ["--no-offload"] }
             return [Command(argv + [interface])]
         }
     }

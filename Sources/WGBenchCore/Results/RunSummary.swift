@@ -15,6 +15,8 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var meanCoreUsage: [String: [CoreUsage]]
     /// The reasons of failed repetitions, distinct.
     public var failures: [String]
+    /// CPU-seconds per GB through the tunnel (both gateways), over the successful repetitions.
+    public var cpuSecondsPerGB: SampleStatistics?
 
     public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int, unsupported: Int = 0,
                 throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
@@ -27,11 +29,12 @@ public struct PointSummary: Codable, Sendable, Equatable {
         self.throughputGbps = throughputGbps
         self.meanCoreUsage = meanCoreUsage
         self.failures = failures
+        cpuSecondsPerGB = nil
     }
 }
 
 public enum RunSummary {
-    public static func build(record: RunRecord, results: [RepetitionResult]) -> [PointSummary] {
+    public static func build(record: RunRecord, results: [RepetitionResult], cost: CPUCostContext? = nil) -> [PointSummary] {
         var rows: [PointSummary] = []
         let points = Sweep.points(record.spec.sweep)
         for series in record.spec.series {
@@ -43,23 +46,29 @@ public enum RunSummary {
                 for host in Set(ok.flatMap { $0.cpu.keys }).sorted() {
                     usage[host] = CoreUsage.mean(ok.compactMap { $0.cpu[host] })
                 }
-                rows.append(PointSummary(
+                var row = PointSummary(
                     series: series.name, target: series.target, point: point, repetitions: mine.count,
                     failed: mine.filter { $0.status == .failed }.count,
                     unsupported: mine.filter { $0.status == .unsupported }.count,
                     throughputGbps: SampleStatistics(ok.compactMap { $0.throughput.map { $0 / 1e9 } }),
                     meanCoreUsage: usage,
-                    failures: Array(Set(mine.compactMap(\.reason))).sorted()))
+                    failures: Array(Set(mine.compactMap(\.reason))).sorted())
+                let shared = cost?.gatewaysShareMachine ?? false
+                row.cpuSecondsPerGB = SampleStatistics(ok.compactMap { result in
+                    result.throughput.flatMap { CPUCost.secondsPerGB(cpu: result.cpu, throughputBitsPerSecond: $0, gatewaysShareMachine: shared) }
+                })
+                rows.append(row)
             }
         }
         return rows
     }
 
     /// One line per point, for spreadsheets and pandas.
-    public static func csv(_ rows: [PointSummary], sweep: [SweepVariable]) -> String {
+    public static func csv(_ rows: [PointSummary], sweep: [SweepVariable], cost: CPUCostContext? = nil) -> String {
         let variables = sweep.map(\.name)
         var lines = [(["series", "target"] + variables + ["repetitions", "failed", "unsupported", "mean_gbps", "stddev_gbps", "min_gbps",
-                                                           "max_gbps", "ci95_gbps", "gw1_busy_mean_pct", "gw2_busy_mean_pct"])
+                                                           "max_gbps", "ci95_gbps", "gw1_busy_mean_pct", "gw2_busy_mean_pct",
+                                                           "cpu_s_per_gb", "floor_cpu_s_per_gb"])
             .joined(separator: ",")]
         for row in rows {
             let stats = row.throughputGbps
@@ -70,7 +79,8 @@ public enum RunSummary {
             }
             let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
                 + [String(row.repetitions), String(row.failed), String(row.unsupported), number(stats?.mean), number(stats?.stddev), number(stats?.min),
-                   number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2")]
+                   number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2"), number(row.cpuSecondsPerGB?.mean),
+                   row.target.hasTunnels ? number(cost?.floor?.tunnelSecondsPerGB) : ""]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -89,13 +99,14 @@ public enum RunSummary {
 
     /// A short table for the terminal.
     public static func table(_ rows: [PointSummary]) -> String {
-        let header = ["series", "point", "reps", "Gbit/s", "±95%", "failed", "unsupported"]
+        let header = ["series", "point", "reps", "Gbit/s", "±95%", "CPU-s/GB", "failed", "unsupported"]
         let body = rows.map { row in
             [row.series, row.point.id, String(row.repetitions),
              row.throughputGbps.map { String(format: "%.3f", $0.mean) } ?? "-",
-             row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-", String(row.failed), String(row.unsupported)]
+             row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-",
+             row.cpuSecondsPerGB.map { String(format: "%.2f", $0.mean) } ?? "-", String(row.failed), String(row.unsupported)]
         }
-        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6])
+        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6, 7])
     }
 
     static func csvField(_ text: String) -> String {

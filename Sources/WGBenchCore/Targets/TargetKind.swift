@@ -37,7 +37,14 @@ public enum TargetKind: String, Sendable, Codable, CaseIterable, CustomStringCon
             ]
         case .wireguardSwift:
             return [
-                KnobDefinition(name: "engine", kind: .choice(["parallel", "inline"]), help: "datapath engine"),
+                KnobDefinition(name: "engine", kind: .choice(["parallel", "inline"]),
+                               help: "datapath engine: parallel crypto workers (the kernel's vanilla design) or run-to-completion"),
+                KnobDefinition(name: "encrypt_cpus", kind: .cpulist, help: "parallel: one encryption worker pinned to each of these CPUs"),
+                KnobDefinition(name: "decrypt_cpus", kind: .cpulist, help: "parallel: one decryption worker pinned to each of these CPUs"),
+                KnobDefinition(name: "serial_work_cpus", kind: .cpulist,
+                               help: "parallel: tunnel t's in-order send and deliver threads on cpus[t % n]"),
+                KnobDefinition(name: "inline_cpus", kind: .cpulist, help: "inline: tunnel t's one thread on cpus[t % n]"),
+                KnobDefinition(name: "offload", kind: .flag, help: "TUN TSO and UDP GSO/GRO (default 1; 0: one packet per system call)"),
                 KnobDefinition(name: "cpus", kind: .cpulist, help: "pin every daemon to these CPUs (taskset)"),
                 KnobDefinition(name: "tunnel_cpus", kind: .cpulist, help: "pin tunnel t's daemons to cpus[t % n]"),
             ]

@@ -62,6 +62,15 @@ public final class ExperimentRunner: @unchecked Sendable {
             onStage("metadata")
             try collectMetadata()
         }
+        if !store.exists("metadata/cpu-cost.json") {
+            onStage("crypto floor")
+            try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
+        }
+        let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
+        if let floor = cost?.floor {
+            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (libsodium, one core)",
+                       floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
+        }
         var todo = pending
         onStage("probe")
         let unsupported = probeTargets(Set(todo.map(\.series)))
@@ -97,9 +106,9 @@ public final class ExperimentRunner: @unchecked Sendable {
         let residue = teardown()
         let wall = Date().timeIntervalSince(start)
         let results = store.results(for: record.order)
-        let summary = RunSummary.build(record: record, results: results)
+        let summary = RunSummary.build(record: record, results: results, cost: cost)
         try store.writeJSON(summary, to: "summary.json")
-        try store.write(RunSummary.csv(summary, sweep: spec.sweep), to: "summary.csv")
+        try store.write(RunSummary.csv(summary, sweep: spec.sweep, cost: cost), to: "summary.csv")
         try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
         let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
         return Report(summary: summary, executed: executed, failed: failed, wallSeconds: wall,
@@ -195,6 +204,15 @@ public final class ExperimentRunner: @unchecked Sendable {
             }
             try store.writeJSON(entries, to: "metadata/\(role).json")
         }
+    }
+
+    /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
+    private func measureCostContext() throws -> CPUCostContext {
+        struct Entry: Codable { var name: String; var stdout: String }
+        let bootID = { (role: HostRole) in
+            (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
+        }
+        return CPUCostContext(floor: CryptoFloor.measure(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
     }
 
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call

@@ -67,7 +67,7 @@ final class Provisioner: @unchecked Sendable {
         if keys[tunnel.index] == nil { keys[tunnel.index] = TunnelKeys.generate() }
         let target = self.target
         try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            for command in TunnelCommands.create(target, interface: tunnel.interface(role), knobs: knobs,
+            for command in TunnelCommands.create(target, interface: tunnel.interface(role), tunnel: tunnel.index, knobs: knobs,
                                                  program: self.testbed.tools[target.rawValue]?.rawValue) {
                 try self.checked(role, command, "creating \(tunnel.interface(role)) (\(target))")
             }
