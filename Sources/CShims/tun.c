@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int wgb_tun_open(const char *name, int offload, int *offloaded) {
@@ -34,6 +35,19 @@ int wgb_tun_open(const char *name, int offload, int *offloaded) {
         }
     }
     return fd;
+}
+
+int wgb_set_mtu(const char *name, int mtu) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_mtu = mtu;
+    int rc = ioctl(fd, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
 }
 
 int wgb_pin_self(const int *cpus, int count) {

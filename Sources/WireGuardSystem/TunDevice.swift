@@ -30,11 +30,20 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
     private let writeLock = NSLockLike()
     public private(set) var malformed = 0
 
-    /// `wgb_tun_open` (open(2) of /dev/net/tun + TUNSETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD).
-    public init(name: String, offload: Bool = true, batchCapacity: Int = PacketBatch.defaultCapacity) throws {
+    /// WireGuard's default: 1500 minus the largest outer headers (IPv6 40, UDP 8, WireGuard 32).
+    public static let defaultMTU = 1420
+
+    /// `wgb_tun_open` (open(2) of /dev/net/tun + TUNSETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD), then the
+    /// MTU, as wireguard-go sets it.
+    public init(name: String, offload: Bool = true, mtu: Int = TunDevice.defaultMTU, batchCapacity: Int = PacketBatch.defaultCapacity) throws {
         var offloaded: Int32 = 0
         let fd = wgb_tun_open(name, offload ? 1 : 0, &offloaded)
         guard fd >= 0 else { throw SystemError(call: "TUNSETIFF \(name)", code: -fd) }
+        let rc = wgb_set_mtu(name, Int32(mtu))
+        guard rc == 0 else {
+            close(fd)
+            throw SystemError(call: "SIOCSIFMTU \(name) \(mtu)", code: -rc)
+        }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.name = name
         self.fd = fd

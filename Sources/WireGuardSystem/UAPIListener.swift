@@ -7,6 +7,8 @@ public final class UAPIListener: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private let handler: @Sendable (String) -> String
+    /// The socket file's inode, so that only our own file is removed.
+    private var inode: ino_t = 0
 
     public static func path(for interface: String) -> String { "/var/run/wireguard/\(interface).sock" }
 
@@ -30,12 +32,20 @@ public final class UAPIListener: @unchecked Sendable {
         }
         guard rc == 0, listen(fd, 8) == 0 else { throw SystemError(call: "bind \(path)", code: errno) }
         chmod(path, 0o600)
+        var status = stat()
+        inode = stat(path, &status) == 0 ? status.st_ino : 0
         Thread { [self] in self.serve() }.start()
     }
 
     deinit {
         close(fd)
-        unlink(path)
+        removeSocket()
+    }
+
+    /// Removes the socket file, unless another daemon has made a new one of that name since.
+    public func removeSocket() {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_ino == inode { unlink(path) }
     }
 
     private func serve() {

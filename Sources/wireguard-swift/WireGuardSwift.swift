@@ -57,7 +57,7 @@ struct WireGuardSwift {
             runParallel(ParallelEngine(device: device, tun: tun, udp: udp, options: options.parallel), tun: tun, udp: udp,
                         device: device, now: now)
         }
-        unlink(listener.path)
+        listener.removeSocket()
         exit(0)
     }
 

@@ -14,6 +14,9 @@
 /// Returns the descriptor, or -errno.
 int wgb_tun_open(const char *name, int offload, int *offloaded);
 
+/// Sets an interface's MTU (SIOCSIFMTU). Returns 0 or -errno.
+int wgb_set_mtu(const char *name, int mtu);
+
 /// Pins the calling thread to `count` CPUs. Returns 0 or -errno.
 int wgb_pin_self(const int *cpus, int count);
 

@@ -52,9 +52,17 @@ public enum TunnelCommands {
         }
     }
 
-    /// Deleting the interface removes a kernel tunnel and makes a userspace daemon exit.
-    public static func delete(interface: String) -> Command {
-        Command("ip", "link", "del", interface)
+    /// Deleting the interface removes a kernel tunnel and makes a userspace daemon exit; for those,
+    /// the command waits (up to 5 s) until the daemon's UAPI socket is gone, so that a daemon made
+    /// next with the same name does not meet the old one still shutting down.
+    public static func delete(_ target: TargetKind = .kernel, interface: String) -> Command {
+        guard target == .wireguardGo || target == .wireguardSwift else { return Command("ip", "link", "del", interface) }
+        // A constant script; the interface name arrives as an argument.
+        return Command("sh", "-c", """
+            ip link del "$1" || exit 1
+            for i in $(seq 50); do [ -S "/var/run/wireguard/$1.sock" ] || exit 0; sleep 0.1; done
+            echo "the daemon of $1 did not exit within 5 s of its interface's deletion" >&2; exit 1
+            """, "sh", interface)
     }
 
     /// `wg setconf` text for one side of a tunnel.

@@ -60,11 +60,14 @@ public final class SimulatedTestbed: @unchecked Sendable {
             return CommandResult(status: 1, stdout: "", stderr: stderr)
         }
         switch argv[0] {
-        case "env" where argv.contains("wireguard-go"), "wireguard-swift" where argv.last?.hasPrefix("wgb") == true:
+        case "env" where argv.contains("wireguard-go"), _ where argv[0].hasSuffix("wireguard-swift") && argv.last?.hasPrefix("wgb") == true:
             links[role, default: []].insert(argv.last!)
             return ok()
         case "ip":
             return answerIP(role, argv)
+        case "sh" where argv.count == 5 && argv[2].hasPrefix("ip link del"):
+            // A userspace tunnel's deletion, waiting for its daemon: the link goes, as with `ip link del`.
+            return answerIP(role, ["ip", "link", "del", argv[4]])
         case "iperf3" where argv.contains("-s"):
             listening.insert("\(argv[argv.firstIndex(of: "-B")! + 1]):\(argv[argv.firstIndex(of: "-p")! + 1])")
             return ok()
