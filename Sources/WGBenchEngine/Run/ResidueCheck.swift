@@ -70,10 +70,24 @@ public enum ResidueCheck {
                 _ = try host.run(Command("pkill", "-x", "iperf3"))
             }
             for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
+            if found.processes.contains(where: { !$0.hasPrefix("iperf3") && !$0.contains("/iperf3 ") }) {
+                _ = try host.run(daemonsGone)
+            }
             for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
             for (address, device) in found.addresses { _ = try host.run(Command("ip", "addr", "del", address, "dev", device)) }
             return []
         })
+    }
+
+    /// Tunnel daemons exit when their interface goes, some after a few hundred milliseconds (the
+    /// parallel engine joins its threads): wait up to 5 s, then terminate what is left.
+    static var daemonsGone: Command {
+        let pattern = "^([^ ]*/)?wireguard-(go|swift)( .*)? (" + [HostRole.gw1, .gw2].map { TrafficPlan.interfacePrefix($0) }.joined(separator: "|") + ")[0-9]+$"
+        // A constant script; the pattern arrives as an argument.
+        return Command("sh", "-c", """
+            for i in $(seq 50); do pgrep -f "$1" >/dev/null || exit 0; sleep 0.1; done
+            pkill -TERM -f "$1"; sleep 0.5; exit 0
+            """, "sh", pattern)
     }
 
     private static func collect(_ results: [Result<[String], Error>]) -> [String] {
