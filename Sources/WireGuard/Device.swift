@@ -33,6 +33,8 @@ public struct DropCounters: Sendable, Equatable {
     public var noEndpoint = 0
     /// Packets too large for the engine's buffers.
     public var oversized = 0
+    /// Handshake messages answered with a cookie reply instead of being processed (under load).
+    public var cookieReplies = 0
 }
 
 /// A packet cleared to be sealed: the session and counter it gets, and where it goes.
@@ -72,13 +74,32 @@ public final class Device: @unchecked Sendable {
     private var identity: StaticKeys?
     private var allowedIPs = AllowedIPs<Peer>()
     /// In the configuration's order.
-    private var peers: [Peer] = []
+    private(set) var peers: [Peer] = []
     /// Receiver indices of sessions and of handshakes in progress.
     private var byIndex: [UInt32: Peer] = [:]
     private var drops_ = DropCounters()
 
     /// Draws the jitter added to each handshake retransmission (0...0.333 s); tests fix it.
     private let jitter: () -> Double
+
+    /// Under load (more handshake messages in a second than this), handshakes need a valid mac2:
+    /// the rest get a cookie reply. The kernel's measure is its handshake queue; ours, the rate.
+    public var loadThreshold: Int {
+        get { locked { loadThreshold_ } }
+        set { locked { loadThreshold_ = newValue } }
+    }
+    private var loadThreshold_ = 512
+    private var loadWindowStart = -Double.infinity
+    private var loadCount = 0
+    private var underLoadUntil = -Double.infinity
+    private var cookieChecker: CookieChecker?
+
+    /// Where the device says what happens to handshakes (wireguard-go's verbose log lines).
+    public var log: (@Sendable (String) -> Void)? {
+        get { locked { log_ } }
+        set { locked { log_ = newValue } }
+    }
+    private var log_: (@Sendable (String) -> Void)?
 
     public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) }) {
         self.jitter = jitter
@@ -109,6 +130,7 @@ public final class Device: @unchecked Sendable {
             let response = UAPI.handle(request, configuration: &configuration)
             if configuration.privateKey != oldKey {
                 identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
+                cookieChecker = identity.map { CookieChecker(localPublicKey: $0.publicKey) }
                 for peer in peers { forgetSessions(of: peer) }  // sessions of the old identity end with it
             }
             let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
@@ -230,7 +252,9 @@ public final class Device: @unchecked Sendable {
         let wall = Date().timeIntervalSince1970
         let stamp = TAI64N(unixSeconds: UInt64(wall), nanoseconds: UInt32((wall - floor(wall)) * 1e9))
         guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
-                                                            localIndex: index, timestamp: stamp) else { return }
+                                                            localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now)) else { return }
+        peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
+        log_?("\(peer.logName) - Sending handshake initiation")
         if let old = peer.pending { byIndex[old.localIndex] = nil }
         peer.pending = state
         peer.pendingSince = now
@@ -240,6 +264,22 @@ public final class Device: @unchecked Sendable {
         byIndex[index] = peer
         output.datagrams.append((message, endpoint))
         peer.txBytes += UInt64(message.count)
+    }
+
+    /// The peer's cookie while it is fresh (two minutes, less the latency margin the kernel keeps).
+    private func validCookie(_ peer: Peer, now: Double) -> [UInt8]? {
+        now - peer.cookieReceived < WireConstants.cookieRefreshTime - 5 ? peer.cookie : nil
+    }
+
+    /// Counts a handshake message; true while under load.
+    private func underLoad(now: Double) -> Bool {
+        if now - loadWindowStart >= 1 {
+            loadWindowStart = now
+            loadCount = 0
+        }
+        loadCount += 1
+        if loadCount > loadThreshold_ { underLoadUntil = now + 1 }
+        return now < underLoadUntil
     }
 
     private func newIndex() -> UInt32 {
@@ -369,22 +409,44 @@ public final class Device: @unchecked Sendable {
                 drops_.malformed += 1
                 return output
             }
+            if type == .initiation || type == .response {
+                let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
+                guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
+                    drops_.unauthenticated += 1
+                    log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
+                    return output
+                }
+                if underLoad(now: now), cookieChecker?.verifyMAC2(datagram, source: source, now: now) != true {
+                    let sender = datagram.readUInt32LE(at: 4)
+                    if let reply = cookieChecker?.reply(to: datagram, senderIndex: sender, source: source, now: now) {
+                        output.datagrams.append((reply, source))
+                    }
+                    drops_.cookieReplies += 1
+                    log_?("Sending cookie response for denied handshake message for \(source)")
+                    return output
+                }
+            }
             switch type {
             case .initiation:
                 guard let received = Noise.consumeInitiation(datagram, local: identity),
                       let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
                     drops_.unauthenticated += 1
+                    log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
                     return output
                 }
                 if let last = peer.lastTimestamp, !(last < received.timestamp) {
                     drops_.replayed += 1
+                    log_?("\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
                     return output
                 }
                 let index = newIndex()
-                guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index) else {
+                guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
+                                                                 cookie: validCookie(peer, now: now)) else {
                     drops_.unauthenticated += 1
                     return output
                 }
+                peer.lastMAC1 = Array(response[Layout.Response.mac1])
+                log_?("\(peer.logName) - Received handshake initiation, sending response")
                 peer.lastTimestamp = received.timestamp
                 install(keys, for: peer, now: now)
                 peer.endpoint = source
@@ -396,8 +458,10 @@ public final class Device: @unchecked Sendable {
                       let peer = byIndex[datagram.readUInt32LE(at: Layout.Response.receiver.lowerBound)], let state = peer.pending,
                       let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: peer.presharedKey) else {
                     drops_.unauthenticated += 1
+                    log_?("Received invalid handshake response from \(source): no handshake of ours, or it does not decrypt")
                     return output
                 }
+                log_?("\(peer.logName) - Received handshake response, session established")
                 byIndex[state.localIndex] = nil
                 peer.pending = nil
                 peer.pendingSince = -1e9
@@ -412,7 +476,16 @@ public final class Device: @unchecked Sendable {
             case .transport:
                 drops_.noPeer += 1  // too short to be one
             case .cookieReply:
-                drops_.malformed += 1  // cookies under load: not implemented yet
+                guard datagram.count == WireConstants.cookieReplyLength,
+                      let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)],
+                      let cookie = CookieJar.open(datagram, peerPublicKey: peer.publicKey, lastMAC1: peer.lastMAC1) else {
+                    drops_.unauthenticated += 1
+                    log_?("Received invalid cookie reply from \(source)")
+                    return output
+                }
+                peer.cookie = cookie
+                peer.cookieReceived = now
+                log_?("\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
             }
             return output
         }
@@ -442,10 +515,12 @@ public final class Device: @unchecked Sendable {
                 if peer.pending != nil, now - peer.pendingSince >= WireConstants.rekeyTimeout + peer.jitter {
                     if let first = peer.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
                         if let state = peer.pending { byIndex[state.localIndex] = nil }
-                        peer.pending = nil
+                        peer.pending = nil  // with it the ephemeral private key
                         peer.queued = []
                         peer.firstAttempt = nil
+                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyAttemptTime)) seconds, giving up")
                     } else {
+                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyTimeout)) seconds, retrying")
                         initiate(peer, now: now, into: &output)
                     }
                 }

@@ -4,6 +4,7 @@
 // datapath finds it from the allowed-IPs trie or a receiver index without a dictionary of
 // public keys. Every field is changed under the device's lock.
 
+import Foundation
 import WireGuardCrypto
 
 public final class Peer: Hashable, @unchecked Sendable {
@@ -31,6 +32,11 @@ public final class Peer: Hashable, @unchecked Sendable {
     var lastTimestamp: TAI64N?
     /// Set by the datapath when the sending counter passes REKEY_AFTER_MESSAGES; the timers act on it.
     var wantsRekey = false
+    /// The cookie the peer gave us under load, when, and the mac1 of our last handshake message
+    /// to it (a cookie reply is bound to it).
+    var cookie: [UInt8]?
+    var cookieReceived = -Double.infinity
+    var lastMAC1: [UInt8] = []
 
     // Timers' marks.
     var lastSent: Double = -1e9
@@ -59,6 +65,12 @@ public final class Peer: Hashable, @unchecked Sendable {
         if let current, current.localIndex == index { return current }
         if let previous, previous.localIndex == index { return previous }
         return nil
+    }
+
+    /// A short name for logs, as wireguard-go writes it: peer(abcd…wxyz) of the base64 key.
+    var logName: String {
+        let text = Data(publicKey).base64EncodedString()
+        return "peer(\(text.prefix(4))…\(text.dropLast().suffix(4)))"
     }
 
     public static func == (a: Peer, b: Peer) -> Bool { a === b }

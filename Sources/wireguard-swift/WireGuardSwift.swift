@@ -5,6 +5,7 @@ import WireGuardSystem
 
 // wireguard-swift [-f] [--engine inline|parallel] [knobs] <ifname>: a userspace WireGuard
 // interface configured with `wg` over /var/run/wireguard/<ifname>.sock, like wireguard-go.
+// LOG_LEVEL=verbose logs handshakes, cookies and invalid messages to standard output.
 // Without -f it starts itself again in the background (a new session) and returns once the
 // interface is up.
 
@@ -44,6 +45,15 @@ struct WireGuardSwift {
         let tun: TunDevice
         do { tun = try TunDevice(name: options.interface, offload: options.offload) } catch { fail("\(error)") }
         let device = Device()
+        if ["verbose", "debug"].contains(ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "") {
+            // As wireguard-go logs at LOG_LEVEL=verbose: to standard output, one line per event.
+            let name = options.interface
+            device.log = { message in
+                let formatter = DateFormatter()
+                formatter.dateFormat = "yyyy/MM/dd HH:mm:ss"
+                FileHandle.standardOutput.write(Data("DEBUG: (\(name)) \(formatter.string(from: Date())) \(message)\n".utf8))
+            }
+        }
         let listener: UAPIListener
         do { listener = try UAPIListener(interface: options.interface) { device.handleUAPI($0) } } catch { fail("\(error)") }
         let udp = SocketSlot(offload: options.offload)
@@ -140,7 +150,11 @@ struct WireGuardSwift {
         posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, a glibc macro Swift does not import
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
-        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
+        // Like wireguard-go: with LOG_LEVEL set (and not silent) the daemon keeps our standard
+        // output and error for its log; otherwise it lets go of them.
+        let level = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? ""
+        let keepOutput = !level.isEmpty && level != "silent"
+        for descriptor: Int32 in keepOutput ? [0] : [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
         let words = [CommandLine.arguments[0], "-f"] + arguments
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         var pid: pid_t = 0
