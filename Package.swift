@@ -38,7 +38,7 @@ let package = Package(
         // TUN device, UDP socket, UAPI listener.
         .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"], swiftSettings: datapathSettings),
         // The userspace WireGuard daemon, used like wireguard-go.
-        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuard", "WireGuardSystem"]),
+        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuard", "WireGuardSystem", "CShims"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(

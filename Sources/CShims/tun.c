@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int wgb_tun_open(const char *name, int offload, int *offloaded) {
@@ -48,6 +49,11 @@ int wgb_set_mtu(const char *name, int mtu) {
     int rc = ioctl(fd, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
     close(fd);
     return rc;
+}
+
+void wgb_close_inherited(void) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    for (int fd = 3; fd < 65536; fd++) close(fd);
 }
 
 int wgb_pin_self(const int *cpus, int count) {

@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Glibc
 import WireGuard
@@ -8,6 +9,9 @@ import WireGuardSystem
 // LOG_LEVEL=verbose logs handshakes, cookies and invalid messages to standard output.
 // Without -f it starts itself again in the background (a new session) and returns once the
 // interface is up.
+
+/// In the environment of the background process daemonize starts.
+let daemonMarker = "WG_SWIFT_PROCESS_FOREGROUND"
 
 /// Set by SIGTERM/SIGINT; every loop checks it at least every 200 ms.
 nonisolated(unsafe) var daemonStopping: Int32 = 0
@@ -37,6 +41,12 @@ struct WireGuardSwift {
         let options: Options
         do { options = try Options(arguments) } catch { fail(error.description) }
         if !options.foreground { daemonize(arguments, interface: options.interface) }
+        if ProcessInfo.processInfo.environment[daemonMarker] != nil {
+            // Started by daemonize: let go of whatever the starter had open (wg-quick's pipes, say),
+            // or whoever waits for the starter's output would wait for ours.
+            wgb_close_inherited()
+            unsetenv(daemonMarker)
+        }
 
         signal(SIGTERM) { _ in daemonStopping = 1 }
         signal(SIGINT) { _ in daemonStopping = 1 }
@@ -159,6 +169,7 @@ struct WireGuardSwift {
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         var pid: pid_t = 0
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        setenv(daemonMarker, "1", 1)
         guard posix_spawn(&pid, executable, &actions, &attributes, argv, environ) == 0 else { fail("cannot start the daemon") }
         let socket = UAPIListener.path(for: interface)
         for _ in 0..<100 {

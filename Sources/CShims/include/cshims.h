@@ -17,6 +17,10 @@ int wgb_tun_open(const char *name, int offload, int *offloaded);
 /// Sets an interface's MTU (SIOCSIFMTU). Returns 0 or -errno.
 int wgb_set_mtu(const char *name, int mtu);
 
+/// Closes every descriptor from 3 up (close_range(2), or one by one where it is missing): a
+/// daemon must not hold its starter's pipes open.
+void wgb_close_inherited(void);
+
 /// Pins the calling thread to `count` CPUs. Returns 0 or -errno.
 int wgb_pin_self(const int *cpus, int count);
 
