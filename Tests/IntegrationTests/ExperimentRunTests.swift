@@ -118,13 +118,14 @@ extension LocalTestbedTests {
 }
 
 extension LocalTestbedTests {
-    /// The wireguard-swift target in `wgbench run`: the built daemon, named in the testbed's tools,
-    /// carries traffic through one and two tunnels with both engines, and leaves nothing behind.
+    /// The wireguard-swift target in `wgbench run`: the built daemon, uploaded to the gateways as
+    /// the testbed's `upload:` asks, carries traffic through one and two tunnels with both
+    /// engines, and nothing is left behind, the uploaded copy included.
     func testWireGuardSwiftTargetCarriesTraffic() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
         let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/wireguard-swift").path
         var testbed = self.testbed
-        testbed.tools["wireguard-swift"] = FilePath(absolute: path)
+        testbed.uploads["wireguard-swift"] = .file(FilePath(absolute: path))
         let spec = try ExperimentLoader.parse(yaml: """
         name: swift
         repetitions: 1
@@ -140,6 +141,9 @@ extension LocalTestbedTests {
         XCTAssertEqual(report.residue, [])
         let results = store.results(for: record.order)
         XCTAssertEqual(results.count, 4)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/wgbench/runs/\(record.id)"), "the uploaded copy is left")
+        XCTAssertTrue(try String(contentsOf: store.directory.appendingPathComponent("commands/gw1.log"), encoding: .utf8)
+            .contains("/run/wgbench/runs/\(record.id)/wireguard-swift --engine inline wgb1-1"))
         for result in results {
             XCTAssertEqual(result.status, .ok, "\(result.key.series): \(result.reason ?? "")")
             XCTAssertGreaterThan(result.throughput ?? 0, 1_000_000, result.key.series)

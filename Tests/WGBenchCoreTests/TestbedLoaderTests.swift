@@ -123,6 +123,17 @@ struct TestbedLoaderTests {
         #expect(found?.description.hasPrefix("t.yaml:9:3: ssh.connect_timout: unknown key 'connect_timout'") == true)
     }
 
+    @Test func uploadsAreTheBuildOrAFileAndNotAlsoATool() throws {
+        let build = try TestbedLoader.parse(yaml: validLocalTestbed + "upload:\n  wireguard-swift: build\n", file: "t.yaml")
+        #expect(build.uploads["wireguard-swift"] == .build && build.tools.isEmpty)
+        let file = try TestbedLoader.parse(yaml: validLocalTestbed + "upload:\n  wireguard-swift: ~/wgs\n", file: "t.yaml", home: "/home/x")
+        #expect(file.uploads["wireguard-swift"] == .file(FilePath(absolute: "/home/x/wgs")))
+        let both = validLocalTestbed + "tools:\n  wireguard-swift: /opt/wgs\nupload:\n  wireguard-swift: build\n"
+        #expect(error(both)?.keyPath == "upload.wireguard-swift")
+        #expect(error(validLocalTestbed + "upload:\n  wireguard-go: build\n")?.keyPath == "upload.wireguard-go")
+        #expect(error(validLocalTestbed + "upload:\n  wireguard-swift: relative/path\n")?.keyPath == "upload.wireguard-swift")
+    }
+
     @Test func missingHostIsNamed() {
         let cut = validLocalTestbed.components(separatedBy: "  drain:")[0]
         #expect(error(cut)?.keyPath == "hosts.drain")

@@ -42,8 +42,8 @@ struct ExperimentRunnerTests {
         """, file: "t.yaml")
     }
 
-    func runner(_ spec: ExperimentSpec, lab: SimulatedTestbed, directory: URL? = nil) throws -> ExperimentRunner {
-        let testbed = try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml")
+    func runner(_ spec: ExperimentSpec, lab: SimulatedTestbed, directory: URL? = nil, testbedExtra: String = "") throws -> ExperimentRunner {
+        let testbed = try TestbedLoader.parse(yaml: Self.testbedYAML + "\n" + testbedExtra, file: "fake.yaml")
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("wgb-engine-\(UUID().uuidString)")
         let store = try ResultStore(directory: dir)
         let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "t.yaml", testbed: testbed)
@@ -144,6 +144,40 @@ struct ExperimentRunnerTests {
         #expect(report.summary.filter { $0.series == "vanilla" }.allSatisfy { $0.unsupported == 2 && $0.failed == 0 })
         #expect(!lab.commands(.gw1).contains("ip link add wgb1-1 type wireguard"))
         #expect(report.executed == 4)
+    }
+
+    /// `upload:` copies the daemon to both gateways in chunks, checks it there, runs the series
+    /// from the copy, and removes the copy at the end.
+    @Test func anUploadedDaemonIsCheckedRunAndRemoved() throws {
+        let lab = recordedLab()
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-upload-\(UUID().uuidString)")
+        try Data((0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: binary)  // three chunks
+        defer { try? FileManager.default.removeItem(at: binary) }
+        let spec = try Self.spec(series: "  - {name: swift, target: wireguard-swift}")
+        let runner = try self.runner(spec, lab: lab, testbedExtra: "upload:\n  wireguard-swift: \(binary.path)\n")
+        let report = try runner.run()
+        #expect(report.executed == 4 && report.failed == 0)
+        let path = "/run/wgbench/runs/\(runner.record.id)/wireguard-swift"
+        for role in [HostRole.gw1, .gw2] {
+            let commands = lab.commands(role)
+            #expect(commands.filter { $0.hasPrefix("sh -c 'cat >> \"$1\"'") }.count == 3)
+            #expect(commands.contains("sha256sum \(path).part") && commands.contains("\(path) --version"))
+            #expect(commands.contains("\(path) wgb\(role == .gw1 ? 1 : 2)-1"))
+            #expect(commands.contains("rm -rf /run/wgbench/runs/\(runner.record.id)"))
+        }
+    }
+
+    @Test func anUploadThatArrivesDamagedStopsTheRunBeforeAnySeries() throws {
+        let lab = recordedLab()
+        lab.failing["sha256sum"] = "sha256sum: cannot read"
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-upload-\(UUID().uuidString)")
+        try Data([1, 2, 3]).write(to: binary)
+        defer { try? FileManager.default.removeItem(at: binary) }
+        let spec = try Self.spec(series: "  - {name: swift, target: wireguard-swift}")
+        let runner = try self.runner(spec, lab: lab, testbedExtra: "upload:\n  wireguard-swift: \(binary.path)\n")
+        #expect(throws: (any Error).self) { try runner.run() }
+        #expect(!lab.commands(.gw1).contains { $0.contains("wgb1-1") })
+        #expect(lab.commands(.gw1).contains("rm -rf /run/wgbench/runs/\(runner.record.id)"))
     }
 
     @Test func vethSteeringIsRecordedAsUnsupported() throws {

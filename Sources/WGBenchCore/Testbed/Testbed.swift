@@ -106,6 +106,10 @@ public struct Testbed: Sendable {
     /// others are found on the PATH.
     public var tools: [String: FilePath] = [:]
 
+    /// Programs copied from the controller to the gateways at the start of each run
+    /// (`upload: {wireguard-swift: build}`), and run from there; removed at its end.
+    public var uploads: [String: UploadSource] = [:]
+
     /// The program a target runs on the gateways.
     public func program(_ name: String) -> String { tools[name]?.rawValue ?? name }
 
@@ -116,4 +120,19 @@ public struct Testbed: Sendable {
 
     /// Hosts in path order.
     public var orderedHosts: [TestbedHost] { HostRole.allCases.map(host) }
+}
+
+/// What to upload for a tool.
+public enum UploadSource: Sendable, Equatable, CustomStringConvertible {
+    /// The program built beside the running wgbench executable (`swift build` puts both there).
+    case build
+    /// A file on the controller.
+    case file(FilePath)
+
+    public var description: String {
+        switch self {
+        case .build: return "build"
+        case .file(let path): return path.rawValue
+        }
+    }
 }

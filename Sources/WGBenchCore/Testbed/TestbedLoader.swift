@@ -27,7 +27,7 @@ public enum TestbedLoader {
     }
 
     public static func parse(yaml: String, file: String, home: String = NSHomeDirectory()) throws -> Testbed {
-        let root = try SpecNode.parse(yaml: yaml, file: file).mapping(allowed: ["name", "local", "ssh", "hosts", "tools"])
+        let root = try SpecNode.parse(yaml: yaml, file: file).mapping(allowed: ["name", "local", "ssh", "hosts", "tools", "upload"])
         let name = try root.required("name").value(Identifier.self)
 
         let local = try root.optional("local").map(parseLocal)
@@ -51,6 +51,19 @@ public enum TestbedLoader {
         if let toolsNode = root.optional("tools") {
             let tools = try toolsNode.mapping(allowed: ["wireguard-go", "wireguard-swift", "wg", "iperf3"])
             for (name, node) in tools.entries { testbed.tools[name] = try node.value(FilePath.self).expandingTilde(home: home) }
+        }
+        if let uploadNode = root.optional("upload") {
+            let uploads = try uploadNode.mapping(allowed: ["wireguard-swift"])
+            for (name, node) in uploads.entries {
+                if testbed.tools[name] != nil {
+                    throw node.error("\(name) is named both in tools (installed on the gateways) and in upload; keep one")
+                }
+                if (try? node.string()) == "build" {
+                    testbed.uploads[name] = .build
+                } else {
+                    testbed.uploads[name] = .file(try node.value(FilePath.self).expandingTilde(home: home))
+                }
+            }
         }
         try TestbedValidator(testbed: testbed, root: root).validate()
         return testbed

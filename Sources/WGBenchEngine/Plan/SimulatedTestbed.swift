@@ -1,6 +1,7 @@
 import Foundation
 import WGBenchCore
 import WGBenchRemote
+import WireGuardCrypto
 
 /// Four hosts that run nothing but answer like a real testbed: they keep the interfaces,
 /// addresses, routes and listening servers that commands add and remove, and give plausible
@@ -15,6 +16,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     /// destination -> device ("" for routes via a gateway)
     private var routes: [HostRole: [String: String]] = [:]
     private var listening: Set<String> = []
+    /// Files written by uploads, per host.
+    private var files: [HostRole: [String: [UInt8]]] = [:]
     private var nextRule = 1
     public private(set) var hosts: [HostRole: FakeHost] = [:]
 
@@ -65,6 +68,18 @@ public final class SimulatedTestbed: @unchecked Sendable {
             return ok()
         case "ip":
             return answerIP(role, argv)
+        case "sh" where argv.count == 5 && argv[2].hasPrefix("mkdir -p"):
+            files[role, default: [:]][argv[4]] = []
+            return ok()
+        case "sh" where argv.count == 5 && argv[2] == "cat >> \"$1\"":
+            files[role, default: [:]][argv[4], default: []] += command.stdin ?? []
+            return ok()
+        case "sha256sum":
+            return ok("\(SHA256.hex(files[role]?[argv[1]] ?? []))  \(argv[1])\n")
+        case "sh" where argv.count == 6 && argv[2].hasPrefix("chmod 755"):
+            let content = files[role]?.removeValue(forKey: argv[4])
+            files[role]?[argv[5]] = content
+            return ok()
         case "sh" where argv.count == 5 && argv[2].hasPrefix("ip link del"):
             // A userspace tunnel's deletion, waiting for its daemon: the link goes, as with `ip link del`.
             return answerIP(role, ["ip", "link", "del", argv[4]])

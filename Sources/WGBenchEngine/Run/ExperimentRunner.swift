@@ -32,6 +32,9 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
+        var testbed = testbed
+        // Uploaded programs run from the run's own directory on the gateways.
+        for tool in testbed.uploads.keys { testbed.tools[tool] = FilePath(absolute: ToolUpload.remotePath(runID: record.id, tool: tool)) }
         self.testbed = testbed
         self.store = store
         self.record = record
@@ -58,6 +61,10 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     public func run() throws -> Report {
         let spec = record.spec
+        do { try uploadTools() } catch {
+            _ = teardown()  // a partial upload is removed with the run's directory
+            throw error
+        }
         if !store.exists("metadata/\(HostRole.gw1).json") {
             onStage("metadata")
             try collectMetadata()
@@ -206,6 +213,20 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
+    /// Copies the testbed's `upload:` programs to the gateways, if a series of this run needs them.
+    private func uploadTools() throws {
+        let targets = Set(record.spec.series.map(\.target.rawValue))
+        for (tool, source) in testbed.uploads.sorted(by: { $0.key < $1.key }) where targets.contains(tool) {
+            onStage("upload \(tool)")
+            let file = ToolUpload.localFile(source, tool: tool)
+            // One gateway after the other: on the local testbed they share one filesystem.
+            for role in [HostRole.gw1, .gw2] {
+                try ToolUpload.upload(file, to: ToolUpload.remotePath(runID: record.id, tool: tool), on: hosts[role]!, role: role)
+            }
+            log("uploaded \(file.path) to gw1 and gw2")
+        }
+    }
+
     /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
     private func measureCostContext() throws -> CPUCostContext {
         struct Entry: Codable { var name: String; var stdout: String }
@@ -241,7 +262,7 @@ public final class ExperimentRunner: @unchecked Sendable {
     private func cleanUp(using hosts: [HostRole: RemoteHost]) -> [String] {
         var problems = provisioner.teardown(using: hosts)
         let base = "/run/wgbench/runs/\(record.id)"
-        for role in [HostRole.source, .drain] { _ = try? hosts[role]?.run(Command("rm", "-rf", base)) }
+        for role in HostRole.allCases { _ = try? hosts[role]?.run(Command("rm", "-rf", base)) }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
         return problems
     }
