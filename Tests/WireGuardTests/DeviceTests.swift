@@ -67,3 +67,38 @@ struct DeviceTests {
         #expect(a.outbound(Self.ipv4(from: [198, 19, 0, 1], to: [8, 8, 8, 8], payload: "x"), now: 1).datagrams.isEmpty)
     }
 }
+
+/// IPv6 both as endpoints and inside the tunnel, between two devices in memory (addresses from
+/// the IPv6 benchmarking prefix 2001:2::/48, RFC 5180; nothing is sent anywhere).
+struct IPv6DeviceTests {
+    let a = Device(), b = Device()
+    let aEndpoint = Endpoint("[2001:2::1]:51821")!, bEndpoint = Endpoint("[2001:2::2]:51822")!
+    static let aInner = IPPrefix.parse("2001:2:0:1::1")!, bInner = IPPrefix.parse("2001:2:0:1::2")!
+
+    init() {
+        let aKey = Curve25519.generatePrivateKey(), bKey = Curve25519.generatePrivateKey()
+        let pub = { (key: [UInt8]) in UAPI.hex(Curve25519.publicKey(privateKey: key)) }
+        _ = a.handleUAPI("set=1\nprivate_key=\(UAPI.hex(aKey))\npublic_key=\(pub(bKey))\nendpoint=[2001:2::2]:51822\n"
+                         + "allowed_ip=2001:2:0:1::2/128\n\n")
+        _ = b.handleUAPI("set=1\nprivate_key=\(UAPI.hex(bKey))\npublic_key=\(pub(aKey))\nallowed_ip=2001:2:0:1::1/128\n\n")
+    }
+
+    static func ipv6(from source: [UInt8], to destination: [UInt8], payload: String) -> [UInt8] {
+        let body = Array(payload.utf8)
+        return [0x60, 0, 0, 0, UInt8(body.count >> 8), UInt8(body.count & 0xff), 17, 64] + source + destination + body
+    }
+
+    @Test func ipv6EndpointsAndIPv6InsideTheTunnel() throws {
+        let packet = Self.ipv6(from: Self.aInner, to: Self.bInner, payload: "over six")
+        let initiation = try #require(a.outbound(packet, now: 0).datagrams.first)
+        #expect(initiation.to == bEndpoint)
+        let response = try #require(b.inbound(initiation.payload, from: aEndpoint, now: 0).datagrams.first)
+        #expect(response.to == aEndpoint)  // b learned a's IPv6 endpoint
+        let data = try #require(a.inbound(response.payload, from: bEndpoint, now: 0).datagrams.first)
+        #expect(b.inbound(data.payload, from: aEndpoint, now: 0).packets == [packet])
+        #expect(b.handleUAPI("get=1\n\n").contains("endpoint=[2001:2::1]:51821"))
+        // Inner source outside the peer's allowed IPs: dropped.
+        let spoofed = a.outbound(Self.ipv6(from: IPPrefix.parse("2001:2:0:9::1")!, to: Self.bInner, payload: "x"), now: 0)
+        #expect(b.inbound(spoofed.datagrams[0].payload, from: aEndpoint, now: 0).packets.isEmpty && b.drops.disallowedSource == 1)
+    }
+}
