@@ -434,7 +434,9 @@ public final class Device: @unchecked Sendable {
                     log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
                     return output
                 }
-                if let last = peer.lastTimestamp, !(last < received.timestamp) {
+                // Replay: a timestamp not newer than the last. Flood: more than 50 initiations a second
+                // from one peer, even with fresh timestamps (the kernel's INITIATIONS_PER_SECOND).
+                if let last = peer.lastTimestamp, !(last < received.timestamp) || now - peer.lastInitiationAccepted < 1.0 / 50 {
                     drops_.replayed += 1
                     log_?("\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
                     return output
@@ -448,6 +450,7 @@ public final class Device: @unchecked Sendable {
                 peer.lastMAC1 = Array(response[Layout.Response.mac1])
                 log_?("\(peer.logName) - Received handshake initiation, sending response")
                 peer.lastTimestamp = received.timestamp
+                peer.lastInitiationAccepted = now
                 install(keys, for: peer, now: now)
                 peer.endpoint = source
                 peer.rxBytes += UInt64(datagram.count)

@@ -28,8 +28,10 @@ public final class Peer: Hashable, @unchecked Sendable {
     /// Packets waiting for a session, at most `queueLimit`.
     var queued: [[UInt8]] = []
     static let queueLimit = 64
-    /// The newest TAI64N timestamp seen in an initiation from this peer (replay and flood protection).
+    /// The newest TAI64N timestamp seen in an initiation from this peer (replay protection), and
+    /// when the last initiation from it was accepted (flood protection).
     var lastTimestamp: TAI64N?
+    var lastInitiationAccepted = -Double.infinity
     /// Set by the datapath when the sending counter passes REKEY_AFTER_MESSAGES; the timers act on it.
     var wantsRekey = false
     /// The cookie the peer gave us under load, when, and the mac1 of our last handshake message

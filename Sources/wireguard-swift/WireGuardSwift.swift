@@ -64,9 +64,17 @@ struct WireGuardSwift {
                 FileHandle.standardOutput.write(Data("DEBUG: (\(name)) \(formatter.string(from: Date())) \(message)\n".utf8))
             }
         }
-        let listener: UAPIListener
-        do { listener = try UAPIListener(interface: options.interface) { device.handleUAPI($0) } } catch { fail("\(error)") }
         let udp = SocketSlot(offload: options.offload)
+        let listener: UAPIListener
+        do {
+            // The listen port takes effect before `wg` gets its answer, as with wireguard-go: a
+            // first packet right after `wg setconf` must find the socket bound.
+            listener = try UAPIListener(interface: options.interface) { request in
+                let response = device.handleUAPI(request)
+                udp.follow(device.listenPort)
+                return response
+            }
+        } catch { fail("\(error)") }
         let start = monotonicNow()
         let now: @Sendable () -> Double = { monotonicNow() - start }
 
@@ -120,20 +128,20 @@ struct WireGuardSwift {
     /// A reader thread per direction hands batches to the engine's workers; this thread runs the
     /// timers and follows the listen port.
     static func runParallel(_ engine: ParallelEngine, tun: TunDevice, udp: SocketSlot, device: Device, now: @escaping @Sendable () -> Double) {
-        nonisolated(unsafe) var tunClosed = false
+        let tunClosed = Flag()
         let tunReader = PinnedThread(name: "wg-tun-read") {
             while daemonStopping == 0 {
                 var descriptor = pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&descriptor, 1, 200) > 0 else { continue }
-                if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed = true; return }
+                if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed.set(); return }
                 let batch = engine.outboundBatch()
                 let result = tun.read(into: batch)
                 engine.submitOutbound(batch, now: now())  // an empty batch goes back to the pool
-                if result == .closed { tunClosed = true; return }
+                if result == .closed { tunClosed.set(); return }
             }
         }
         let udpReader = PinnedThread(name: "wg-udp-read") {
-            while daemonStopping == 0 && !tunClosed {
+            while daemonStopping == 0 && !tunClosed.isSet {
                 guard let socket = udp.current else { usleep(50_000); continue }
                 var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&descriptor, 1, 200) > 0 else { continue }
@@ -142,7 +150,7 @@ struct WireGuardSwift {
                 engine.submitInbound(batch, now: now())
             }
         }
-        while daemonStopping == 0 && !tunClosed {
+        while daemonStopping == 0 && !tunClosed.isSet {
             udp.follow(device.listenPort)
             device.tick(now: now()).deliver(tun: tun, udp: udp)
             usleep(100_000)
@@ -179,6 +187,24 @@ struct WireGuardSwift {
             usleep(50_000)
         }
         fail("the daemon did not open \(socket) within 5 s")
+    }
+}
+
+/// A flag one thread sets and others read.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }
 

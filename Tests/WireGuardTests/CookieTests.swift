@@ -52,3 +52,20 @@ struct CookieTests {
         #expect(keypair == nil)  // no reference is left: its deinit has wiped the keys
     }
 }
+
+/// TAI64N replay and flood protection on the responder.
+struct InitiationReplayTests {
+    let timers = TimerTests()
+
+    @Test func aReplayedOrTooFrequentInitiationIsNotAnswered() throws {
+        let first = try #require(timers.a.outbound(timers.ping, now: 0).datagrams.first)
+        #expect(timers.b.inbound(first.payload, from: timers.aEndpoint, now: 0).datagrams.count == 1)
+        #expect(timers.b.inbound(first.payload, from: timers.aEndpoint, now: 1).datagrams.isEmpty)  // the same timestamp again
+        // A fresh initiation 10 ms later: newer timestamp, but faster than 50 a second.
+        let second = try #require(timers.a.tick(now: 5.2).datagrams.first)
+        #expect(timers.b.inbound(second.payload, from: timers.aEndpoint, now: 0.01).datagrams.isEmpty)
+        #expect(timers.b.drops.replayed == 2)
+        let third = try #require(timers.a.tick(now: 10.4).datagrams.first)
+        #expect(timers.b.inbound(third.payload, from: timers.aEndpoint, now: 0.1).datagrams.first?.payload[0] == 2)
+    }
+}
