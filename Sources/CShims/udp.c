@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cshims.h"
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
@@ -28,6 +29,13 @@ static socklen_t to_sockaddr(const struct wgb_address *address, int ipv4_only, s
     out->sin6_port = htons(address->port);
     memcpy(&out->sin6_addr, address->bytes, 16);
     return sizeof *out;
+}
+
+/// The socket is non-blocking (the readers poll it): a full send buffer means wait for room, as a
+/// blocking socket would, rather than drop; at most ten times per send, a second each.
+static int wait_for_room(int fd) {
+    struct pollfd descriptor = {.fd = fd, .events = POLLOUT};
+    return poll(&descriptor, 1, 1000) > 0;
 }
 
 int wgb_udp_enable_gro(int fd) {
@@ -105,9 +113,14 @@ ssize_t wgb_udp_send(int fd, int ipv4_only, const struct iovec *iov, int iovcnt,
         memcpy(CMSG_DATA(c), &segment, sizeof segment);
     }
     ssize_t sent;
-    do {
+    int tries = 0;
+    for (;;) {
         sent = sendmsg(fd, &message, 0);
-    } while (sent < 0 && errno == EINTR);
+        if (sent >= 0) break;
+        if (errno == EINTR) continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
+        break;
+    }
     return sent < 0 ? -errno : sent;
 }
 
@@ -122,11 +135,12 @@ int wgb_udp_send_each(int fd, int ipv4_only, const struct iovec *iov, const stru
         messages[i].msg_hdr.msg_iov = (struct iovec *)&iov[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int done = 0;
+    int done = 0, tries = 0;
     while (done < count) {
         int sent = sendmmsg(fd, messages + done, count - done, 0);
         if (sent < 0) {
             if (errno == EINTR) continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
             return done > 0 ? done : -errno;
         }
         done += sent;

@@ -110,6 +110,12 @@ public final class Device: @unchecked Sendable {
 
     public var listenPort: UInt16 { locked { configuration.listenPort } }
 
+    /// With no listen port configured the daemon binds an ephemeral one, as wireguard-go does; this
+    /// records it, so that `wg show` reports it and it stays.
+    public func listenPortBound(_ port: UInt16) {
+        locked { if configuration.listenPort == 0 { configuration.listenPort = port } }
+    }
+
     private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
@@ -153,6 +159,7 @@ public final class Device: @unchecked Sendable {
         byIndex = byIndex.filter { $0.value !== peer }
         peer.current = nil
         peer.previous = nil
+        peer.next = nil
         peer.pending = nil
         peer.queued = []
     }
@@ -224,7 +231,7 @@ public final class Device: @unchecked Sendable {
             peer.queued.append(packet)
             if peer.queued.count > Peer.queueLimit { peer.queued.removeFirst() }
         }
-        guard now - peer.pendingSince >= WireConstants.rekeyTimeout else { return }
+        guard now - peer.lastHandshakeSent >= WireConstants.rekeyTimeout else { return }
         initiate(peer, now: now, into: &output)
     }
 
@@ -258,6 +265,7 @@ public final class Device: @unchecked Sendable {
         if let old = peer.pending { byIndex[old.localIndex] = nil }
         peer.pending = state
         peer.pendingSince = now
+        peer.lastHandshakeSent = now
         peer.jitter = jitter()
         peer.wantsRekey = false
         if peer.firstAttempt == nil { peer.firstAttempt = now }
@@ -337,11 +345,12 @@ public final class Device: @unchecked Sendable {
 
     public func countUnauthenticated() { locked { drops_.unauthenticated += 1 } }
 
-    /// After a successful `open`: replay check, endpoint roaming, counters, and the inner source
-    /// check. Returns the IP packet's length (at `slot[headroom...]`) to write to the TUN device,
-    /// or nil for a keepalive or a dropped packet.
+    /// After a successful `open`: replay check, endpoint roaming, counters, session confirmation,
+    /// and the inner source check. Returns the IP packet's length (at `slot[headroom...]`) to write
+    /// to the TUN device, or nil for a keepalive or a dropped packet. `output` gets what a newly
+    /// confirmed session lets go (packets that waited for it).
     public func finishReceive(_ opening: Opening, plaintext: UnsafeRawBufferPointer, messageLength: Int,
-                              from source: Endpoint, now: Double) -> Int? {
+                              from source: Endpoint, now: Double, output: inout DeviceOutput) -> Int? {
         locked {
             let peer = opening.peer
             guard opening.keypair.replay.accept(opening.counter) else {
@@ -350,8 +359,21 @@ public final class Device: @unchecked Sendable {
             }
             if peer.endpoint != source { peer.endpoint = source }  // roaming
             peer.rxBytes += UInt64(messageLength)
-            if opening.keypair === peer.previous, let current = peer.current, current.created < opening.keypair.created {
-                swap(&peer.current, &peer.previous)  // not expected: keep the newest as current
+            if opening.keypair === peer.next {
+                // The initiator used the session we answered with: it is confirmed.
+                if let old = peer.previous { byIndex[old.localIndex] = nil }
+                peer.previous = peer.current
+                peer.current = peer.next
+                peer.next = nil
+                let queued = peer.queued
+                peer.queued = []
+                for packet in queued { sendLocked(packet, to: peer, now: now, into: &output) }
+            }
+            // Keep the key fresh from the receiving side too: an initiator whose session nears
+            // REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT asks for a new one.
+            if let current = peer.current, current.isInitiator,
+               now - current.created >= WireConstants.rejectAfterTime - WireConstants.keepaliveTimeout - WireConstants.rekeyTimeout {
+                peer.wantsRekey = true
             }
             guard !plaintext.isEmpty else { return nil }  // keepalive
             peer.lastDataReceived = now
@@ -392,7 +414,8 @@ public final class Device: @unchecked Sendable {
                     return
                 }
                 let plaintext = UnsafeRawBufferPointer(rebasing: raw[Self.headroom..<(datagram.count - AEAD.tagLength)])
-                if let length = finishReceive(opening, plaintext: plaintext, messageLength: datagram.count, from: source, now: now) {
+                if let length = finishReceive(opening, plaintext: plaintext, messageLength: datagram.count, from: source, now: now,
+                                              output: &output) {
                     output.packets.append(Array(plaintext.prefix(length)))
                 }
             }
@@ -448,6 +471,7 @@ public final class Device: @unchecked Sendable {
                     return output
                 }
                 peer.lastMAC1 = Array(response[Layout.Response.mac1])
+                peer.lastHandshakeSent = now
                 log_?("\(peer.logName) - Received handshake initiation, sending response")
                 peer.lastTimestamp = received.timestamp
                 peer.lastInitiationAccepted = now
@@ -494,11 +518,20 @@ public final class Device: @unchecked Sendable {
         }
     }
 
-    /// A new session becomes current; the one before stays for receiving until it expires.
+    /// The initiator's new session becomes current at once (the one before stays for receiving
+    /// until it expires); the responder's waits as `next` until the initiator's first packet on it
+    /// confirms it, replacing any earlier unconfirmed one.
     private func install(_ keys: TransportKeys, for peer: Peer, now: Double) {
-        if let old = peer.previous { byIndex[old.localIndex] = nil }
-        peer.previous = peer.current
-        peer.current = Keypair(keys, created: now)
+        let keypair = Keypair(keys, created: now)
+        if let old = peer.next { byIndex[old.localIndex] = nil }
+        peer.next = nil
+        if keys.isInitiator {
+            if let old = peer.previous { byIndex[old.localIndex] = nil }
+            peer.previous = peer.current
+            peer.current = keypair
+        } else {
+            peer.next = keypair
+        }
         byIndex[keys.localIndex] = peer
         let wall = Date().timeIntervalSince1970
         peer.lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
@@ -508,8 +541,8 @@ public final class Device: @unchecked Sendable {
 
     /// Called regularly (the daemon: every 100 ms) with the current time; sends what the timers
     /// ask for (whitepaper section 6): handshake retransmission with jitter until
-    /// REKEY_ATTEMPT_TIME, then giving up and dropping what waited; rekey after REKEY_AFTER_TIME
-    /// or REKEY_AFTER_MESSAGES; sessions dropped (and their keys wiped) after REJECT_AFTER_TIME;
+    /// REKEY_ATTEMPT_TIME, then giving up and dropping what waited; the rekey traffic asked for
+    /// (REKEY_AFTER_TIME or _MESSAGES); sessions dropped (and their keys wiped) after REJECT_AFTER_TIME;
     /// a keepalive when data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives.
     public func tick(now: Double) -> DeviceOutput {
         locked {
@@ -527,19 +560,21 @@ public final class Device: @unchecked Sendable {
                         initiate(peer, now: now, into: &output)
                     }
                 }
-                for keypair in [peer.previous, peer.current].compactMap({ $0 }) where now - keypair.created >= WireConstants.rejectAfterTime {
+                for keypair in [peer.previous, peer.current, peer.next].compactMap({ $0 })
+                where now - keypair.created >= WireConstants.rejectAfterTime {
                     byIndex[keypair.localIndex] = nil
-                    if peer.previous === keypair { peer.previous = nil } else { peer.current = nil }
+                    if peer.previous === keypair { peer.previous = nil } else if peer.current === keypair { peer.current = nil } else { peer.next = nil }
                 }
-                if let keypair = peer.current, peer.pending == nil,
-                   peer.wantsRekey || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
+                // Rekeying is asked for by traffic (sending past REKEY_AFTER_TIME or _MESSAGES,
+                // receiving near REJECT_AFTER_TIME): an idle tunnel lets its session lapse.
+                if peer.current != nil, peer.pending == nil, peer.wantsRekey {
                     initiate(peer, now: now, into: &output)
                 }
                 if peer.current != nil {
                     let passive = peer.lastDataReceived > peer.lastSent && now - peer.lastDataReceived >= WireConstants.keepaliveTimeout
                     let persistent = peer.persistentKeepalive > 0 && now - peer.lastSent >= Double(peer.persistentKeepalive)
                     if passive || persistent { sendLocked([], to: peer, now: now, into: &output) }
-                } else if peer.persistentKeepalive > 0, peer.pending == nil {
+                } else if peer.persistentKeepalive > 0, peer.pending == nil, now - peer.lastHandshakeSent >= WireConstants.rekeyTimeout {
                     initiate(peer, now: now, into: &output)
                 }
             }

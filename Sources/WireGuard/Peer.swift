@@ -14,9 +14,14 @@ public final class Peer: Hashable, @unchecked Sendable {
     var persistentKeepalive: UInt16 = 0
 
     /// The session packets are sent on, and the one before it (still accepted on receive until it
-    /// expires, so that packets in flight across a rekey are not lost).
+    /// expires, so that packets in flight across a rekey are not lost). A responder's new session
+    /// waits as `next` until the initiator confirms it with a first packet (whitepaper 5.4.6: a
+    /// responder may not send before); then it becomes current.
     var current: Keypair?
     var previous: Keypair?
+    var next: Keypair?
+    /// When we last sent an initiation or a response: a new initiation waits REKEY_TIMEOUT after it.
+    var lastHandshakeSent = -Double.infinity
 
     // The handshake in progress (initiator side).
     var pending: InitiatorState?
@@ -66,6 +71,7 @@ public final class Peer: Hashable, @unchecked Sendable {
     func keypair(index: UInt32) -> Keypair? {
         if let current, current.localIndex == index { return current }
         if let previous, previous.localIndex == index { return previous }
+        if let next, next.localIndex == index { return next }
         return nil
     }
 

@@ -25,6 +25,8 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
     /// One read's worth: a virtio header and up to 64 KiB.
     private let scratch = UnsafeMutableRawPointer.allocate(byteCount: 65536 + VirtioNetHeader.size, alignment: 16)
     private var scratchLength = 0
+    /// The next segment of the super-packet in `scratch` still to be split (it filled a batch).
+    private var scratchNext = 0
     private let coalescer: Coalescer
     private var iovecs: [iovec]
     private let writeLock = NSLockLike()
@@ -58,6 +60,10 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
         scratch.deallocate()
     }
 
+    /// Part of a super-packet is still to be handed out: read again without waiting for poll(2),
+    /// which cannot know about it.
+    public var hasPending: Bool { scratchLength > 0 }
+
     /// Reads what is waiting into `batch` until it is full or nothing is left.
     public func read(into batch: PacketBatch) -> ReadResult {
         var any = false
@@ -71,15 +77,17 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
                     }
                     scratchLength = count
                 }
-                switch Segmentation.split(scratch, length: scratchLength, into: batch) {
-                case .needsRoom:
-                    return .read  // kept for the next batch
+                switch Segmentation.split(scratch, length: scratchLength, into: batch, from: scratchNext) {
+                case .more(let next):
+                    scratchNext = next  // the rest goes into the next batch
+                    return .read
                 case .malformed:
                     malformed += 1
-                case .appended:
+                case .done:
                     break
                 }
                 scratchLength = 0
+                scratchNext = 0
             } else {
                 let area = batch.packetArea(batch.count)
                 let count = Glibc.read(fd, area.baseAddress, area.count)

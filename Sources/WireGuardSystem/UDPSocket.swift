@@ -55,11 +55,21 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
                 throw SystemError(call: "bind UDP port \(port)", code: code)
             }
         }
+        if port == 0 {
+            // An ephemeral port: the one the kernel chose.
+            var address = sockaddr_in6()
+            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            self.port = UInt16(bigEndian: address.sin6_port)  // sin_port lies at the same offset
+        } else {
+            self.port = port
+        }
         var size: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         self.fd = fd
-        self.port = port
         self.ipv4Only = ipv4Only
         gso = offload
         gro = offload && wgb_udp_enable_gro(fd) == 0
@@ -85,39 +95,67 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
 
     // MARK: Receiving
 
+    /// GRO buffers received but not yet handed out in full: the next to read, of how many, and
+    /// where in it (a batch may fill up halfway through a buffer).
+    private var groNext = 0
+    private var groCount = 0
+    private var groOffset = 0
+
     /// Reads waiting datagrams into `batch` (messages at slot 0, sources in `endpoints`); false when
     /// nothing was waiting.
     @discardableResult
     public func receive(into batch: PacketBatch) -> Bool {
-        let room = batch.capacity - batch.count
-        guard room > 0 else { return true }
-        let wanted = gro ? min(room, Self.groBuffers) : room
-        for index in 0..<wanted {
-            receivePointers[index] = gro ? groScratch + index * Self.groBufferSize : batch.slot(batch.count + index).baseAddress
+        guard batch.count < batch.capacity else { return true }
+        if gro {
+            if groNext == groCount {
+                let received = receivePointers.withUnsafeMutableBufferPointer { pointers in
+                    for index in 0..<Self.groBuffers { pointers[index] = groScratch + index * Self.groBufferSize }
+                    return wgb_udp_receive(fd, pointers.baseAddress, Self.groBufferSize, Int32(Self.groBuffers),
+                                           &receiveLengths, &sources, &segments)
+                }
+                guard received > 0 else { return false }
+                (groNext, groCount, groOffset) = (0, Int(received), 0)
+            }
+            drainGRO(into: batch)
+            return true
         }
-        let size = gro ? Self.groBufferSize : batch.slotSize
+        let room = batch.capacity - batch.count
+        for index in 0..<room { receivePointers[index] = batch.slot(batch.count + index).baseAddress }
         let received = receivePointers.withUnsafeBufferPointer { pointers in
-            wgb_udp_receive(fd, pointers.baseAddress, size, Int32(wanted), &receiveLengths, &sources, &segments)
+            wgb_udp_receive(fd, pointers.baseAddress, batch.slotSize, Int32(room), &receiveLengths, &sources, &segments)
         }
         guard received > 0 else { return false }
         for index in 0..<Int(received) {
-            let source = withUnsafeBytes(of: sources[index].bytes) { Endpoint(ipv6: $0, port: sources[index].port) }
-            if gro {
-                let buffer = UnsafeRawBufferPointer(start: groScratch + index * Self.groBufferSize, count: receiveLengths[index])
-                let step = segments[index] > 0 ? Int(segments[index]) : buffer.count
-                var offset = 0
-                while offset < buffer.count, batch.count < batch.capacity {
-                    let length = min(step, buffer.count - offset)
-                    batch.appendDatagram(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)]), from: source)
-                    offset += length
-                }
-            } else {
-                batch.lengths[batch.count] = receiveLengths[index]
-                batch.endpoints[batch.count] = source
-                batch.count += 1
-            }
+            batch.lengths[batch.count] = receiveLengths[index]
+            batch.endpoints[batch.count] = source(index)
+            batch.count += 1
         }
         return true
+    }
+
+    /// Cuts the received GRO buffers into datagrams until the batch is full; what does not fit waits.
+    private func drainGRO(into batch: PacketBatch) {
+        while groNext < groCount && batch.count < batch.capacity {
+            let buffer = UnsafeRawBufferPointer(start: groScratch + groNext * Self.groBufferSize, count: receiveLengths[groNext])
+            let step = segments[groNext] > 0 ? Int(segments[groNext]) : max(buffer.count, 1)
+            let from = source(groNext)
+            while groOffset < buffer.count && batch.count < batch.capacity {
+                let length = min(step, buffer.count - groOffset)
+                batch.appendDatagram(UnsafeRawBufferPointer(rebasing: buffer[groOffset..<(groOffset + length)]), from: from)
+                groOffset += length
+            }
+            if groOffset >= buffer.count {
+                groNext += 1
+                groOffset = 0
+            }
+        }
+    }
+
+    /// Datagrams are waiting in the GRO buffers: read again without waiting for poll(2).
+    public var hasPending: Bool { groNext < groCount }
+
+    private func source(_ index: Int) -> Endpoint {
+        withUnsafeBytes(of: sources[index].bytes) { Endpoint(ipv6: $0, port: sources[index].port) }
     }
 
     // MARK: Sending
@@ -156,7 +194,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
                 let sent = sendVectors.withUnsafeBufferPointer { vectors in
                     wgb_udp_send(fd, ipv4Only ? 1 : 0, vectors.baseAddress! + start, Int32(end - start), &destinations[start], UInt16(size))
                 }
-                if sent < 0, sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {
+                if sent < 0, sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
                     gso = false  // the kernel or the route refuses GSO: send them one by one from now on
                     sendEach(from: start, count: end - start)
                 }

@@ -71,7 +71,7 @@ struct WireGuardSwift {
             // first packet right after `wg setconf` must find the socket bound.
             listener = try UAPIListener(interface: options.interface) { request in
                 let response = device.handleUAPI(request)
-                udp.follow(device.listenPort)
+                udp.follow(device.listenPort, bound: device.listenPortBound)
                 return response
             }
         } catch { fail("\(error)") }
@@ -93,11 +93,20 @@ struct WireGuardSwift {
     static func runInline(_ engine: InlineEngine, tun: TunDevice, udp: SocketSlot, device: Device, now: () -> Double) {
         var lastTick = 0.0
         while daemonStopping == 0 {
-            udp.follow(device.listenPort)
+            udp.follow(device.listenPort, bound: device.listenPortBound)
             let socket = udp.current
             var descriptors = (pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: socket?.fd ?? -1, events: Int16(POLLIN), revents: 0))
-            let ready = withUnsafeMutableBytes(of: &descriptors) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, 100) }
+            // What the TUN device or the socket holds back of what they read is ready now: do not wait.
+            let pending = tun.hasPending || socket?.hasPending == true
+            var ready = withUnsafeMutableBytes(of: &descriptors) {
+                poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, pending ? 0 : 100)
+            }
+            if pending {
+                if tun.hasPending { descriptors.0.revents |= Int16(POLLIN) }
+                if socket?.hasPending == true { descriptors.1.revents |= Int16(POLLIN) }
+                ready = max(ready, 1)
+            }
             let time = now()
             if time - lastTick >= 0.1 {
                 lastTick = time
@@ -131,9 +140,11 @@ struct WireGuardSwift {
         let tunClosed = Flag()
         let tunReader = PinnedThread(name: "wg-tun-read") {
             while daemonStopping == 0 {
-                var descriptor = pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 200) > 0 else { continue }
-                if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed.set(); return }
+                if !tun.hasPending {
+                    var descriptor = pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 200) > 0 else { continue }
+                    if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed.set(); return }
+                }
                 let batch = engine.outboundBatch()
                 let result = tun.read(into: batch)
                 engine.submitOutbound(batch, now: now())  // an empty batch goes back to the pool
@@ -143,15 +154,17 @@ struct WireGuardSwift {
         let udpReader = PinnedThread(name: "wg-udp-read") {
             while daemonStopping == 0 && !tunClosed.isSet {
                 guard let socket = udp.current else { usleep(50_000); continue }
-                var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 200) > 0 else { continue }
+                if !socket.hasPending {
+                    var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&descriptor, 1, 200) > 0 else { continue }
+                }
                 let batch = engine.inboundBatch()
                 socket.receive(into: batch)
                 engine.submitInbound(batch, now: now())
             }
         }
         while daemonStopping == 0 && !tunClosed.isSet {
-            udp.follow(device.listenPort)
+            udp.follow(device.listenPort, bound: device.listenPortBound)
             device.tick(now: now()).deliver(tun: tun, udp: udp)
             usleep(100_000)
         }
@@ -224,14 +237,16 @@ final class SocketSlot: DatagramSink, @unchecked Sendable {
         return socket
     }
 
-    /// Binds the port the configuration names (0: none yet), if it changed.
-    func follow(_ wanted: UInt16) {
+    /// Binds the port the configuration names, if it changed; for 0, an ephemeral port, which
+    /// `bound` is told of (the device then names it).
+    func follow(_ wanted: UInt16, bound: (UInt16) -> Void = { _ in }) {
         lock.lock()
         defer { lock.unlock() }
-        guard wanted != port else { return }
+        guard wanted != port || socket == nil else { return }
         socket = nil
         socket = try? UDPSocket(port: wanted, offload: offload)
-        port = socket == nil ? 0 : wanted
+        port = socket?.port ?? 0
+        if wanted == 0, let socket { bound(socket.port) }
     }
 
     func send(_ batch: PacketBatch) { current?.send(batch) }

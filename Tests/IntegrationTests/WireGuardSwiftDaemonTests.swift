@@ -257,4 +257,17 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertTrue(try netns(a, "ping", "-c", "3", "-W", "2", "198.19.9.2").contains("3 received"))
         XCTAssertTrue(try netns(a, "wg", "show", swiftInterface).contains("latest handshake"))
     }
+
+    /// Without a configured listen port the daemon binds an ephemeral one and reports it, as
+    /// wireguard-go does (clients usually leave ListenPort out).
+    func testWithoutAListenPortAnEphemeralOneIsBoundAndShown() throws {
+        try start(a, [binary, swiftInterface])
+        var port = 0
+        for _ in 0..<20 where port == 0 {
+            usleep(50_000)
+            port = Int(try netns(a, "wg", "show", swiftInterface, "listen-port").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        XCTAssertGreaterThan(port, 0)
+        XCTAssertTrue(try netns(a, "ss", "-Huln").contains(":\(port) "), "nothing listens on \(port)")
+    }
 }

@@ -130,3 +130,51 @@ struct OrderedPipelineTests {
         #expect(even == even.sorted() && odd == odd.sorted())  // in order per peer
     }
 }
+
+/// One batch with packets for more peers than the parallel engine has batches: it is split per
+/// peer without holding the pool (which could wait forever), and each peer's packets come out in order.
+struct ManyPeersTests {
+    @Test func aBatchForManyPeersIsSplitWithoutExhaustingThePool() throws {
+        let hub = Device()
+        let hubKey = Curve25519.generatePrivateKey()
+        let spokes = (0..<6).map { _ in (Device(), Curve25519.generatePrivateKey()) }
+        let hex = { (key: [UInt8]) in UAPI.hex(Curve25519.publicKey(privateKey: key)) }
+        var config = "set=1\nprivate_key=\(UAPI.hex(hubKey))\nlisten_port=51820\n"
+        for (number, (spoke, key)) in spokes.enumerated() {
+            config += "public_key=\(hex(key))\nendpoint=198.18.4.\(number + 1):51820\nallowed_ip=198.19.4.\(number + 1)/32\n"
+            _ = spoke.handleUAPI("set=1\nprivate_key=\(UAPI.hex(key))\npublic_key=\(hex(hubKey))\nallowed_ip=198.19.0.1/32\n\n")
+        }
+        _ = hub.handleUAPI(config + "\n")
+        let hubEndpoint = Endpoint("198.18.4.100:51820")!
+        let packet = { (spoke: Int, number: Int) in
+            DeviceTests.ipv4(from: [198, 19, 0, 1], to: [198, 19, 4, UInt8(spoke + 1)], payload: "\(spoke)-\(number)")
+        }
+        // A session with every spoke (the hub initiates).
+        for (number, (spoke, _)) in spokes.enumerated() {
+            let initiation = hub.outbound(packet(number, -1), now: 0).datagrams[0]
+            let response = spoke.inbound(initiation.payload, from: hubEndpoint, now: 0).datagrams[0]
+            let data = hub.inbound(response.payload, from: initiation.to, now: 0).datagrams[0]
+            #expect(spoke.inbound(data.payload, from: hubEndpoint, now: 0).packets.count == 1)
+        }
+        var options = ParallelOptions()
+        options.workers = 2
+        options.poolSize = 2
+        let sinks = CollectingSinks()
+        let engine = ParallelEngine(device: hub, tun: sinks, udp: sinks, options: options)
+        defer { engine.stop() }
+        let batch = engine.outboundBatch()
+        for number in 0..<5 {
+            for spoke in 0..<6 { packet(spoke, number).withUnsafeBytes { _ = batch.appendPacket($0) } }
+        }
+        engine.submitOutbound(batch, now: 1)
+        let deadline = Date().addingTimeInterval(5)
+        while sinks.count < 30 && Date() < deadline { usleep(1000) }
+        let datagrams = sinks.take().datagrams
+        #expect(datagrams.count == 30)
+        for (number, (spoke, _)) in spokes.enumerated() {
+            let mine = datagrams.filter { $0.1 == Endpoint("198.18.4.\(number + 1):51820")! }
+            let opened = mine.flatMap { spoke.inbound($0.0, from: hubEndpoint, now: 1).packets }
+            #expect(opened == (0..<5).map { packet(number, $0) })
+        }
+    }
+}

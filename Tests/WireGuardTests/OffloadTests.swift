@@ -67,7 +67,7 @@ struct OffloadTests {
 
         let batch = PacketBatch(capacity: 8)
         let result = buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) }
-        #expect(result == .appended(4))
+        #expect(result == .done(4))
         var reassembled: [UInt8] = []
         for index in 0..<4 {
             let segment = batch.packet(index)
@@ -97,6 +97,26 @@ struct OffloadTests {
         #expect(Array(head[36..<38]) == Array(whole[36..<38]))  // the pseudo-header sum, as the kernel gave it
     }
 
+    @Test func aSuperPacketLargerThanABatchContinuesInTheNext() throws {
+        let mss = 1000, payload = (0..<(mss * 4)).map { UInt8(truncatingIfNeeded: $0) }
+        var buffer = [UInt8](repeating: 0, count: 10) + Self.tcp(sequence: 0, payload: payload)
+        var header = VirtioNetHeader()
+        header.gsoType = VirtioNetHeader.GSOType.tcpv4.rawValue
+        header.gsoSize = UInt16(mss)
+        header.checksumStart = 20
+        header.checksumOffset = 16
+        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        let first = PacketBatch(capacity: 3), second = PacketBatch(capacity: 3)
+        #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: first) } == .more(from: 3))
+        #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: second, from: 3) } == .done(1))
+        #expect(first.count == 3 && second.count == 1)
+        let fourth = second.packet(0)
+        #expect(UInt32(bigEndian: fourth.loadUnaligned(fromByteOffset: 24, as: UInt32.self)) == 3000 && Self.checksumsVerify(fourth))
+        // A full batch takes nothing, not even a plain packet.
+        var plain = [UInt8](repeating: 0, count: 10) + Self.tcp(sequence: 9, payload: [1])
+        #expect(plain.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: first) } == .more(from: 0))
+    }
+
     @Test func onlyWhatCanBeJoinedIsJoined() {
         let mss = 1000
         let chunk = [UInt8](repeating: 1, count: mss)
@@ -121,6 +141,17 @@ struct OffloadTests {
         #expect(coalescer.headers[2] == VirtioNetHeader())  // written as it is
     }
 
+    @Test func aDuplicateAckIsNeverSwallowedByAGroup() {
+        let chunk = [UInt8](repeating: 1, count: 1000)
+        let batch = PacketBatch(capacity: 4)
+        for packet in [Self.tcp(sequence: 0, payload: chunk), Self.tcp(sequence: 1000, payload: [])] {
+            packet.withUnsafeBytes { _ = batch.appendPacket($0) }
+        }
+        let coalescer = Coalescer(capacity: 4)
+        coalescer.plan(batch)
+        #expect(coalescer.heads == [0, 1] && !coalescer.isGroup(0))
+    }
+
     @Test func aPacketWithItsChecksumLeftToUsGetsIt() {
         var packet = Self.tcp(sequence: 9, payload: Array(repeating: 3, count: 300))
         let good = Array(packet[36..<38])
@@ -136,7 +167,7 @@ struct OffloadTests {
         var buffer = [UInt8](repeating: 0, count: 10) + packet
         buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
         let batch = PacketBatch(capacity: 2)
-        #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) } == .appended(1))
+        #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) } == .done(1))
         #expect(Array(batch.packet(0)[36..<38]) == good)
     }
 }

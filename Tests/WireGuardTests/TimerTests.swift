@@ -66,15 +66,47 @@ struct TimerTests {
         #expect(Self.kinds(timers.a.tick(now: 50.0)) == ["keepalive"])
     }
 
-    @Test func initiatorRekeysAfterTimeAndKeysAreDroppedAfterRejectTime() throws {
+    @Test func initiatorRekeysAfterTimeWhenItSendsAndKeysAreDroppedAfterRejectTime() throws {
         try connect(at: 0)
-        #expect(!Self.kinds(a.tick(now: 119)).contains("initiation"))
-        #expect(Self.kinds(a.tick(now: 120)) == ["initiation"])  // REKEY_AFTER_TIME, initiator only
-        #expect(!Self.kinds(b.tick(now: 121)).contains("initiation"))
+        #expect(Self.kinds(a.tick(now: 125)) == [])  // idle: no rekey without traffic
+        #expect(Self.kinds(a.outbound(ping, now: 126)) == ["data"])  // still on the old session, which asks for a new one
+        #expect(Self.kinds(a.tick(now: 126.1)) == ["initiation"])  // REKEY_AFTER_TIME, initiator only
+        #expect(!Self.kinds(b.tick(now: 127)).contains("initiation"))
         // The new handshake is lost; at REJECT_AFTER_TIME the old keys go, and data must wait for a handshake.
         _ = a.tick(now: 180)
         #expect(Self.kinds(a.outbound(ping, now: 180.5)) == [])  // a retry is already pending: the packet waits
         // b's keys are past REJECT_AFTER_TIME too: it never uses them, and starts a handshake of its own.
         #expect(Self.kinds(b.outbound(DeviceTests.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "x"), now: 181)) == ["initiation"])
+    }
+
+    /// The responder does not send on a session before the initiator used it (whitepaper 5.4.6):
+    /// what it has to send waits, and goes out with the initiator's first packet.
+    @Test func theResponderWaitsForConfirmationBeforeSending() throws {
+        let pong = DeviceTests.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "pong")
+        let initiation = a.outbound(ping, now: 0).datagrams[0]
+        let response = b.inbound(initiation.payload, from: aEndpoint, now: 0).datagrams[0]
+        #expect(b.outbound(pong, now: 0.01).datagrams.isEmpty)  // queued; no initiation of its own either
+        let data = a.inbound(response.payload, from: bEndpoint, now: 0.02).datagrams[0]
+        let confirmed = b.inbound(data.payload, from: aEndpoint, now: 0.03)
+        #expect(confirmed.packets == [ping])
+        #expect(confirmed.datagrams.count == 1)  // the pong that waited
+        #expect(a.inbound(confirmed.datagrams[0].payload, from: bEndpoint, now: 0.04).packets == [pong])
+    }
+
+    /// A retransmitted initiation (its response lost) replaces only the unconfirmed session: the
+    /// confirmed one keeps working both ways.
+    @Test func aRetransmittedInitiationDoesNotEvictTheConfirmedSession() throws {
+        try connect(at: 0)
+        let pong = DeviceTests.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "pong")
+        _ = a.outbound(ping, now: 130)  // asks for a rekey
+        let first = a.tick(now: 130.1).datagrams[0]
+        _ = b.inbound(first.payload, from: aEndpoint, now: 130.1)  // the response is lost
+        let retry = a.tick(now: 135.3).datagrams[0]
+        _ = b.inbound(retry.payload, from: aEndpoint, now: 135.3)  // and again
+        let back = b.outbound(pong, now: 136).datagrams
+        #expect(back.count == 1 && back[0].payload[0] == 4)  // still on the confirmed session
+        #expect(a.inbound(back[0].payload, from: bEndpoint, now: 136).packets == [pong])
+        let forth = a.outbound(ping, now: 136.1).datagrams[0]
+        #expect(b.inbound(forth.payload, from: aEndpoint, now: 136.1).packets == [ping])
     }
 }

@@ -58,7 +58,9 @@ enum BatchSteps {
 
     /// Replay checks, counters and source checks, in the order the messages arrived; leaves the IP
     /// packets to deliver (length 0: keepalive or dropped).
-    static func finishInbound(_ batch: PacketBatch, device: Device, now: Double) {
+    static func finishInbound(_ batch: PacketBatch, device: Device, now: Double, tun: PacketSink, udp: DatagramSink) {
+        var released = DeviceOutput()
+        defer { if !released.isEmpty { released.deliver(tun: tun, udp: udp) } }
         for index in 0..<batch.count {
             guard let opening = batch.openings[index] else {
                 batch.lengths[index] = 0
@@ -68,7 +70,7 @@ enum BatchSteps {
             let plaintext = UnsafeRawBufferPointer(start: batch.slot(index).baseAddress! + Device.headroom,
                                                    count: messageLength - Device.overhead)
             batch.lengths[index] = device.finishReceive(opening, plaintext: plaintext, messageLength: messageLength,
-                                                        from: batch.endpoints[index], now: now) ?? 0
+                                                        from: batch.endpoints[index], now: now, output: &released) ?? 0
             batch.openings[index] = nil
         }
     }

@@ -36,7 +36,7 @@ public final class InlineEngine: DatapathEngine, @unchecked Sendable {
     public func submitInbound(_ batch: PacketBatch, now: Double) {
         BatchSteps.prepareInbound(batch, device: device, now: now, tun: tun, udp: udp)
         BatchSteps.open(batch, device: device)
-        BatchSteps.finishInbound(batch, device: device, now: now)
+        BatchSteps.finishInbound(batch, device: device, now: now, tun: tun, udp: udp)
         tun.write(batch)
     }
 

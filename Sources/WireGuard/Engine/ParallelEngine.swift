@@ -47,7 +47,7 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
         decrypt = OrderedPipeline(name: "wg-decrypt", workerCPUs: workers(options.decryptCPUs), consumerCPUs: options.serialCPUs,
                                   process: { [device] in BatchSteps.open($0, device: device) },
                                   deliver: { [device, tun, inboundPool] batch in
-                                      BatchSteps.finishInbound(batch, device: device, now: batch.readAt)
+                                      BatchSteps.finishInbound(batch, device: device, now: batch.readAt, tun: tun, udp: udp)
                                       tun.write(batch)
                                       inboundPool.put(batch)
                                   })
@@ -58,18 +58,12 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
 
     public func submitOutbound(_ batch: PacketBatch, now: Double) {
         BatchSteps.prepareOutbound(batch, device: device, now: now, tun: tun, udp: udp)
-        for (peer, part) in split(batch, pool: outboundPool, peerOf: { batch.sealings[$0]?.peer }) {
-            encrypt.submit(part, key: ObjectIdentifier(peer))
-        }
+        submitByPeer(batch, pool: outboundPool, pipeline: encrypt, readAt: now, peerOf: { batch.sealings[$0]?.peer })
     }
 
     public func submitInbound(_ batch: PacketBatch, now: Double) {
-        batch.readAt = now
         BatchSteps.prepareInbound(batch, device: device, now: now, tun: tun, udp: udp)
-        for (peer, part) in split(batch, pool: inboundPool, peerOf: { batch.openings[$0]?.peer }) {
-            part.readAt = now
-            decrypt.submit(part, key: ObjectIdentifier(peer))
-        }
+        submitByPeer(batch, pool: inboundPool, pipeline: decrypt, readAt: now, peerOf: { batch.openings[$0]?.peer })
     }
 
     public func stop() {
@@ -77,43 +71,42 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
         decrypt.stop()
     }
 
-    /// The batch as one part per peer, in the order of their first packets. The common case (one
-    /// peer: wgbench's tunnels each have one) keeps the batch whole; otherwise the other peers'
-    /// packets move to batches of their own. A batch with nothing left goes back to the pool.
-    private func split(_ batch: PacketBatch, pool: BatchPool, peerOf: (Int) -> Peer?) -> [(Peer, PacketBatch)] {
+    /// The batch as one part per peer. The common case (one peer: wgbench's tunnels each have one)
+    /// keeps the batch whole. Otherwise each other peer's packets move to a batch of their own,
+    /// which is submitted before the next is taken, so this never holds more than two batches of
+    /// the pool (holding more could wait forever for a pool that only this thread can refill).
+    /// A batch with nothing left goes back to the pool.
+    private func submitByPeer(_ batch: PacketBatch, pool: BatchPool, pipeline: OrderedPipeline, readAt: Double,
+                              peerOf: (Int) -> Peer?) {
         var first: Peer?
-        var mixed = false
+        var others: [Peer] = []
         for index in 0..<batch.count {
             guard let peer = peerOf(index) else { continue }
-            if first == nil { first = peer } else if peer !== first { mixed = true; break }
+            if first == nil { first = peer } else if peer !== first, !others.contains(where: { $0 === peer }) { others.append(peer) }
         }
         guard let first else {
             pool.put(batch)
-            return []
+            return
         }
-        guard mixed else { return [(first, batch)] }
-        var parts: [(Peer, PacketBatch)] = [(first, batch)]
-        for index in 0..<batch.count {
-            guard let peer = peerOf(index), peer !== first else { continue }
-            let part: PacketBatch
-            if let existing = parts.first(where: { $0.0 === peer }) {
-                part = existing.1
-            } else {
-                part = pool.take()
-                parts.append((peer, part))
+        for peer in others {
+            let part = pool.take()
+            for index in 0..<batch.count where peerOf(index) === peer {
+                let target = part.count
+                part.slot(target).copyMemory(from: UnsafeRawBufferPointer(batch.slot(index)))
+                part.lengths[target] = batch.lengths[index]
+                part.endpoints[target] = batch.endpoints[index]
+                part.sealings[target] = batch.sealings[index]
+                part.openings[target] = batch.openings[index]
+                part.count += 1
+                batch.lengths[index] = 0
+                batch.sealings[index] = nil
+                batch.openings[index] = nil
             }
-            let target = part.count
-            part.slot(target).copyMemory(from: UnsafeRawBufferPointer(batch.slot(index)))
-            part.lengths[target] = batch.lengths[index]
-            part.endpoints[target] = batch.endpoints[index]
-            part.sealings[target] = batch.sealings[index]
-            part.openings[target] = batch.openings[index]
-            part.count += 1
-            batch.lengths[index] = 0
-            batch.sealings[index] = nil
-            batch.openings[index] = nil
+            part.readAt = readAt
+            pipeline.submit(part, key: ObjectIdentifier(peer))
         }
-        return parts
+        batch.readAt = readAt
+        pipeline.submit(batch, key: ObjectIdentifier(first))
     }
 }
 

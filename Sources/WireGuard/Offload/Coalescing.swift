@@ -177,7 +177,7 @@ struct TCPSegment {
     func canBeFollowed(by segment: TCPSegment, groupPayload: Int, mss: Int) -> Bool {
         flags & 0x08 == 0  // a PSH closes the group
             && payloadLength == mss  // and so does a short segment
-            && segment.payloadLength <= mss
+            && segment.payloadLength > 0 && segment.payloadLength <= mss  // a pure ACK (a duplicate ACK, say) stays alone
             && (segment.flags == 0x10 || segment.flags == 0x18)
             && segment.sequence == sequence &+ UInt32(payloadLength)
             && segment.headersLength == headersLength

@@ -6,39 +6,41 @@
 
 public enum Segmentation {
     public enum Result: Equatable {
-        /// This many packets were appended.
-        case appended(Int)
-        /// The batch has not room enough for the segments: submit it and try again with an empty one.
-        case needsRoom
+        /// Every (remaining) packet was appended: this many.
+        case done(Int)
+        /// The batch filled up: submit it and call again with an empty one, from this segment.
+        case more(from: Int)
         /// Malformed or of a kind we did not ask for: drop it.
         case malformed
     }
 
-    /// Splits what one read returned (`VirtioNetHeader` then the packet) into plain IP packets in `batch`.
-    public static func split(_ buffer: UnsafeMutableRawPointer, length: Int, into batch: PacketBatch) -> Result {
+    /// Splits what one read returned (`VirtioNetHeader` then the packet) into plain IP packets in
+    /// `batch`, from segment `first` on (a super-packet may need more than one batch).
+    public static func split(_ buffer: UnsafeMutableRawPointer, length: Int, into batch: PacketBatch, from first: Int = 0) -> Result {
         guard length > VirtioNetHeader.size else { return .malformed }
         let header = VirtioNetHeader(buffer)
         let packet = buffer + VirtioNetHeader.size
         let packetLength = length - VirtioNetHeader.size
         switch header.type {
         case .none?:
+            guard batch.count < batch.capacity else { return .more(from: 0) }
             if header.flags & VirtioNetHeader.needsChecksum != 0 {
                 let start = Int(header.checksumStart), field = start + Int(header.checksumOffset)
                 guard field + 2 <= packetLength else { return .malformed }
                 let sum = Checksum.sum(packet + start, count: packetLength - start)
                 packet.storeBytes(of: Checksum.finish(sum).bigEndian, toByteOffset: field, as: UInt16.self)
             }
-            guard batch.count < batch.capacity else { return .needsRoom }
             guard batch.appendPacket(UnsafeRawBufferPointer(start: packet, count: packetLength)) else { return .malformed }
-            return .appended(1)
+            return .done(1)
         case .tcpv4?, .tcpv6?:
-            return splitTCP(packet, length: packetLength, header: header, into: batch)
+            return splitTCP(packet, length: packetLength, header: header, into: batch, from: first)
         default:
             return .malformed
         }
     }
 
-    private static func splitTCP(_ packet: UnsafeMutableRawPointer, length: Int, header: VirtioNetHeader, into batch: PacketBatch) -> Result {
+    private static func splitTCP(_ packet: UnsafeMutableRawPointer, length: Int, header: VirtioNetHeader, into batch: PacketBatch,
+                                 from first: Int) -> Result {
         let isIPv6 = header.type == .tcpv6
         let l4 = Int(header.checksumStart)
         guard l4 >= (isIPv6 ? 40 : 20), l4 + 20 <= length else { return .malformed }
@@ -48,11 +50,13 @@ public enum Segmentation {
         guard tcpHeaderLength >= 20, headers <= length, mss > 0, headers + mss <= batch.maximumPacketLength else { return .malformed }
         let payload = length - headers
         let segments = max(1, (payload + mss - 1) / mss)
-        guard batch.capacity - batch.count >= segments else { return batch.count == 0 ? .malformed : .needsRoom }
+        guard first < segments else { return .malformed }
+        let last = min(segments, first + batch.capacity - batch.count)
+        guard last > first else { return .more(from: first) }
         let ipID = UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
         let sequence = UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: l4 + 4, as: UInt32.self))
         let flags = packet.load(fromByteOffset: l4 + 13, as: UInt8.self)
-        for index in 0..<segments {
+        for index in first..<last {
             let offset = index * mss
             let chunk = min(mss, payload - offset)
             let total = headers + chunk
@@ -79,6 +83,6 @@ public enum Segmentation {
             batch.lengths[batch.count] = total
             batch.count += 1
         }
-        return .appended(segments)
+        return last == segments ? .done(last - first) : .more(from: last)
     }
 }
