@@ -1,4 +1,5 @@
 import CShims
+import Foundation
 import Glibc
 import WireGuard
 
@@ -29,7 +30,7 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
     private var scratchNext = 0
     private let coalescer: Coalescer
     private var iovecs: [iovec]
-    private let writeLock = NSLockLike()
+    private let writeLock = NSLock()
     public private(set) var malformed = 0
 
     /// WireGuard's default: 1500 minus the largest outer headers (IPv6 40, UDP 8, WireGuard 32).
@@ -159,16 +160,4 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
             _ = iovecs.withUnsafeMutableBufferPointer { writev(fd, $0.baseAddress, Int32(parts)) }
         }
     }
-}
-
-/// A mutex without Foundation (pthread_mutex_t in memory of its own).
-final class NSLockLike: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

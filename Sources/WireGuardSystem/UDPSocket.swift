@@ -1,4 +1,5 @@
 import CShims
+import Foundation
 import Glibc
 import WireGuard
 
@@ -24,7 +25,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     private var sources: [wgb_address]
     private var segments: [UInt16]
     // Sending, under `sendLock`.
-    private let sendLock = NSLockLike()
+    private let sendLock = NSLock()
     private var sendVectors: [iovec]
     private var destinations: [wgb_address]
 

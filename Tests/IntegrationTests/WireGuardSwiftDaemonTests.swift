@@ -86,6 +86,15 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         return (swiftPublic, goPublic)
     }
 
+    /// Whether our daemon's UAPI socket goes within 2 s (the daemon removes it as it exits).
+    func daemonExits() -> Bool {
+        for _ in 0..<40 {
+            if access("/var/run/wireguard/\(swiftInterface).sock", F_OK) != 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
     /// (public key, latest handshake, rx, tx) of the one peer, from `wg show <if> dump`.
     func peer(_ namespace: String, _ interface: String) throws -> (String, Int, Int, Int) {
         let line = try netns(namespace, "wg", "show", interface, "dump").split(separator: "\n")[1].split(separator: "\t")
@@ -152,12 +161,7 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         let socket = "/var/run/wireguard/\(swiftInterface).sock"
         XCTAssertEqual(access(socket, F_OK), 0, "the UAPI socket should exist while the interface does")
         try runner.check(Command("ip", "-n", a, "link", "del", swiftInterface))
-        var gone = false
-        for _ in 0..<40 where !gone {
-            usleep(50_000)
-            gone = access(socket, F_OK) != 0
-        }
-        XCTAssertTrue(gone, "the UAPI socket is still there")
+        XCTAssertTrue(daemonExits(), "the UAPI socket is still there")
         let processes = ProcessListParser.living(try runner.check(ProcessListParser.command))
         XCTAssertFalse(processes.contains { $0.hasSuffix(" \(swiftInterface)") })
     }
@@ -173,12 +177,7 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertTrue(try netns(c, "wg", "show", swiftInterface).contains("latest handshake"))
         // Deleting it in its new namespace still ends the daemon.
         try runner.check(Command("ip", "-n", c, "link", "del", swiftInterface))
-        var gone = false
-        for _ in 0..<40 where !gone {
-            usleep(50_000)
-            gone = access("/var/run/wireguard/\(swiftInterface).sock", F_OK) != 0
-        }
-        XCTAssertTrue(gone, "the daemon did not exit")
+        XCTAssertTrue(daemonExits(), "the daemon did not exit")
     }
 
     /// wg-quick with our daemon as its userspace implementation: up (interface, configuration,
@@ -216,12 +215,7 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertTrue(try netns(a, "ping", "-c", "3", "-W", "2", "198.19.9.2").contains("3 received"))
         let down = try runner.run(Command("ip", "netns", "exec", a, "wg-quick", "down", file))
         XCTAssertEqual(down.status, 0, down.stderr)
-        var gone = false
-        for _ in 0..<40 where !gone {
-            usleep(50_000)
-            gone = access("/var/run/wireguard/\(swiftInterface).sock", F_OK) != 0
-        }
-        XCTAssertTrue(gone, "the daemon did not exit after wg-quick down")
+        XCTAssertTrue(daemonExits(), "the daemon did not exit after wg-quick down")
     }
 
     /// A stream of random, truncated, oversized and type-correct but forged datagrams at the
