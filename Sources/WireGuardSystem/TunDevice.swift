@@ -90,11 +90,17 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
                 scratchLength = 0
                 scratchNext = 0
             } else {
+                // One byte more than a slot can seal (the slot has room for it): a packet that long was
+                // cut short by the read, and is dropped rather than sent truncated (MTU above ~4000).
                 let area = batch.packetArea(batch.count)
-                let count = Glibc.read(fd, area.baseAddress, area.count)
+                let count = Glibc.read(fd, area.baseAddress, area.count + 1)
                 if count < 0 {
                     if errno == EINTR { continue }
                     return errno == EAGAIN ? (any ? .read : .empty) : .closed
+                }
+                if count > area.count {
+                    malformed += 1
+                    continue
                 }
                 batch.lengths[batch.count] = count
                 batch.count += 1
