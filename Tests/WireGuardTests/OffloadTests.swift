@@ -38,6 +38,20 @@ struct OffloadTests {
         return packet
     }
 
+    /// `packet` behind the virtio header a TUN read gives (IPv4/TCP with a 32-byte TCP header).
+    static func asReadFromTUN(_ packet: [UInt8], gso: VirtioNetHeader.GSOType, mss: Int, needsChecksum: Bool) -> [UInt8] {
+        var header = VirtioNetHeader()
+        header.flags = needsChecksum ? VirtioNetHeader.needsChecksum : 0
+        header.gsoType = gso.rawValue
+        header.headerLength = gso == .none ? 0 : 52
+        header.gsoSize = UInt16(mss)
+        header.checksumStart = 20
+        header.checksumOffset = 16
+        var buffer = [UInt8](repeating: 0, count: VirtioNetHeader.size) + packet
+        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        return buffer
+    }
+
     static func checksumsVerify(_ packet: UnsafeMutableRawBufferPointer) -> Bool {
         let base = packet.baseAddress!
         let ip = Checksum.fold(Checksum.sum(base, count: 20)) == 0xffff
@@ -55,15 +69,7 @@ struct OffloadTests {
             let pseudo = Checksum.pseudoHeader(raw.baseAddress!, isIPv6: false, protocol: 6, length: wholeLength - 20)
             raw.storeBytes(of: Checksum.fold(pseudo).bigEndian, toByteOffset: 36, as: UInt16.self)
         }
-        var header = VirtioNetHeader()
-        header.flags = VirtioNetHeader.needsChecksum
-        header.gsoType = VirtioNetHeader.GSOType.tcpv4.rawValue
-        header.headerLength = 52
-        header.gsoSize = UInt16(mss)
-        header.checksumStart = 20
-        header.checksumOffset = 16
-        var buffer = [UInt8](repeating: 0, count: 10) + whole
-        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        var buffer = Self.asReadFromTUN(whole, gso: .tcpv4, mss: mss, needsChecksum: true)
 
         let batch = PacketBatch(capacity: 8)
         let result = buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) }
@@ -99,13 +105,7 @@ struct OffloadTests {
 
     @Test func aSuperPacketLargerThanABatchContinuesInTheNext() throws {
         let mss = 1000, payload = (0..<(mss * 4)).map { UInt8(truncatingIfNeeded: $0) }
-        var buffer = [UInt8](repeating: 0, count: 10) + Self.tcp(sequence: 0, payload: payload)
-        var header = VirtioNetHeader()
-        header.gsoType = VirtioNetHeader.GSOType.tcpv4.rawValue
-        header.gsoSize = UInt16(mss)
-        header.checksumStart = 20
-        header.checksumOffset = 16
-        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        var buffer = Self.asReadFromTUN(Self.tcp(sequence: 0, payload: payload), gso: .tcpv4, mss: mss, needsChecksum: false)
         let first = PacketBatch(capacity: 3), second = PacketBatch(capacity: 3)
         #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: first) } == .more(from: 3))
         #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: second, from: 3) } == .done(1))
@@ -160,12 +160,7 @@ struct OffloadTests {
             let pseudo = Checksum.pseudoHeader(raw.baseAddress!, isIPv6: false, protocol: 6, length: length - 20)
             raw.storeBytes(of: Checksum.fold(pseudo).bigEndian, toByteOffset: 36, as: UInt16.self)
         }
-        var header = VirtioNetHeader()
-        header.flags = VirtioNetHeader.needsChecksum
-        header.checksumStart = 20
-        header.checksumOffset = 16
-        var buffer = [UInt8](repeating: 0, count: 10) + packet
-        buffer.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+        var buffer = Self.asReadFromTUN(packet, gso: .none, mss: 0, needsChecksum: true)
         let batch = PacketBatch(capacity: 2)
         #expect(buffer.withUnsafeMutableBytes { Segmentation.split($0.baseAddress!, length: $0.count, into: batch) } == .done(1))
         #expect(Array(batch.packet(0)[36..<38]) == good)

@@ -22,10 +22,15 @@ public enum ResidueCheck {
     /// iperf3, and tunnel daemons of wgbench's interfaces.
     static func isOurs(_ args: String) -> Bool {
         let words = args.split(separator: " ")
-        guard let program = words.first.map({ String($0.split(separator: "/").last ?? $0) }) else { return false }
+        guard let program = program(args) else { return false }
         if program == "iperf3" { return true }
         guard program == "wireguard-go" || program == "wireguard-swift", let last = words.last else { return false }
         return HostRole.allCases.filter(\.isGateway).contains { last.hasPrefix(TrafficPlan.interfacePrefix($0)) }
+    }
+
+    /// The program's name in a process's arguments, without its directory.
+    static func program(_ args: String) -> String? {
+        args.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) }
     }
 
     static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed) throws -> Leftovers {
@@ -70,7 +75,7 @@ public enum ResidueCheck {
                 _ = try host.run(Command("pkill", "-x", "iperf3"))
             }
             for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
-            if found.processes.contains(where: { !$0.hasPrefix("iperf3") && !$0.contains("/iperf3 ") }) {
+            if found.processes.contains(where: { program($0) != "iperf3" }) {  // tunnel daemons
                 _ = try host.run(daemonsGone)
             }
             for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
