@@ -47,6 +47,36 @@ public struct StepRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// One CPU given to one stage of a point on one gateway: what the placement resolved to, kept
+/// with each repetition so findings can tell an expected hot core (a tunnel's own rx core) from a
+/// black hole (a saturated core that nothing was put on).
+public struct CoreAssignment: Codable, Sendable, Equatable, Hashable {
+    public enum Stage: String, Codable, Sendable, CaseIterable {
+        /// A flow's plain packets received: gw1's ingress (data), gw2's egress (the ACKs).
+        case rxPlain = "rx-plain"
+        /// A tunnel's UDP packets received: gw2's underlay (data), gw1's underlay (the ACKs).
+        case rxTunnel = "rx-tun"
+        /// A tunnel's TX worker (kernel: the peer's serial work; userspace: its in-order sender).
+        case txTunnel = "tx-tun"
+        /// Run to completion: every stage of the tunnel on this core (Inline, emulated inline).
+        case inline
+    }
+
+    public var cpu: Int
+    public var stage: Stage
+    /// 1-based tunnel, where the stage belongs to one.
+    public var tunnel: Int?
+    /// 0-based flow, for rx-plain.
+    public var flow: Int?
+
+    public init(cpu: Int, stage: Stage, tunnel: Int? = nil, flow: Int? = nil) {
+        self.cpu = cpu
+        self.stage = stage
+        self.tunnel = tunnel
+        self.flow = flow
+    }
+}
+
 /// `result.json` of one repetition. Raw files (iperf3 JSON, sampler output) lie beside it.
 public struct RepetitionResult: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
@@ -73,10 +103,12 @@ public struct RepetitionResult: Codable, Sendable {
     /// WireGuard knobs as read back from the hosts, `host:interface:knob` -> value.
     public var knobs: [String: String]
     public var steps: [StepRecord]
+    /// Per gateway, the CPUs the placement gave to each stage (empty where nothing was placed).
+    public var placement: [String: [CoreAssignment]]
 
     public init(key: RunKey, status: Status, reason: String?, attempts: Int, started: Date, finished: Date,
                 throughput: Double?, flows: [Iperf3Result], cpu: [String: [CoreUsage]], samplerCPUSeconds: [String: Double],
-                sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord]) {
+                sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord], placement: [String: [CoreAssignment]] = [:]) {
         self.key = key
         self.status = status
         self.reason = reason
@@ -90,5 +122,29 @@ public struct RepetitionResult: Codable, Sendable {
         self.sampledSeconds = sampledSeconds
         self.knobs = knobs
         self.steps = steps
+        self.placement = placement
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case key, status, reason, attempts, started, finished, throughput, flows, cpu, samplerCPUSeconds, sampledSeconds, knobs, steps, placement
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = try c.decode(RunKey.self, forKey: .key)
+        status = try c.decode(Status.self, forKey: .status)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        attempts = try c.decode(Int.self, forKey: .attempts)
+        started = try c.decode(Date.self, forKey: .started)
+        finished = try c.decode(Date.self, forKey: .finished)
+        throughput = try c.decodeIfPresent(Double.self, forKey: .throughput)
+        flows = try c.decode([Iperf3Result].self, forKey: .flows)
+        cpu = try c.decode([String: [CoreUsage]].self, forKey: .cpu)
+        samplerCPUSeconds = try c.decode([String: Double].self, forKey: .samplerCPUSeconds)
+        sampledSeconds = try c.decodeIfPresent(Double.self, forKey: .sampledSeconds)
+        knobs = try c.decode([String: String].self, forKey: .knobs)
+        steps = try c.decode([StepRecord].self, forKey: .steps)
+        // Results written before placement was recorded have none.
+        placement = try c.decodeIfPresent([String: [CoreAssignment]].self, forKey: .placement) ?? [:]
     }
 }
