@@ -40,7 +40,8 @@ struct RunCommand: ParsableCommand {
         say("results in \(store.directory.path)")
 
         let hosts = try connect(testbed)
-        let runner = ExperimentRunner(testbed: testbed, hosts: hosts, store: store, record: record, log: say)
+        let runner = ExperimentRunner(testbed: testbed, hosts: hosts, store: store, record: record, log: say,
+                                      measureFloor: ExperimentRunner.cryptoFloor)
         let guardian = SignalCleanup {
             // The run's sessions may be busy with a command: tear down over new ones.
             let residue = runner.abort(using: (try? connect(testbed)) ?? hosts)

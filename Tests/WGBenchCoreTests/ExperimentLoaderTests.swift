@@ -70,7 +70,7 @@ struct ExperimentLoaderTests {
         #expect(Sweep.points(spec.sweep).map(\.id) == ["tunnels=1,threaded=0", "tunnels=1,threaded=1",
                                                         "tunnels=2,threaded=0", "tunnels=2,threaded=1"])
         let point = Sweep.points(spec.sweep)[3]
-        #expect(point.knobs(for: spec.series[0]) == ["threaded": "1"])
+        #expect(try point.knobs(for: spec.series[0]) == KnobSettings([.threaded: .flag(true)]))
         #expect(point.tunnels == 2 && point.flows == 2)
         #expect(point.directoryName == "tunnels-2_threaded-1")
     }
@@ -79,7 +79,15 @@ struct ExperimentLoaderTests {
         ("name: x\nseries: [{name: p, target: plane}]", "series.[0].target", "'plane' is not one of"),
         ("name: x\nseries: [{name: p, target: plain, knobs: {threaded: 1}}]", "series.[0].knobs.threaded", "not a knob of target plain"),
         ("name: x\nseries: [{name: k, target: kernel, knobs: {threaded: 2}}]", "series.[0].knobs.threaded", "takes 0 or 1"),
-        ("name: x\nseries: [{name: k, target: kernel, knobs: {encrypt_cpumask: 'ff;rm'}}]", "series.[0].knobs.encrypt_cpumask", "hex CPU mask"),
+        ("name: x\nseries: [{name: k, target: kernel, knobs: {encrypt_cpumask: ff}}]", "series.[0].knobs.encrypt_cpumask", "not a knob of target kernel"),
+        ("name: x\nseries: [{name: k, target: kernel, knobs: {encrypt_cpus: 'ff;rm'}}]", "series.[0].knobs.encrypt_cpus", "not a CPU set"),
+        ("name: x\nseries: [{name: k, target: kernel, knobs: {encrypt_cpus: 'all-rx'}}]", "series.[0].knobs.encrypt_cpus", "put spaces around"),
+        ("name: x\nseries: [{name: k, target: kernel, knobs: {decrypt_cpus: {gw3: all}}}]", "series.[0].knobs.decrypt_cpus.gw3", "unknown key 'gw3'"),
+        ("name: x\nseries: [{name: k, target: kernel, knobs: {decrypt_cpus: 'node(2'}}]", "series.[0].knobs.decrypt_cpus", "expected ')'"),
+        ("name: x\nplacement: {rx_tun: {gw2: 'all - rx'}}\nseries: [{name: p, target: plain}]", "placement", "placed first"),
+        ("name: x\nplacement: {flow_rx_cpus: '1-3'}\nseries: [{name: p, target: plain}]", "placement.flow_rx_cpus", "unknown key"),
+        ("name: x\nseries: [{name: k, target: kernel, placement: {steering: off}}]", "series.[0].placement.steering", "unknown key"),
+        ("name: x\nseries: [{name: k, target: kernel, placement: {colocate: maybe}}]", "series.[0].placement.colocate", "true or false"),
         ("name: x\nseries: [{name: p, target: plain}, {name: p, target: plain}]", "series.[1].name", "defined twice"),
         ("name: x\nsweep: {tunels: [1]}\nseries: [{name: p, target: plain}]", "sweep.tunels", "not a sweep variable"),
         ("name: x\nsweep: {tunnels: [0]}\nseries: [{name: p, target: plain}]", "sweep.tunnels.[0]", "out of range"),

@@ -61,15 +61,27 @@ struct TrafficPlanTests {
         #expect(clients.timeout?.milliseconds == 36_000)
     }
 
-    @Test func wireguardSwiftKnobsBecomeDaemonFlagsPerTunnel() {
-        let knobs = ["engine": "parallel", "encrypt_cpus": "0-3", "decrypt_cpus": "4-7", "serial_work_cpus": "8,9", "inline_cpus": "1,2,3",
-                     "offload": "0"]
-        let second = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t2", tunnel: 2, knobs: knobs, program: "/opt/wgs")
-        #expect(second.map(\.argv) == [["/opt/wgs", "--engine", "parallel", "--cpu", "2", "--serial-cpus", "9", "--encrypt-cpus", "0-3",
-                                         "--decrypt-cpus", "4-7", "--no-offload", "wgb1-t2"]])
-        let third = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t3", tunnel: 3, knobs: ["engine": "inline", "inline_cpus": "1,2"])
-        #expect(third.map(\.argv) == [["wireguard-swift", "--engine", "inline", "--cpu", "1", "wgb1-t3"]])  // round robin
-        #expect(TargetKind.wireguardSwift.knob("offload")?.problem(with: "2") != nil)
+    @Test func wireguardSwiftKnobsBecomeDaemonFlagsResolvedPerTunnel() throws {
+        let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 3, flows: 3, target: .wireguardSwift)
+        let topology = HostTopology.uniform(cpus: 16, nodes: 1, nics: ["eth1", "eth2"])
+        let placement = try PlacementResolver.resolve(PlacementSpec(), plan: plan, topology: [.gw1: topology, .gw2: topology],
+                                                      dataNIC: [.gw1: "eth1", .gw2: "eth2"])
+        var knobs = KnobSettings()
+        for (knob, text) in [(Knob.engine, "parallel"), (.encryptCPUs, "0-3"), (.decryptCPUs, "4-7"), (.serialCPUs, "tx-tun"),
+                             (.inlineCPUs, "tunnel"), (.offload, "0")] {
+            knobs[knob] = try knob.parse(text)
+        }
+        // Tunnel 2 on gw1: its flow (1) is received on CPU 1, its home; TX workers avoid the receiving cores 0-2.
+        let second = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t2", role: .gw1, tunnel: 2, knobs: knobs,
+                                           placement: placement, program: "/opt/wgs")
+        #expect(second.map(\.argv) == [["/opt/wgs", "--decrypt-cpus", "4-7", "--encrypt-cpus", "0-3", "--engine", "parallel", "--cpu", "1",
+                                         "--no-offload", "--serial-cpus", "4", "wgb1-t2"]])
+        var inline = KnobSettings()
+        inline[.engine] = .choice("inline")
+        inline[.inlineCPUs] = try Knob.inlineCPUs.parse("tunnel")
+        let third = TunnelCommands.create(.wireguardSwift, interface: "wgb2-t3", role: .gw2, tunnel: 3, knobs: inline, placement: placement)
+        #expect(third.map(\.argv) == [["wireguard-swift", "--engine", "inline", "--cpu", "2", "wgb2-t3"]])
+        #expect(throws: KnobError.self) { try Knob.offload.parse("2") }
     }
 
     @Test func wgConfigurationHasEverythingAndTravelsOnStdin() {

@@ -200,18 +200,101 @@ struct ExperimentRunnerTests {
         #expect(!lab.commands(.drain).contains { $0.hasPrefix("iperf3 -s") })
     }
 
-    @Test func kernelKnobsAreWrittenAndReadBackAndMissingOnesFail() throws {
+    /// Kernel state is never inherited: a series that sets nothing still writes threaded 0, and the
+    /// patched module's knobs where its files exist; what the host lacks fails only a series that asks for it.
+    @Test func kernelStateIsAlwaysWrittenAndReadBackOnTheUpstreamModule() throws {
         let lab = recordedLab()
-        let spec = try Self.spec(series: "  - {name: thr, target: kernel, knobs: {threaded: 1}}\n  - {name: inl, target: kernel, knobs: {inline_en: 1}}")
+        lab.threadedDefault = true
+        let spec = try Self.spec(series: """
+          - {name: van, target: kernel}
+          - {name: thr, target: kernel, knobs: {threaded: 1}}
+          - {name: inl, target: kernel, knobs: {inline_en: 1}}
+          - {name: masks, target: kernel, knobs: {decrypt_cpus: "0"}}
+        """)
         let runner = try self.runner(spec, lab: lab)
         _ = try runner.run()
         let results = runner.store.results(for: runner.record.order)
-        let threaded = results.filter { $0.key.series == "thr" }
-        #expect(threaded.allSatisfy { $0.status == .ok })
-        #expect(threaded.first?.knobs["gw1:wgb1-1:threaded"] == "0")  // what the fake reads back, recorded as read
-        #expect(threaded.first?.knobs["gw1:wgb1-1:inline_en"] == "absent")
+        let vanilla = results.filter { $0.key.series == "van" }
+        #expect(vanilla.allSatisfy { $0.status == .ok })
+        #expect(vanilla.first?.knobs["gw1:wgb1-1:threaded"] == "0")  // written over the host's default 1, read back
+        #expect(vanilla.first?.knobs["gw1:wgb1-1:inline_en"] == "absent")
+        #expect(vanilla.first?.steps.contains { $0.status == .unsupported && $0.detail.contains("upstream module") } == true)
+        #expect(results.filter { $0.key.series == "thr" }.allSatisfy { $0.status == .ok && $0.knobs["gw2:wgb2-1:threaded"] == "1" })
         #expect(lab.hosts[.gw2]!.commands.contains { $0.argv == ["tee", "/sys/class/net/wgb2-1/threaded"] && $0.stdin == Array("1\n".utf8) })
-        let inline = results.filter { $0.key.series == "inl" }
-        #expect(inline.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("inline_en does not exist") })
+        #expect(results.filter { $0.key.series == "inl" }.allSatisfy {
+            $0.status == .failed && ($0.reason ?? "").contains("inline_en does not exist") && ($0.reason ?? "").contains("patched module")
+        })
+        #expect(results.filter { $0.key.series == "masks" }.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("no crypto masks") })
+    }
+
+    /// The patched module starts a device in Inline mode with every CPU in both masks: a vanilla
+    /// series must turn Inline off, write the masks and pin the TX worker, and all of it reads back.
+    @Test func thePatchedModulesDefaultsAreOverwrittenAndTheTXWorkerPlaced() throws {
+        let lab = recordedLab()
+        lab.kernelModule = .patched
+        lab.cpus = 4
+        let spec = try Self.spec("order: sequential\nplacement: {tx_tun: 'all - rx'}",
+                                 series: "  - {name: van, target: kernel, knobs: {decrypt_cpus: {gw2: 'all - rx-tun'}}}")
+        let runner = try self.runner(spec, lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 0, "\(runner.store.results(for: runner.record.order).compactMap(\.reason))")
+        #expect(lab.sysfsValue(.gw1, "wgb1-1/inline_en") == nil)  // torn down
+        let result = try #require(runner.store.results(for: runner.record.order).last)  // tunnels=3
+        #expect(result.knobs["gw2:wgb2-1:inline_en"] == "0" && result.knobs["gw1:wgb1-3:inline_en"] == "0")
+        #expect(result.knobs["gw2:wgb2-1:decrypt_cpumask"] == "0000000e")  // CPUs 1-3: all but tunnel 1's receiving core 0
+        #expect(result.knobs["gw2:wgb2-1:encrypt_cpumask"] == "0000000f")
+        // Tunnels 1-3 are received on CPUs 0-2 of each gateway; their TX workers avoid them.
+        let tx = (result.placement["gw2"] ?? []).filter { $0.stage == .txTunnel }
+        #expect(tx.map(\.cpu) == [3, 3, 3] && tx.map(\.tunnel) == [1, 2, 3])
+        #expect(result.knobs.contains { $0.key.hasPrefix("gw2:wgb2-1:peer_") && $0.key.hasSuffix("/serial_work_cpu") && $0.value == "3" })
+        #expect(!(result.placement["gw1"] ?? []).isEmpty)
+    }
+
+    @Test func aKnobThatDoesNotReadBackFailsTheRepetition() throws {
+        let lab = recordedLab()
+        lab.kernelModule = .patched
+        lab.ignoredWrites = ["inline_en"]
+        let runner = try self.runner(try Self.spec("retries: 0", series: "  - {name: van, target: kernel}"), lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 4)
+        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        #expect(reason.contains("inline_en reads 1 after wgbench wrote 0"), "\(reason)")
+    }
+
+    /// Changing only the flows replaces the peer's allowed IPs: the peer, and so its id and TX
+    /// worker, stays (`wg setconf` would make it anew).
+    @Test func peersAreKeptWhenOnlyTheFlowsChange() throws {
+        let lab = recordedLab()
+        lab.kernelModule = .patched
+        let spec = try ExperimentLoader.parse(yaml: """
+        name: t
+        repetitions: 1
+        order: sequential
+        traffic: {duration: 1s, omit: 0s}
+        sweep: {tunnels: 1, flows: [1, 2, 3]}
+        series: [{name: van, target: kernel}]
+        """, file: "t.yaml")
+        let runner = try self.runner(spec, lab: lab)
+        let report = try runner.run()
+        #expect(report.failed == 0)
+        let gw1 = lab.commands(.gw1)
+        #expect(gw1.filter { $0.hasPrefix("wg setconf") }.count == 1)
+        #expect(gw1.filter { $0.hasPrefix("wg set wgb1-1 peer ") && $0.hasSuffix(" allowed-ips 198.19.0.2/32,198.18.3.100/32,198.18.3.101/32") }.count == 1)
+        let peers = Set(gw1.filter { $0.contains("/serial_work_cpu") && $0.hasPrefix("tee") })
+        #expect(peers == ["tee /sys/class/net/wgb1-1/peer_1/serial_work_cpu"])
+    }
+
+    @Test func anOlderPatchWithOneMaskTakesOnlyEqualPools() throws {
+        let lab = recordedLab()
+        lab.kernelModule = .patchedSingleMask
+        let spec = try Self.spec("retries: 0", series: """
+          - {name: same, target: kernel, knobs: {encrypt_cpus: "0", decrypt_cpus: "0"}}
+          - {name: different, target: kernel, knobs: {encrypt_cpus: "0", decrypt_cpus: "1"}}
+        """)
+        let runner = try self.runner(spec, lab: lab)
+        _ = try runner.run()
+        let results = runner.store.results(for: runner.record.order)
+        #expect(results.filter { $0.key.series == "same" }.allSatisfy { $0.status == .ok && $0.knobs["gw1:wgb1-1:cpumask"] == "00000001" })
+        #expect(results.filter { $0.key.series == "different" }.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("one cpumask") })
     }
 }

@@ -10,7 +10,8 @@ struct ExperimentDecoder {
 
     func decode() throws -> ExperimentSpec {
         guard let nameNode = last("name") else { throw rootError("name", "required key 'name' is missing") }
-        let series = try decodeSeries()
+        let placement = try decodePlacement()
+        let series = try decodeSeries(placement: placement)
         var spec = ExperimentSpec(
             name: try nameNode.value(Identifier.self).rawValue,
             description: try last("description")?.string() ?? "",
@@ -24,7 +25,7 @@ struct ExperimentDecoder {
             retries: try last("retries")?.int(in: 0...10) ?? 1,
             traffic: try decodeTraffic(),
             sampling: try decodeSampling(),
-            placement: try decodePlacement(),
+            placement: placement,
             sweep: [],
             series: series,
             includes: includes)
@@ -68,39 +69,82 @@ struct ExperimentDecoder {
     }
 
     private func decodePlacement() throws -> PlacementSpec {
-        let map = try section("placement", allowed: ["steering", "flow_rx_cpus", "tunnel_rx_cpus"])
-        return PlacementSpec(
-            steering: try map?.optional("steering").map { try choice($0, StepRequirement.self) } ?? .auto,
-            flowRxCPUs: try map?.optional("flow_rx_cpus").map(cpuList) ?? [],
-            tunnelRxCPUs: try map?.optional("tunnel_rx_cpus").map(cpuList) ?? [])
+        let map = try section("placement", allowed: PlacementSpec.keys)
+        var placement = PlacementSpec(steering: try map?.optional("steering").map { try choice($0, StepRequirement.self) } ?? .auto)
+        if let map { placement = try overlay(placement, with: map) }
+        return placement
     }
 
-    private func decodeSeries() throws -> [SeriesSpec] {
+    /// `placement` with the pool, reverse and colocate keys of `map` laid over it (per gateway for pools).
+    private func overlay(_ base: PlacementSpec, with map: SpecMapping) throws -> PlacementSpec {
+        var placement = base
+        for (key, path) in [("rx_plain", \PlacementSpec.rxPlain), ("rx_tun", \PlacementSpec.rxTunnel), ("tx_tun", \PlacementSpec.txTunnel)] {
+            if let node = map.optional(key) { placement[keyPath: path] = placement[keyPath: path].overlaid(with: try perGateway(node)) }
+        }
+        if let node = map.optional("reverse") { placement.reverse = try node.bool() }
+        if let node = map.optional("colocate") { placement.colocate = try node.bool() }
+        if let node = map.optional("interleave") { placement.interleave = try node.bool() }
+        if let problem = placement.problem() { throw map.owner.error(problem) }
+        return placement
+    }
+
+    /// A CPU expression for both gateways, or `{gw1: ..., gw2: ...}`.
+    private func perGateway(_ node: SpecNode) throws -> PerGateway<CPUExpression?> {
+        if case .mapping = node.node {
+            var value = PerGateway<CPUExpression?>.unset
+            for (key, item) in try node.mapping(allowed: ["gw1", "gw2"]).entries {
+                value[HostRole(rawValue: key)!] = try expression(item)
+            }
+            return value
+        }
+        return PerGateway(try expression(node))
+    }
+
+    private func expression(_ node: SpecNode) throws -> CPUExpression {
+        do { return try CPUExpression.parse(try node.string()) } catch let error as CPUExpressionError { throw node.error(error.description) }
+    }
+
+    private func decodeSeries(placement: PlacementSpec) throws -> [SeriesSpec] {
         guard let node = last("series") else { throw rootError("series", "required key 'series' is missing") }
         let items = try node.sequence()
         guard !items.isEmpty else { throw node.error("list at least one series") }
         var names = Set<String>()
         return try items.map { item in
-            let map = try item.mapping(allowed: ["name", "target", "knobs"])
+            let map = try item.mapping(allowed: ["name", "target", "knobs", "placement"])
             let nameNode = try map.required("name")
             let name = try nameNode.value(Identifier.self).rawValue
             guard names.insert(name).inserted else { throw nameNode.error("series '\(name)' is defined twice") }
             let target = try choice(try map.required("target"), TargetKind.self)
-            var knobs: [String: String] = [:]
+            var knobs = KnobSettings()
             if let knobsNode = map.optional("knobs") {
                 for (key, valueNode) in try knobsNode.anyMapping() {
-                    guard let knob = target.knob(key) else {
-                        let known = target.knobs.map(\.name)
-                        throw valueNode.error("'\(key)' is not a knob of target \(target)"
-                                              + (known.isEmpty ? "; it has none" : "; its knobs: \(known.joined(separator: ", "))"))
+                    let knob = try self.knob(key, of: target, at: valueNode)
+                    if knob.kind == .cpus, case .mapping = valueNode.node {
+                        knobs[knob] = .cpus(try perGateway(valueNode))
+                    } else {
+                        knobs[knob] = try parse(knob, valueNode)
                     }
-                    let value = try valueNode.string()
-                    if let problem = knob.problem(with: value) { throw valueNode.error(problem) }
-                    knobs[key] = value
                 }
             }
-            return SeriesSpec(name: name, target: target, knobs: knobs)
+            var own = placement
+            if let placementNode = map.optional("placement") {
+                own = try overlay(placement, with: try placementNode.mapping(allowed: PlacementSpec.keys.filter { $0 != "steering" }))
+            }
+            return SeriesSpec(name: name, target: target, knobs: knobs, placement: own)
         }
+    }
+
+    private func knob(_ key: String, of target: TargetKind, at node: SpecNode) throws -> Knob {
+        guard let knob = Knob(rawValue: key), knob.targets.contains(target) else {
+            let known = target.knobs.map(\.rawValue)
+            throw node.error("'\(key)' is not a knob of target \(target)"
+                             + (known.isEmpty ? "; it has none" : "; its knobs: \(known.joined(separator: ", "))"))
+        }
+        return knob
+    }
+
+    private func parse(_ knob: Knob, _ node: SpecNode) throws -> KnobValue {
+        do { return try knob.parse(try node.string()) } catch let error as KnobError { throw node.error(error.message) }
     }
 
     private func decodeSweep(series: [SeriesSpec]) throws -> [SweepVariable] {
@@ -118,11 +162,11 @@ struct ExperimentDecoder {
                 case "flows_per_tunnel": _ = try item.int(in: 1...256)
                 default:
                     for entry in series {
-                        guard let knob = entry.target.knob(key) else {
+                        guard let knob = Knob(rawValue: key), knob.targets.contains(entry.target) else {
                             throw node.error("'\(key)' is not a sweep variable: not tunnels, flows or flows_per_tunnel, "
                                              + "and not a knob of series \(entry.name) (target \(entry.target))")
                         }
-                        if let problem = knob.problem(with: text) { throw item.error(problem) }
+                        _ = try parse(knob, item)
                     }
                 }
                 guard !values.contains(text) else { throw item.error("\(text) is listed twice") }

@@ -12,6 +12,7 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     public var retries: Int
     public var traffic: TrafficSpec
     public var sampling: SamplingSpec
+    /// The experiment's placement; each series carries its own, this one with the series' keys laid over it.
     public var placement: PlacementSpec
     /// Sweep variables in file order; their cross product gives the points.
     public var sweep: [SweepVariable]
@@ -55,25 +56,23 @@ public enum StepRequirement: String, Sendable, Codable, CaseIterable {
     case required
 }
 
-public struct PlacementSpec: Sendable, Codable, Equatable {
-    /// ntuple rules that put each flow's (gw1) and each tunnel's (gw2) reception on a queue of its own,
-    /// plus queue -> IRQ -> CPU affinity.
-    public var steering: StepRequirement
-    /// CPUs for the reception of plain flows on gw1 (flow i -> cpus[i % count]).
-    public var flowRxCPUs: [Int]
-    /// CPUs for the reception of tunnel traffic on gw2 (tunnel t -> cpus[t % count]).
-    public var tunnelRxCPUs: [Int]
-}
-
 public struct SweepVariable: Sendable, Codable, Equatable {
     public var name: String
     public var values: [String]
 }
 
-/// A named configuration: a target plus its knobs (the paper's Vanilla, Inline, ...).
+/// A named configuration: a target, its knobs and its placement (the paper's Vanilla, Inline, ...).
 public struct SeriesSpec: Sendable, Codable, Equatable {
     public var name: String
     public var target: TargetKind
-    /// Knob values as written; checked against the target's knobs when loaded.
-    public var knobs: [String: String]
+    /// Knob values as written, typed; defaults are filled in where the knob is applied.
+    public var knobs: KnobSettings
+    public var placement: PlacementSpec
+
+    public init(name: String, target: TargetKind, knobs: KnobSettings = KnobSettings(), placement: PlacementSpec = PlacementSpec()) {
+        self.name = name
+        self.target = target
+        self.knobs = knobs
+        self.placement = placement
+    }
 }

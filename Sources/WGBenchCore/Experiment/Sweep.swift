@@ -34,11 +34,12 @@ public struct Point: Sendable, Codable, Hashable {
         return tunnels * (value("flows_per_tunnel").flatMap { Int($0) } ?? 1)
     }
 
-    /// The series' knobs with swept knob values on top.
-    public func knobs(for series: SeriesSpec) -> [String: String] {
+    /// The series' knobs with swept knob values on top (checked when the experiment was loaded).
+    public func knobs(for series: SeriesSpec) throws(KnobError) -> KnobSettings {
         var knobs = series.knobs
-        for assignment in assignments where series.target.knob(assignment.name) != nil {
-            knobs[assignment.name] = assignment.value
+        for assignment in assignments {
+            guard let knob = Knob(rawValue: assignment.name), knob.targets.contains(series.target) else { continue }
+            knobs[knob] = try knob.parse(assignment.value)
         }
         return knobs
     }

@@ -45,4 +45,16 @@ public enum CPUList {
         let reversed = groups.reversed().map { String($0, radix: 16) }
         return ([reversed[0]] + reversed.dropFirst().map { String(repeating: "0", count: 8 - $0.count) + $0 }).joined(separator: ",")
     }
+
+    /// Reads `hexMask`'s form back, as sysfs prints it (`0000ffff`, `ffffffff,00000000`); nil if it is not one.
+    public static func parseHexMask(_ text: String) -> [Int]? {
+        let groups = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",", omittingEmptySubsequences: false)
+        guard !groups.isEmpty else { return nil }
+        var cpus: [Int] = []
+        for (index, group) in groups.reversed().enumerated() {
+            guard !group.isEmpty, group.count <= 8, let bits = UInt32(group, radix: 16) else { return nil }
+            for bit in 0..<32 where bits & (1 << UInt32(bit)) != 0 { cpus.append(index * 32 + bit) }
+        }
+        return cpus
+    }
 }

@@ -7,9 +7,9 @@ public enum TunnelCommands {
     public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
 
     /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the
-    /// name); `tunnel` (from 1) picks per-tunnel CPUs from the knobs' lists.
-    public static func create(_ target: TargetKind, interface: String, tunnel: Int = 1, knobs: [String: String] = [:],
-                              program: String? = nil) -> [Command] {
+    /// name); CPU knobs are resolved for `role` and `tunnel` (from 1) by `placement`.
+    public static func create(_ target: TargetKind, interface: String, role: HostRole, tunnel: Int, knobs: KnobSettings,
+                              placement: ResolvedPlacement, program: String? = nil) -> [Command] {
         switch target {
         case .plain:
             return []
@@ -19,13 +19,18 @@ public enum TunnelCommands {
             return [Command("env", wireguardGoEnvironment, program ?? "wireguard-go", interface)]
         case .wireguardSwift:
             var argv = [program ?? "wireguard-swift"]
-            if let engine = knobs["engine"] { argv += ["--engine", engine] }
-            let perTunnel = { (knob: String) in knobs[knob].flatMap(CPUList.parse).flatMap { $0.isEmpty ? nil : $0[(tunnel - 1) % $0.count] } }
-            if let cpu = perTunnel("inline_cpus") { argv += ["--cpu", "\(cpu)"] }
-            if let cpu = perTunnel("serial_work_cpus") { argv += ["--serial-cpus", "\(cpu)"] }
-            if let cpus = knobs["encrypt_cpus"] { argv += ["--encrypt-cpus", cpus] }
-            if let cpus = knobs["decrypt_cpus"] { argv += ["--decrypt-cpus", cpus] }
-            if knobs["offload"] == "0" { argv += ["--no-offload"] }
+            for (knob, value) in knobs.sorted {
+                guard case .daemonArgument(let flag) = knob.application(for: target) else { continue }
+                switch value {
+                case .choice(let choice): argv += [flag, choice]
+                case .flag(let on): if !on { argv.append(flag) }  // the one flag knob, offload, is on by default
+                case .cpus:
+                    guard let expression = knobs.expression(knob, on: role, for: target) else { continue }
+                    let cpus = placement.cpus(expression, on: role, tunnel: tunnel)
+                    guard let first = cpus.first else { continue }
+                    argv += [flag, knob == .inlineCPUs ? String(first) : CPUList.format(cpus)]
+                }
+            }
             return [Command(argv + [interface])]
         }
     }
@@ -100,7 +105,7 @@ public enum TunnelCommands {
 
     // MARK: Kernel knobs (sysfs)
 
-    public static func knobPath(interface: String, _ knob: String) -> String { "/sys/class/net/\(interface)/\(knob)" }
+    public static func knobPath(interface: String, _ file: String) -> String { "/sys/class/net/\(interface)/\(file)" }
 
     /// Lists the interface's sysfs directory: which knobs this kernel's module has, and its peer_* entries.
     public static func listKnobs(interface: String) -> Command { Command("ls", "/sys/class/net/\(interface)") }
@@ -111,14 +116,15 @@ public enum TunnelCommands {
 
     public static func readKnob(path: String) -> Command { Command("cat", path) }
 
-    /// Which sysfs file a kernel knob is written to (serial_work_cpus goes per peer, elsewhere).
-    public static func sysfsName(ofKnob knob: String) -> String? {
-        switch knob {
-        case "threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask", "cpumask": return knob
-        default: return nil
-        }
-    }
+    /// The patched module's per-peer TX worker CPU, under `peer_<id>/`.
+    public static let serialWorkFile = "serial_work_cpu"
 
     /// Every knob file wgbench reads back and records on a kernel tunnel, whether set or not.
     public static let recordedKernelKnobs = ["threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask", "cpumask"]
+
+    /// Replaces a peer's allowed IPs and nothing else: the kernel keeps the peer (and its internal
+    /// id, which places its TX worker), where `wg setconf` would remove and re-add it.
+    public static func setAllowedIPs(interface: String, peerPublicKey: String, allowedIPs: [String]) -> Command {
+        Command("wg", "set", interface, "peer", peerPublicKey, "allowed-ips", allowedIPs.joined(separator: ","))
+    }
 }

@@ -5,10 +5,13 @@ import WGBenchRemote
 /// `wgbench plan`: every command a run would execute, per stage and host, without connecting.
 /// It drives the real engine against a `SimulatedTestbed` (one repetition per point, in sweep
 /// order), so the plan is what a run does, not a second description of it. Where a run's
-/// decisions depend on the host (ntuple support, which knob files the module has), the plan
-/// assumes the paper's hardware: ntuple filters, `cpus` queues per NIC, the patched module.
+/// decisions depend on the host (topology, ntuple support, which knob files the module has), the
+/// plan assumes the paper's hardware: `cpus` CPUs in `numaNodes` equal nodes with the NICs on node 0,
+/// a queue per CPU, ntuple filters, the patched module with its real defaults. It measures nothing.
+/// `points`, when given, limits the sweep to those points (golden files show a few).
 public enum Planner {
-    public static func plan(spec original: ExperimentSpec, experimentFile: String, testbed: Testbed, cpus: Int) throws -> String {
+    public static func plan(spec original: ExperimentSpec, experimentFile: String, testbed: Testbed, cpus: Int, numaNodes: Int = 2,
+                            points: ((Point) -> Bool)? = nil) throws -> String {
         var spec = original
         spec.repetitions = 1
         spec.order = .sequential
@@ -17,25 +20,35 @@ public enum Planner {
         spec.pauseMilliseconds = 0
         let simulation = SimulatedTestbed()
         simulation.cpus = cpus
+        simulation.numaNodes = numaNodes
         simulation.ntuple = .disabled
-        simulation.kernelKnobFiles = SimulatedTestbed.patchedKernelKnobFiles
+        simulation.kernelModule = .patched
         simulation.nics = Array(Set(testbed.orderedHosts.flatMap { $0.interfaces.values.map(\.name.rawValue) })).sorted()
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgbench-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let store = try ResultStore(directory: scratch)
+        var order = RunSchedule.order(spec, seed: 0)
+        if let points { order = order.filter { points($0.point) } }
         let record = RunRecord(id: "plan", experimentFile: experimentFile, spec: spec, seed: 0,
-                               order: RunSchedule.order(spec, seed: 0), testbedFile: testbed.file,
+                               order: order, testbedFile: testbed.file,
                                testbedName: testbed.name.rawValue, started: Date(timeIntervalSince1970: 0))
         let transcript = Transcript(hosts: simulation.hosts)
-        let runner = ExperimentRunner(testbed: testbed, hosts: simulation.remoteHosts, store: store, record: record)
+        // A repetition that would fail shows in the plan with its reason.
+        let log: @Sendable (String) -> Void = { line in
+            if line.contains("FAILED") || line.contains("failed:") || line.contains("unsupported") { transcript.note(["run: " + line]) }
+        }
+        let runner = ExperimentRunner(testbed: testbed, hosts: simulation.remoteHosts, store: store, record: record, log: log)
         runner.onStage = { stage in transcript.section(stage) }
+        runner.onPlacement = { lines in transcript.note(lines.map { "placement: " + $0 }) }
         _ = try runner.run()
         transcript.section("")
-        return "# wgbench plan: \(original.name) (\(experimentFile)) on testbed \(testbed.name) (\(testbed.file))\n"
-            + "# Every command a run executes, per point (one repetition shown; a run repeats each \(original.repetitions) times"
+        let header = "# wgbench plan: \(original.name) (\(experimentFile)) on testbed \(testbed.name) (\(testbed.file))\n"
+        return header + "# Every command a run executes, per point (one repetition shown; a run repeats each \(original.repetitions) times"
             + (original.pauseMilliseconds > 0 ? ", pausing \(SpecDuration(milliseconds: original.pauseMilliseconds)) between repetitions" : "") + ").\n"
-            + "# Nothing was connected. Assumed: \(cpus) CPUs and rx queues per NIC, ntuple filters, the patched kernel module.\n"
+            + "# Nothing was connected, nothing was measured. Assumed: \(cpus) CPUs in \(numaNodes) NUMA node(s) of equal size, the NICs on node 0"
+            + " with an rx queue per CPU and ntuple filters, the paper's patched kernel module with its defaults"
+            + " (a new device: inline_en 1, masks on every CPU; a new peer: TX worker unset).\n"
             + "# Standard input is shown after <<<; private and public keys are made at run time.\n"
             + transcript.text
     }
@@ -46,6 +59,7 @@ private final class Transcript: @unchecked Sendable {
     private let hosts: [HostRole: FakeHost]
     private var seen: [HostRole: Int] = [:]
     private var current = "setup"
+    private var notes: [String] = []
     private(set) var text = ""
 
     init(hosts: [HostRole: FakeHost]) { self.hosts = hosts }
@@ -58,12 +72,23 @@ private final class Transcript: @unchecked Sendable {
             for command in commands.dropFirst(seen[role] ?? 0) { body += Self.render(role, command) }
             seen[role] = commands.count
         }
+        body = notes.map { "# \($0)\n" }.joined() + body
         if !body.isEmpty { text += "\n## \(current)\n" + body }
         current = name
+        notes = []
     }
+
+    /// Lines printed as comments at the top of the running section.
+    func note(_ lines: [String]) { notes += lines }
 
     static func render(_ role: HostRole, _ command: Command) -> String {
         let prefix = "[\(role)] "
+        if command.argv.starts(with: ["wg", "set"]), let peer = command.argv.firstIndex(of: "peer"), peer + 1 < command.argv.count {
+            // A peer's public key is made at run time, like the private ones.
+            var argv = command.argv
+            argv[peer + 1] = "(public key)"
+            return prefix + Command(argv).description + "\n"
+        }
         guard let stdin = command.stdin else { return prefix + command.description + "\n" }
         // xargs -0 -n K: show each client as the iperf3 command line it becomes.
         if command.argv.first == "xargs", let n = command.argv.firstIndex(of: "-n").flatMap({ Int(command.argv[$0 + 1]) }), n > 0 {

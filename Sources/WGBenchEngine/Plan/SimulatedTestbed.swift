@@ -4,12 +4,25 @@ import WGBenchRemote
 import WireGuardCrypto
 
 /// Four hosts that run nothing but answer like a real testbed: they keep the interfaces,
-/// addresses, routes and listening servers that commands add and remove, and give plausible
-/// readings (NIC features, queues, interrupts, sysfs knobs, iperf3 results, /proc/stat).
-/// `wgbench plan` drives the real engine against it to print what a run would do; unit tests
-/// drive it to check the engine's logic, where teardown and residue checks mean something
-/// because the state is real state.
+/// addresses, routes, listening servers and WireGuard sysfs files that commands add, change and
+/// remove, and give plausible readings (topology, NIC features, queues, interrupts, iperf3
+/// results, /proc/stat). The kernel module is modelled with its real defaults (the paper's
+/// patched module: a new device has `inline_en` 1 and both masks on every CPU; a peer's TX worker
+/// is unset and reads the CPU count, and every `wg setconf` makes the peer anew with the next
+/// global id), so a plan shows exactly what a run changes. A command it does not know fails.
+/// `wgbench plan` drives the real engine against it; unit tests drive it to check the engine's
+/// logic, where teardown and residue checks mean something because the state is real state.
 public final class SimulatedTestbed: @unchecked Sendable {
+    /// The WireGuard module on the gateways.
+    public enum KernelModule: Sendable {
+        /// Upstream: only the netdev's own `threaded`.
+        case upstream
+        /// The paper's patched module: `inline_en`, `encrypt_cpumask`, `decrypt_cpumask`, `peer_<id>/serial_work_cpu`.
+        case patched
+        /// An older build of the patch: one `cpumask` for both pools.
+        case patchedSingleMask
+    }
+
     private let lock = NSLock()
     private var links: [HostRole: Set<String>] = [:]
     private var addresses: [HostRole: Set<String>] = [:]
@@ -18,27 +31,34 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private var listening: Set<String> = []
     /// Files written by uploads, per host.
     private var files: [HostRole: [String: [UInt8]]] = [:]
+    /// Kernel WireGuard interfaces' sysfs files, `<interface>/<file>` (peers: `<interface>/peer_<id>/serial_work_cpu`).
+    private var sysfs: [HostRole: [String: String]] = [:]
+    /// Peer ids count per kernel, across all its devices.
+    private var lastPeerID: [HostRole: Int] = [:]
     private var nextRule = 1
     public private(set) var hosts: [HostRole: FakeHost] = [:]
 
     /// CPUs per host, and so rx queues per NIC.
     public var cpus = 2
+    /// NUMA nodes per host, equal blocks of CPUs (node 0 first); every NIC on node 0.
+    public var numaNodes = 1
     /// The NICs whose queue interrupts /proc/interrupts lists.
     public var nics = ["eth1", "eth2"]
     /// What `ethtool -k` says of ntuple-filters.
     public var ntuple = NtupleSupport.unsupported
-    /// Files under /sys/class/net/<wg>/ the kernel module offers.
-    public var kernelKnobFiles = ["threaded", "addr_assign_type"]
+    public var kernelModule = KernelModule.upstream
+    /// What a new device's `threaded` reads (the host's default, which wgbench must not inherit).
+    public var threadedDefault = false
     /// Commands containing this text fail with this stderr.
     public var failing: [String: String] = [:]
+    /// Knob files (by name, e.g. `inline_en`) that accept writes but keep their value, like a module
+    /// that ignores a setting.
+    public var ignoredWrites: Set<String> = []
     /// Whether the traffic of the running point must go through tunnels (set when tunnels exist).
     private var tunnelsExpected: Bool { !(links[.gw1] ?? []).filter { $0.hasPrefix("wgb1-") }.isEmpty }
     /// Answers `cat` of iperf3 logs and the sampler, when set (tests use recorded output).
     public var iperfLog: ((_ client: Bool) -> String)?
     public var samplerOutput: String?
-
-    /// The files of the paper's patched module (see paper.md), for planning kernel series.
-    public static let patchedKernelKnobFiles = ["threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask", "peer_1"]
 
     public init() {
         for role in HostRole.allCases {
@@ -52,7 +72,17 @@ public final class SimulatedTestbed: @unchecked Sendable {
 
     public func commands(_ role: HostRole) -> [String] { hosts[role]!.commands.map(\.description) }
 
+    /// A WireGuard sysfs file's value now, e.g. `sysfsValue(.gw2, "wgb2-1/inline_en")`.
+    public func sysfsValue(_ role: HostRole, _ file: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return sysfs[role]?[file]
+    }
+
     private func ok(_ out: String = "") -> CommandResult { CommandResult(status: 0, stdout: out, stderr: "") }
+    private func fail(_ stderr: String, status: Int32 = 1) -> CommandResult { CommandResult(status: status, stdout: "", stderr: stderr) }
+
+    private var topology: HostTopology { HostTopology.uniform(cpus: cpus, nodes: numaNodes, nics: nics) }
 
     private func answer(_ role: HostRole, _ command: Command) -> CommandResult {
         lock.lock()
@@ -60,14 +90,51 @@ public final class SimulatedTestbed: @unchecked Sendable {
         let argv = command.argv
         let text = command.description
         for (pattern, stderr) in failing where text.contains(pattern) {
-            return CommandResult(status: 1, stdout: "", stderr: stderr)
+            return fail(stderr)
         }
         switch argv[0] {
         case "env" where argv.contains("wireguard-go"), _ where argv[0].hasSuffix("wireguard-swift") && argv.last?.hasPrefix("wgb") == true:
             links[role, default: []].insert(argv.last!)
             return ok()
+        case _ where (argv[0].hasSuffix("wireguard-swift") || argv[0].hasSuffix("wireguard-go")) && argv.count == 2 && argv[1] == "--version":
+            return ok("\(argv[0]) v0.0.0 (simulated)\n")
         case "ip":
             return answerIP(role, argv)
+        case "wg" where argv.count == 2 && argv[1] == "--version":
+            return ok("wireguard-tools v1.0.20210914 (simulated)\n")
+        case "wg" where argv.count == 4 && argv[1] == "setconf":
+            guard links[role]?.contains(argv[2]) == true else { return fail("Unable to modify interface: No such device") }
+            if sysfs[role]?["\(argv[2])/threaded"] != nil {
+                // A kernel device: setconf replaces its peers, and a new peer gets the next id.
+                sysfs[role] = sysfs[role]?.filter { !$0.key.hasPrefix("\(argv[2])/peer_") }
+                let id = (lastPeerID[role] ?? 0) + 1
+                lastPeerID[role] = id
+                if kernelModule != .upstream { sysfs[role, default: [:]]["\(argv[2])/peer_\(id)/serial_work_cpu"] = String(cpus) }
+            }
+            return ok()
+        case "wg" where argv.count == 7 && argv[1] == "set" && argv[3] == "peer" && argv[5] == "allowed-ips":
+            return links[role]?.contains(argv[2]) == true ? ok() : fail("Unable to modify interface: No such device")
+        case "tee" where argv.count == 2 && argv[1].hasPrefix("/sys/class/net/wgb"):
+            let file = String(argv[1].dropFirst("/sys/class/net/".count))
+            guard sysfs[role]?[file] != nil else { return fail("tee: \(argv[1]): No such file or directory") }
+            let value = String(decoding: command.stdin ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if ignoredWrites.contains(String(file.split(separator: "/").last!)) { return ok(value + "\n") }
+            // Masks read back padded to 32-bit groups, as the kernel prints them.
+            sysfs[role]![file] = file.hasSuffix("cpumask") ? CPUList.parseHexMask(value).map(Self.kernelMask) ?? value : value
+            return ok(value + "\n")
+        case "tee" where argv.count == 2 && argv[1].hasPrefix("/proc/irq/") && argv[1].hasSuffix("/smp_affinity_list"):
+            return ok(String(decoding: command.stdin ?? [], as: UTF8.self))
+        case "cat" where argv.count == 2 && argv[1].hasPrefix("/sys/class/net/wgb"):
+            let file = String(argv[1].dropFirst("/sys/class/net/".count))
+            return sysfs[role]?[file].map { ok($0 + "\n") } ?? fail("cat: \(argv[1]): No such file or directory")
+        case "ls" where argv.count == 2 && argv[1].hasPrefix("/sys/class/net/wgb"):
+            let interface = String(argv[1].dropFirst("/sys/class/net/".count))
+            guard links[role]?.contains(interface) == true else { return fail("ls: cannot access '\(argv[1])': No such file or directory") }
+            let entries = Set((sysfs[role] ?? [:]).keys.filter { $0.hasPrefix(interface + "/") }
+                .map { String($0.dropFirst(interface.count + 1).split(separator: "/")[0]) })
+            return ok((["addr_assign_type", "mtu", "operstate"] + entries).sorted().joined(separator: "\n") + "\n")
+        case "sh" where argv.count >= 4 && argv[3] == "topology":
+            return ok(topologyOutput(nics: Array(argv.dropFirst(3))))
         case "sh" where argv.count == 5 && argv[2].hasPrefix("mkdir -p"):
             files[role, default: [:]][argv[4]] = []
             return ok()
@@ -103,43 +170,89 @@ public final class SimulatedTestbed: @unchecked Sendable {
         case "cat" where argv[1].hasSuffix(".json"):
             let client = argv[1].contains("/client-")
             return ok(iperfLog?(client) ?? "{\"start\":{\"test_start\":{\"protocol\":\"TCP\"}},\"end\":{\"sum_received\":{\"bits_per_second\":1e9,\"seconds\":1},\"sum_sent\":{\"bits_per_second\":1e9,\"retransmits\":0}}}")
-        case "cat" where argv[1].hasPrefix("/sys/class/net/"):
-            let file = String(argv[1].split(separator: "/").last!)
-            return kernelKnobFiles.contains(file) ? ok("0\n") : CommandResult(status: 1, stdout: "", stderr: "No such file")
         case "cat" where argv[1] == "/proc/interrupts":
             return ok(interrupts())
         case "cat" where argv[1].hasPrefix("/proc/irq/"):
             return ok("0-\(cpus - 1)\n")
-        case "sh" where argv.count > 3 && argv[2] == "sampler":
+        case "sh" where argv.count > 3 && argv[3] == "sampler":
             return ok(samplerOutput ?? sampler())
-        case "ethtool" where argv[1] == "-k":
+        case "ethtool" where argv.count == 3 && argv[1] == "-k":
             let state = ntuple == .enabled ? "on" : (ntuple == .unsupported ? "off [fixed]" : "off")
             return ok("Features for \(argv[2]):\nntuple-filters: \(state)\n")
-        case "ethtool" where argv[1] == "-i":
+        case "ethtool" where argv.count == 3 && argv[1] == "-i":
             return ok("driver: simulated\nbus-info: \n")
+        case "ethtool" where argv.count == 5 && argv[1] == "-K" && argv[3] == "ntuple":
+            return ntuple == .unsupported ? fail("Cannot change ntuple-filters") : ok()
         case "ethtool" where argv[1] == "-N" && argv.contains("action"):
+            guard ntuple == .enabled || ntuple == .disabled else { return fail("rxclass: Cannot insert RX class rule: Operation not supported") }
             defer { nextRule += 1 }
             return ok("Added rule with ID \(nextRule)\n")
-        case "ls" where argv[1].hasSuffix("/queues"):
-            return ok((0..<cpus).map { "rx-\($0)" }.joined(separator: "\n") + "\n" + (0..<cpus).map { "tx-\($0)" }.joined(separator: "\n"))
-        case "ls" where argv[1].hasPrefix("/sys/class/net/wgb"):
-            return ok(kernelKnobFiles.joined(separator: "\n"))
-        case "nproc":
-            return ok("\(cpus)\n")
-        case "pgrep":
-            return CommandResult(status: 1, stdout: "", stderr: "")
-        default:
+        case "ethtool" where argv.count == 5 && argv[1] == "-N" && argv[3] == "delete":
             return ok()
+        case "ethtool" where argv.count == 3 && ["-l", "-g", "-n"].contains(argv[1]):
+            return ok("simulated: \(argv[1]) \(argv[2])\n")
+        case "ls" where argv.count == 2 && argv[1].hasSuffix("/queues"):
+            return ok((0..<cpus).map { "rx-\($0)" }.joined(separator: "\n") + "\n" + (0..<cpus).map { "tx-\($0)" }.joined(separator: "\n"))
+        case "pgrep" where argv.count == 3 && ["-x", "-a"].contains(argv[1]) && argv[2] == "irqbalance":
+            return fail("")
+        case "sh" where argv.count == 6 && argv[3] == "pin":
+            // taskset on the daemons of an interface: they run if their interface exists.
+            return links[role]?.contains { argv[4].hasSuffix(" \($0)$") || argv[4].hasSuffix("\($0)$") } == true ? ok() : fail("", status: 3)
+        case "sh" where argv.count == 5 && argv[4].hasPrefix("^([^ ]*/)?wireguard-(go|swift)"):
+            return ok()  // waiting for daemons to exit: the simulated ones go with their interface
+        case "ps":
+            return ok()
+        case "pkill", "mkdir", "rm":
+            return ok()
+        case "sh" where argv.count >= 4 && argv[3] == "kill-servers":
+            return ok()
+        case "uname", "lscpu", "iperf3", "ethtool", "modinfo":
+            return ok("\(argv[0]) (simulated)\n")
+        case "cat" where argv.count == 2 && ["/proc/sys/kernel/random/boot_id", "/proc/cmdline"].contains(argv[1]):
+            return ok("simulated-\(argv[1].split(separator: "/").last!)\n")
+        case "sh" where argv.count == 3 && (argv[2].contains("/sys/devices/system/node/") || argv[2].contains("smp_affinity_list")
+                                           || argv[2].contains("/sys/module/wireguard/version")):
+            return ok("simulated\n")
+        default:
+            return fail("simulation: unknown command: \(text)", status: 127)
         }
     }
 
+    /// `0000ffff`: 32-bit groups, zero-padded, as the kernel prints a cpumask.
+    private static func kernelMask(_ cpus: [Int]) -> String {
+        CPUList.hexMask(cpus).split(separator: ",").map { String(repeating: "0", count: 8 - $0.count) + $0 }.joined(separator: ",")
+    }
+
+    private func topologyOutput(nics wanted: [String]) -> String {
+        let topology = self.topology
+        return "0-\(cpus - 1)\n"
+            + topology.nodes.map { "/sys/devices/system/node/node\($0.id)/cpulist:\($0.cpuList)\n" }.joined()
+            + wanted.map { "@nic \($0) \(numaNodes > 1 ? "0" : "-1") \(cpus)\n" }.joined()
+    }
+
+    /// A new kernel device's sysfs files, with the module's defaults.
+    private func addKernelDevice(_ role: HostRole, _ name: String) {
+        var files = ["threaded": threadedDefault ? "1" : "0"]
+        let all = Self.kernelMask(Array(0..<cpus))
+        switch kernelModule {
+        case .upstream: break
+        case .patched: files.merge(["inline_en": "1", "encrypt_cpumask": all, "decrypt_cpumask": all]) { $1 }
+        case .patchedSingleMask: files.merge(["inline_en": "1", "cpumask": all]) { $1 }
+        }
+        for (file, value) in files { sysfs[role, default: [:]]["\(name)/\(file)"] = value }
+    }
+
     private func answerIP(_ role: HostRole, _ argv: [String]) -> CommandResult {
-        if argv.starts(with: ["ip", "link", "add"]) { links[role, default: []].insert(argv[3]) }
+        if argv.starts(with: ["ip", "link", "add"]) {
+            guard links[role, default: []].insert(argv[3]).inserted else { return fail("RTNETLINK answers: File exists", status: 2) }
+            if argv.last == "wireguard" { addKernelDevice(role, argv[3]) }
+        }
         if argv.starts(with: ["ip", "link", "del"]) {
             guard links[role, default: []].remove(argv[3]) != nil else {
                 return CommandResult(status: 1, stdout: "", stderr: "Cannot find device \"\(argv[3])\"")
             }
             routes[role] = routes[role]?.filter { $0.value != argv[3] }  // the kernel drops routes through a deleted device
+            sysfs[role] = sysfs[role]?.filter { !$0.key.hasPrefix(argv[3] + "/") }
         }
         if argv.starts(with: ["ip", "addr", "replace"]) && argv[3].hasSuffix("/32") { addresses[role, default: []].insert(argv[3]) }
         if argv.starts(with: ["ip", "addr", "del"]) { addresses[role, default: []].remove(argv[3]) }

@@ -15,6 +15,12 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Told of each stage before it starts ("metadata", "probe", "point <key>", "teardown"):
     /// how `wgbench plan` sections its transcript.
     var onStage: @Sendable (String) -> Void = { _ in }
+    /// Told the placement each point resolved to, one line per gateway and tunnel (the plan prints it).
+    var onPlacement: @Sendable ([String]) -> Void = { _ in }
+    /// Measures the crypto floor for CPU-cost figures; nil leaves it out (plans and unit tests touch nothing).
+    let measureFloor: (@Sendable () -> CPUCostContext.Floor)?
+    /// Each gateway's CPUs, NUMA nodes and NICs, read at the start of every invocation.
+    private var topology: [HostRole: HostTopology] = [:]
     private let teardownLock = NSLock()
     private var tornDown = false
 
@@ -31,7 +37,9 @@ public final class ExperimentRunner: @unchecked Sendable {
     }
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                log: @escaping @Sendable (String) -> Void = { _ in },
+                measureFloor: (@Sendable () -> CPUCostContext.Floor)? = nil) {
+        self.measureFloor = measureFloor
         var testbed = testbed
         // Uploaded programs run from the run's own directory on the gateways.
         for tool in testbed.uploads.keys { testbed.tools[tool] = FilePath(absolute: ToolUpload.remotePath(runID: record.id, tool: tool)) }
@@ -42,8 +50,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         var recording: [HostRole: RemoteHost] = [:]
         for (role, host) in hosts { recording[role] = RecordingHost(host, store: store) }
         self.hosts = recording
-        provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering,
-                                  placement: record.spec.placement)
+        provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering)
     }
 
     /// A new run: picks the seed (the spec's, or a random one), fixes the order and writes run.json.
@@ -69,6 +76,8 @@ public final class ExperimentRunner: @unchecked Sendable {
             onStage("metadata")
             try collectMetadata()
         }
+        onStage("topology")
+        try readTopology()
         if !store.exists("metadata/cpu-cost.json") {
             onStage("crypto floor")
             try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
@@ -158,19 +167,25 @@ public final class ExperimentRunner: @unchecked Sendable {
         guard let series = spec.series.first(where: { $0.name == key.series }) else {
             return failed(key, "series \(key.series) is not in the spec", attempts: 0, started: started, steps: [])
         }
-        let knobs = key.point.knobs(for: series)
+        let knobs: KnobSettings
         let plan: TrafficPlan
+        let placement: ResolvedPlacement
         do {
+            knobs = try key.point.knobs(for: series)
             plan = try TrafficPlan(testbed: testbed, traffic: spec.traffic, tunnels: key.point.tunnels, flows: key.point.flows,
                                    target: series.target)
+            placement = try PlacementResolver.resolve(series.placement, plan: plan, topology: topology, dataNIC: [
+                .gw1: testbed.host(.gw1).interface(.ingress).name.rawValue, .gw2: testbed.host(.gw2).interface(.underlay).name.rawValue,
+            ])
         } catch {
             return failed(key, "\(error)", attempts: 0, started: started, steps: [])
         }
+        onPlacement(placement.describe(plan: plan, knobs: knobs, target: series.target))
         var lastFailure = "not attempted"
         var steps: [StepRecord] = []
         for attempt in 1...(spec.retries + 1) {
             do {
-                let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan)
+                let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan, placement: placement)
                 steps = prepared.steps
                 let work = "/run/wgbench/runs/\(record.id)/\(key.series)-\(key.point.directoryName)-\(key.repetition)-\(attempt)"
                 let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
@@ -181,7 +196,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                         key: key, status: .ok, reason: nil, attempts: attempt, started: started, finished: Date(),
                         throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
                         cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
-                        knobs: prepared.knobs, steps: steps)
+                        knobs: prepared.knobs, steps: steps, placement: prepared.placed)
                 }
             } catch {
                 lastFailure = "\(error)"
@@ -213,6 +228,24 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
+    /// The crypto floor as `wgbench run` measures it: libsodium on one core of the controller.
+    public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
+
+    /// Reads each gateway's topology (placement resolves against it) and records it.
+    private func readTopology() throws {
+        let testbed = self.testbed, hosts = self.hosts
+        let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role -> (HostRole, HostTopology) in
+            let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
+            let output = try hosts[role]!.check(TopologyCommands.read(nics: nics))
+            guard let topology = TopologyCommands.parse(output) else {
+                throw Provisioner.Failure(description: "\(role): could not read its CPUs from /sys/devices/system/cpu/online")
+            }
+            return (role, topology)
+        }
+        topology = Dictionary(uniqueKeysWithValues: read)
+        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: "metadata/topology.json")
+    }
+
     /// Copies the testbed's `upload:` programs to the gateways, if a series of this run needs them.
     private func uploadTools() throws {
         let targets = Set(record.spec.series.map(\.target.rawValue))
@@ -233,7 +266,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         let bootID = { (role: HostRole) in
             (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
         }
-        return CPUCostContext(floor: CryptoFloor.measure(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
+        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
     }
 
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call

@@ -13,8 +13,10 @@ final class Provisioner: @unchecked Sendable {
     private var series: String?
     private var target: TargetKind = .plain
     private var tunnels: Set<Int> = []
+    /// Per tunnel, each side's configuration without its allowed IPs, and the allowed IPs.
     private var tunnelConfig: [Int: String] = [:]
-    private var appliedKnobs: [String: String] = [:]
+    private var tunnelAllowedIPs: [Int: [HostRole: [String]]] = [:]
+    private var appliedKnobs = KnobSettings()
     private var flows: [Int: TrafficPlan.Flow] = [:]
     /// Installed flows whose gateway routes went with a deleted tunnel interface.
     private var unrouted: Set<Int> = []
@@ -28,16 +30,23 @@ final class Provisioner: @unchecked Sendable {
         let description: String
     }
 
-    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement, placement: PlacementSpec) {
+    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement) {
         self.testbed = testbed
         self.hosts = hosts
-        self.steering = Steering(testbed: testbed, hosts: hosts, requirement: steering, placement: placement)
+        self.steering = Steering(testbed: testbed, hosts: hosts, requirement: steering)
+    }
+
+    /// What `prepare` did: its steps, the knobs read back, and the cores it actually placed.
+    struct Prepared {
+        var steps: [StepRecord]
+        var knobs: [String: String]
+        var placed: [String: [CoreAssignment]]
     }
 
     private func host(_ role: HostRole) -> RemoteHost { hosts[role]! }
 
-    /// Makes the testbed match `plan` for `series`; returns the steps taken and the knobs read back.
-    func prepare(series spec: SeriesSpec, knobs: [String: String], plan: TrafficPlan) throws -> (steps: [StepRecord], knobs: [String: String]) {
+    /// Makes the testbed match `plan` for `series`, placed as `placement` says.
+    func prepare(series spec: SeriesSpec, knobs: KnobSettings, plan: TrafficPlan, placement: ResolvedPlacement) throws -> Prepared {
         lock.lock()
         defer { lock.unlock() }
         guard !aborted else { throw Failure(description: "the run was aborted") }
@@ -52,50 +61,63 @@ final class Provisioner: @unchecked Sendable {
         let wanted = Set(plan.tunnels.map(\.index))
         try removeTunnels(tunnels.subtracting(wanted).sorted())
         for tunnel in plan.tunnels where !tunnels.contains(tunnel.index) {
-            try createTunnel(tunnel, knobs: knobs)
+            try createTunnel(tunnel, knobs: knobs, placement: placement)
         }
         for tunnel in plan.tunnels { try configureTunnel(tunnel, plan: plan) }
-        var steps = try applyKnobs(knobs, plan: plan)
+        var applied = try applyKnobs(knobs, plan: plan, placement: placement)
         try installFlows(plan)
-        steps += try steering.apply(plan: plan, target: target, knobs: knobs)
-        return (steps, try readBackKnobs(plan))
+        let steered = try steering.apply(plan: plan, target: target, placement: placement, reverse: spec.placement.reverse || spec.placement.colocate)
+        applied.steps += steered.steps
+        var placed = steered.placed
+        for (role, cores) in applied.placed { placed[role, default: []] += cores }
+        return Prepared(steps: applied.steps, knobs: try readBackKnobs(plan, expected: applied.expected), placed: placed)
     }
 
     // MARK: Tunnels
 
-    private func createTunnel(_ tunnel: TrafficPlan.Tunnel, knobs: [String: String]) throws {
+    private func createTunnel(_ tunnel: TrafficPlan.Tunnel, knobs: KnobSettings, placement: ResolvedPlacement) throws {
         if keys[tunnel.index] == nil { keys[tunnel.index] = TunnelKeys.generate() }
         let target = self.target
         try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            for command in TunnelCommands.create(target, interface: tunnel.interface(role), tunnel: tunnel.index, knobs: knobs,
-                                                 program: self.testbed.tools[target.rawValue]?.rawValue) {
+            for command in TunnelCommands.create(target, interface: tunnel.interface(role), role: role, tunnel: tunnel.index, knobs: knobs,
+                                                 placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue) {
                 try self.checked(role, command, "creating \(tunnel.interface(role)) (\(target))")
             }
         }
         tunnels.insert(tunnel.index)
         tunnelConfig[tunnel.index] = nil
+        tunnelAllowedIPs[tunnel.index] = nil
     }
 
+    /// `wg setconf` on a new tunnel or a changed one; where only the allowed IPs changed (flows
+    /// added or removed), `wg set` replaces them and keeps the peer, whose id places its TX worker.
     private func configureTunnel(_ tunnel: TrafficPlan.Tunnel, plan: TrafficPlan) throws {
         guard let keys = keys[tunnel.index] else { return }
-        let gw1Underlay = testbed.host(.gw1).interface(.underlay).address.address
-        let gw2Underlay = testbed.host(.gw2).interface(.underlay).address.address
-        let configs: [(HostRole, String)] = [
-            (.gw1, TunnelCommands.config(privateKey: keys.gw1Private, listenPort: tunnel.port, peerPublicKey: keys.gw2Public,
-                                         allowedIPs: TunnelCommands.allowedIPs(for: .gw1, tunnel: tunnel, plan: plan),
-                                         endpoint: "\(gw2Underlay):\(tunnel.port)")),
-            (.gw2, TunnelCommands.config(privateKey: keys.gw2Private, listenPort: tunnel.port, peerPublicKey: keys.gw1Public,
-                                         allowedIPs: TunnelCommands.allowedIPs(for: .gw2, tunnel: tunnel, plan: plan),
-                                         endpoint: "\(gw1Underlay):\(tunnel.port)")),
+        let sides: [(role: HostRole, privateKey: String, peer: String, endpoint: String)] = [
+            (.gw1, keys.gw1Private, keys.gw2Public, "\(testbed.host(.gw2).interface(.underlay).address.address):\(tunnel.port)"),
+            (.gw2, keys.gw2Private, keys.gw1Public, "\(testbed.host(.gw1).interface(.underlay).address.address):\(tunnel.port)"),
         ]
-        let fingerprint = configs.map(\.1).joined()
-        guard tunnelConfig[tunnel.index] != fingerprint else { return }
-        try onEachHostOrThrow(configs) { role, config in
-            for command in TunnelCommands.configure(interface: tunnel.interface(role), config: config, inner: tunnel.inner(role)) {
-                try self.checked(role, command, "configuring \(tunnel.interface(role))")
+        let allowed = Dictionary(uniqueKeysWithValues: sides.map { ($0.role, TunnelCommands.allowedIPs(for: $0.role, tunnel: tunnel, plan: plan)) })
+        let base = sides.map { "\($0.role) \($0.privateKey) \($0.peer) \($0.endpoint) \(tunnel.port)" }.joined(separator: "\n")
+        if tunnelConfig[tunnel.index] == base {
+            guard tunnelAllowedIPs[tunnel.index] != allowed else { return }
+            try onEachHostOrThrow(sides) { side in
+                try self.checked(side.role, TunnelCommands.setAllowedIPs(interface: tunnel.interface(side.role), peerPublicKey: side.peer,
+                                                                         allowedIPs: allowed[side.role]!),
+                                 "replacing the allowed IPs of \(tunnel.interface(side.role))")
+            }
+            tunnelAllowedIPs[tunnel.index] = allowed
+            return
+        }
+        try onEachHostOrThrow(sides) { side in
+            let config = TunnelCommands.config(privateKey: side.privateKey, listenPort: tunnel.port, peerPublicKey: side.peer,
+                                               allowedIPs: allowed[side.role]!, endpoint: side.endpoint)
+            for command in TunnelCommands.configure(interface: tunnel.interface(side.role), config: config, inner: tunnel.inner(side.role)) {
+                try self.checked(side.role, command, "configuring \(tunnel.interface(side.role))")
             }
         }
-        tunnelConfig[tunnel.index] = fingerprint
+        tunnelConfig[tunnel.index] = base
+        tunnelAllowedIPs[tunnel.index] = allowed
     }
 
     private func removeTunnels(_ indices: [Int]) throws {
@@ -106,7 +128,10 @@ final class Provisioner: @unchecked Sendable {
             }
         }
         tunnels.subtract(indices)
-        for index in indices { tunnelConfig[index] = nil }
+        for index in indices {
+            tunnelConfig[index] = nil
+            tunnelAllowedIPs[index] = nil
+        }
         // Deleting an interface deletes the routes through it: those flows must be routed again,
         // or their traffic silently takes the testbed's plain path.
         unrouted.formUnion(flows.values.filter { $0.tunnel.map(indices.contains) ?? false }.map(\.index))
@@ -114,77 +139,135 @@ final class Provisioner: @unchecked Sendable {
 
     // MARK: Knobs
 
-    /// Daemon pinning for userspace targets; sysfs knobs for the kernel. A knob file this kernel's
-    /// module lacks is a failure: the series asked for a configuration the host cannot give.
-    private func applyKnobs(_ knobs: [String: String], plan: TrafficPlan) throws -> [StepRecord] {
+    /// What applying the knobs did, and what each knob file must read back.
+    private struct Applied {
         var steps: [StepRecord] = []
+        var placed: [String: [CoreAssignment]] = [:]
+        /// `role:interface:file` -> the value written.
+        var expected: [String: String] = [:]
+    }
+
+    /// Daemon pinning for userspace targets; for the kernel, every knob in force (the series' or
+    /// its default) is written and later read back, so no state is inherited from the host.
+    private func applyKnobs(_ knobs: KnobSettings, plan: TrafficPlan, placement: ResolvedPlacement) throws -> Applied {
+        var applied = Applied()
         switch target {
         case .plain:
             break
         case .wireguardGo, .wireguardSwift:
             for tunnel in plan.tunnels {
-                var cpus: [Int]?
-                if let list = knobs["tunnel_cpus"].flatMap(CPUList.parse), !list.isEmpty { cpus = [list[(tunnel.index - 1) % list.count]] }
-                if let list = knobs["cpus"].flatMap(CPUList.parse) { cpus = list }
-                guard let cpus else { continue }
                 for role in [HostRole.gw1, .gw2] {
+                    guard let expression = knobs.expression(.daemonCPUs, on: role, for: target) else { continue }
+                    let cpus = placement.cpus(expression, on: role, tunnel: tunnel.index)
+                    guard !cpus.isEmpty else {
+                        throw Failure(description: "\(role): daemon_cpus `\(expression)` is empty for tunnel \(tunnel.index)")
+                    }
                     try checked(role, TunnelCommands.pin(daemon: target, interface: tunnel.interface(role), cpus: cpus),
                                 "pinning the daemon of \(tunnel.interface(role))")
-                    steps.append(StepRecord(host: role, step: "pin \(tunnel.interface(role))", status: .ok, detail: CPUList.format(cpus)))
+                    applied.steps.append(StepRecord(host: role, step: "pin \(tunnel.interface(role))", status: .ok, detail: CPUList.format(cpus)))
                 }
             }
         case .kernel:
             for tunnel in plan.tunnels {
                 for role in [HostRole.gw1, .gw2] {
-                    let interface = tunnel.interface(role)
-                    let present = Set(try checked(role, TunnelCommands.listKnobs(interface: interface), "listing \(interface)'s sysfs")
-                        .split(whereSeparator: \.isWhitespace).map(String.init))
-                    var writes: [(String, String)] = knobs.sorted(by: { $0.key < $1.key }).compactMap { knob, value in
-                        TunnelCommands.sysfsName(ofKnob: knob).map { (TunnelCommands.knobPath(interface: interface, $0), value) }
-                    }
-                    // Emulated inline: the tunnel's crypto and TX worker on its one CPU (steering does the rest).
-                    if let list = knobs["emulated_inline_cpus"].flatMap(CPUList.parse), !list.isEmpty {
-                        let mask = CPUList.hexMask([list[(tunnel.index - 1) % list.count]])
-                        writes += ["encrypt_cpumask", "decrypt_cpumask"].map { (TunnelCommands.knobPath(interface: interface, $0), mask) }
-                    }
-                    let serial = knobs["serial_work_cpus"] ?? knobs["emulated_inline_cpus"]
-                    if let list = serial.flatMap(CPUList.parse), !list.isEmpty {
-                        let cpu = list[(tunnel.index - 1) % list.count]
-                        let peers = present.filter { $0.hasPrefix("peer_") }
-                        guard !peers.isEmpty else {
-                            throw Failure(description: "\(role): \(interface) has no peer_*/serial_work_cpu: this module is not the patched one")
-                        }
-                        writes += peers.sorted().map { (TunnelCommands.knobPath(interface: interface, "\($0)/serial_work_cpu"), String(cpu)) }
-                    }
-                    for (path, value) in writes {
-                        let file = path.split(separator: "/").dropFirst(4).first.map(String.init) ?? path
-                        guard present.contains(file) || file.hasPrefix("peer_") else {
-                            throw Failure(description: "\(role): \(path) does not exist: this kernel's WireGuard has no such knob")
-                        }
-                        try checked(role, TunnelCommands.writeKnob(path: path, value: value), "writing \(path)")
-                        steps.append(StepRecord(host: role, step: "knob \(path)", status: .ok, detail: value))
-                    }
+                    try applyKernelKnobs(knobs, tunnel: tunnel.index, interface: tunnel.interface(role), role: role,
+                                         placement: placement, into: &applied)
                 }
             }
         }
-        return steps
+        return applied
     }
 
-    /// Every knob file there is, read back, whether wgbench wrote it or not.
-    private func readBackKnobs(_ plan: TrafficPlan) throws -> [String: String] {
+    private func applyKernelKnobs(_ knobs: KnobSettings, tunnel: Int, interface: String, role: HostRole,
+                                  placement: ResolvedPlacement, into applied: inout Applied) throws {
+        let present = Set(try checked(role, TunnelCommands.listKnobs(interface: interface), "listing \(interface)'s sysfs")
+            .split(whereSeparator: \.isWhitespace).map(String.init))
+        var writes: [(file: String, value: String)] = []
+        func note(_ step: String, _ status: StepRecord.Status, _ detail: String) {
+            applied.steps.append(StepRecord(host: role, step: "\(step) \(interface)", status: status, detail: detail))
+        }
+        for knob in [Knob.threaded, .inlineEnabled] {
+            guard let on = knobs.value(knob, for: .kernel)?.flag, case .sysfs(let file) = knob.application(for: .kernel) else { continue }
+            if present.contains(file) {
+                writes.append((file, on ? "1" : "0"))
+            } else if on || knob == .threaded {
+                throw Failure(description: "\(role): \(TunnelCommands.knobPath(interface: interface, file)) does not exist: "
+                              + (knob == .threaded ? "this kernel has no threaded NAPI" : "this kernel's WireGuard is not the paper's patched module"))
+            } else {
+                note(file, .unsupported, "no \(file) file: the upstream module, whose only path is the vanilla one")
+            }
+        }
+        // The crypto pools: two masks, or an older build's single one.
+        let online = placement.topology[role]!.onlineCPUs
+        var pools: [String: [Int]] = [:]
+        for knob in [Knob.encryptCPUs, .decryptCPUs] {
+            guard let expression = knobs.expression(knob, on: role, for: .kernel), case .cryptoMask(let file) = knob.application(for: .kernel) else { continue }
+            let cpus = placement.cpus(expression, on: role, tunnel: tunnel)
+            guard !cpus.isEmpty else {
+                throw Failure(description: "\(role): \(knob.rawValue) `\(expression)` is empty for tunnel \(tunnel) (\(placement.topology[role]!.summary))")
+            }
+            pools[file] = cpus
+        }
+        if pools.keys.allSatisfy(present.contains) {
+            writes += pools.sorted { $0.key < $1.key }.map { ($0.key, CPUList.hexMask($0.value)) }
+        } else if present.contains("cpumask") {
+            guard Set(pools.values.map(Set.init)).count <= 1, let cpus = pools.values.first else {
+                throw Failure(description: "\(role): \(interface) has one cpumask for both crypto pools (an older patched module); "
+                              + "the series gives encryption and decryption different CPUs")
+            }
+            writes.append(("cpumask", CPUList.hexMask(cpus)))
+        } else if pools.values.allSatisfy({ $0 == online }) {
+            note("crypto masks", .unsupported, "no encrypt_cpumask/decrypt_cpumask: the upstream module, crypto workers on every CPU")
+        } else {
+            throw Failure(description: "\(role): \(interface) has no crypto masks (encrypt_cpumask, decrypt_cpumask or cpumask): "
+                          + "this kernel's WireGuard is not the paper's patched module")
+        }
+        // The TX worker: the patched module pins it per peer; upstream puts it on (peer id mod online CPUs).
+        let peers = present.filter { $0.hasPrefix("peer_") }.sorted()
+        if let cpu = placement.cpu(role, .txTunnel, tunnel: tunnel), !peers.isEmpty {
+            writes += peers.map { ("\($0)/\(TunnelCommands.serialWorkFile)", String(cpu)) }
+            applied.placed[role.rawValue, default: []].append(CoreAssignment(cpu: cpu, stage: .txTunnel, tunnel: tunnel))
+        } else if !placement.cores.isEmpty {
+            note("tx worker", .unsupported, "no peer_*/serial_work_cpu (upstream module): the TX worker runs on the peer's internal id "
+                 + "mod the online CPUs, an id the module does not expose; peers are kept across points so it does not move")
+        }
+        for (file, value) in writes {
+            let path = TunnelCommands.knobPath(interface: interface, file)
+            try checked(role, TunnelCommands.writeKnob(path: path, value: value), "writing \(path)")
+            applied.expected["\(role):\(interface):\(file)"] = value
+            note("knob", .ok, "\(file) = \(value)")
+        }
+    }
+
+    /// Every knob file there is, read back, whether wgbench wrote it or not; a file that does not
+    /// read back what was written fails the repetition.
+    private func readBackKnobs(_ plan: TrafficPlan, expected: [String: String]) throws -> [String: String] {
         guard target == .kernel else { return [:] }
         var values: [String: String] = [:]
         for tunnel in plan.tunnels {
             for role in [HostRole.gw1, .gw2] {
                 let interface = tunnel.interface(role)
-                for knob in TunnelCommands.recordedKernelKnobs {
-                    let result = try host(role).run(TunnelCommands.readKnob(path: TunnelCommands.knobPath(interface: interface, knob)))
-                    values["\(role):\(interface):\(knob)"] = result.succeeded
-                        ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
+                let peerFiles = expected.keys.filter { $0.hasPrefix("\(role):\(interface):peer_") }
+                    .map { String($0.dropFirst("\(role):\(interface):".count)) }
+                for file in TunnelCommands.recordedKernelKnobs + peerFiles.sorted() {
+                    let result = try host(role).run(TunnelCommands.readKnob(path: TunnelCommands.knobPath(interface: interface, file)))
+                    let key = "\(role):\(interface):\(file)"
+                    let value = result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
+                    values[key] = value
+                    if let wanted = expected[key], !Self.sameKnobValue(value, wanted, file: file) {
+                        throw Failure(description: "\(role): \(TunnelCommands.knobPath(interface: interface, file)) reads \(value) "
+                                      + "after wgbench wrote \(wanted): the series' configuration did not take")
+                    }
                 }
             }
         }
         return values
+    }
+
+    /// Masks compare as CPU sets (the kernel pads them: `ffff` reads back `0000ffff`).
+    static func sameKnobValue(_ read: String, _ written: String, file: String) -> Bool {
+        guard file.hasSuffix("cpumask") else { return read == written }
+        return CPUList.parseHexMask(read).map(Set.init) == CPUList.parseHexMask(written).map(Set.init)
     }
 
     // MARK: Flows
@@ -224,6 +307,7 @@ final class Provisioner: @unchecked Sendable {
         unrouted = []
         tunnels = []
         tunnelConfig = [:]
+        tunnelAllowedIPs = [:]
         series = nil
         return problems
     }

@@ -2,79 +2,109 @@ import Foundation
 import WGBenchCore
 import WGBenchRemote
 
-/// Flow steering for a point: an ntuple rule per plain flow on gw1's ingress NIC and per tunnel
-/// on gw2's underlay NIC, each to the queue of its CPU, with that queue's IRQ on the CPU. What a
-/// NIC cannot do is recorded as `unsupported` (or fails the point when the spec requires it).
-/// Rules are replaced at every point and removed, and IRQ affinities restored, at teardown.
+/// Flow steering for a point: an ntuple rule per placed reception, to the queue of the CPU the
+/// placement gave it, with that queue's IRQ on the CPU. The data direction: each flow on gw1's
+/// ingress NIC, each tunnel on gw2's underlay NIC; with `reverse`, the ACKs too: each tunnel on
+/// gw1's underlay NIC and each flow on gw2's egress NIC. What a NIC cannot do is recorded as
+/// `unsupported` (or fails the point when the spec requires it). Rules are replaced at every point
+/// and removed, and IRQ affinities restored, at teardown.
 final class Steering: @unchecked Sendable {
     let testbed: Testbed
     let hosts: [HostRole: RemoteHost]
     let requirement: StepRequirement
-    let placement: PlacementSpec
 
     private var rules: [(HostRole, String, Int)] = []
     private var originalAffinity: [(HostRole, Int, String)] = []
     private var nicFacts: [String: (ntuple: NtupleSupport, queues: Int, busInfo: String?)] = [:]
-    private var cpuCount: [HostRole: Int] = [:]
     /// NICs whose ntuple filters wgbench switched on, to switch off again at teardown.
     private var ntupleSwitchedOn: [(HostRole, String)] = []
 
-    init(testbed: Testbed, hosts: [HostRole: RemoteHost], requirement: StepRequirement, placement: PlacementSpec) {
+    init(testbed: Testbed, hosts: [HostRole: RemoteHost], requirement: StepRequirement) {
         self.testbed = testbed
         self.hosts = hosts
         self.requirement = requirement
-        self.placement = placement
     }
 
-    func apply(plan: TrafficPlan, target: TargetKind, knobs: [String: String]) throws -> [StepRecord] {
-        guard requirement != .off else { return [] }
+    func apply(plan: TrafficPlan, target: TargetKind, placement: ResolvedPlacement,
+               reverse: Bool) throws -> (steps: [StepRecord], placed: [String: [CoreAssignment]]) {
+        guard requirement != .off else { return ([], [:]) }
         try removeRules()
-        let emulated = knobs["emulated_inline_cpus"].flatMap(CPUList.parse)
         var steps: [StepRecord] = []
+        var placed: [String: [CoreAssignment]] = [:]
+        let address = { (role: HostRole, link: LinkRole) in self.testbed.host(role).interface(link).address.address }
+        let nic = { (role: HostRole, link: LinkRole) in self.testbed.host(role).interface(link).name.rawValue }
 
-        let gw1NIC = testbed.host(.gw1).interface(.ingress).name.rawValue
-        steps += try steer(.gw1, nic: gw1NIC, items: plan.flows.map { flow in
-            let cpu = emulated.map { $0[((flow.tunnel ?? 1) - 1) % $0.count] }
-            return (label: "flow \(flow.index)", cpu: cpu, listIndex: flow.index, rule: { queue in
-                SteeringCommands.tcpFlowRule(gw1NIC, source: flow.source, destination: flow.drain, queue: queue)
-            })
-        }, cpus: placement.flowRxCPUs)
-
-        if target.hasTunnels {
-            let gw2NIC = testbed.host(.gw2).interface(.underlay).name.rawValue
-            let source = testbed.host(.gw1).interface(.underlay).address.address
-            let destination = testbed.host(.gw2).interface(.underlay).address.address
-            steps += try steer(.gw2, nic: gw2NIC, items: plan.tunnels.map { tunnel in
-                let cpu = emulated.map { $0[(tunnel.index - 1) % $0.count] }
-                return (label: "tunnel \(tunnel.index)", cpu: cpu, listIndex: tunnel.index - 1, rule: { queue in
-                    SteeringCommands.udpTunnelRule(gw2NIC, source: source, destination: destination, port: tunnel.port, queue: queue)
-                })
-            }, cpus: placement.tunnelRxCPUs)
+        let flowItems = { (role: HostRole, link: LinkRole) -> [Item] in
+            plan.flows.compactMap { flow in
+                placement.cpu(role, .rxPlain, flow: flow.index).map { cpu in
+                    // gw1 receives the data (source -> drain), gw2 the ACKs (drain -> source).
+                    let (from, to) = role == .gw1 ? (flow.source, flow.drain) : (flow.drain, flow.source)
+                    return Item(label: "flow \(flow.index)" + (role == .gw2 ? " ACKs" : ""),
+                                assignment: CoreAssignment(cpu: cpu, stage: .rxPlain, tunnel: flow.tunnel, flow: flow.index)) { queue in
+                        SteeringCommands.tcpFlowRule(nic(role, link), source: from, destination: to, queue: queue)
+                    }
+                }
+            }
         }
-        return steps
+        let tunnelItems = { (role: HostRole) -> [Item] in
+            let peer: HostRole = role == .gw1 ? .gw2 : .gw1
+            return plan.tunnels.compactMap { tunnel in
+                placement.cpu(role, .rxTunnel, tunnel: tunnel.index).map { cpu in
+                    Item(label: "tunnel \(tunnel.index)" + (role == .gw1 ? " ACKs" : ""),
+                         assignment: CoreAssignment(cpu: cpu, stage: .rxTunnel, tunnel: tunnel.index)) { queue in
+                        SteeringCommands.udpTunnelRule(nic(role, .underlay), source: address(peer, .underlay),
+                                                       destination: address(role, .underlay), port: tunnel.port, queue: queue)
+                    }
+                }
+            }
+        }
+        var work: [(HostRole, String, [Item])] = [(.gw1, nic(.gw1, .ingress), flowItems(.gw1, .ingress))]
+        if target.hasTunnels {
+            work.append((.gw2, nic(.gw2, .underlay), tunnelItems(.gw2)))
+            if reverse {
+                work.append((.gw1, nic(.gw1, .underlay), tunnelItems(.gw1)))
+                work.append((.gw2, nic(.gw2, .egress), flowItems(.gw2, .egress)))
+            }
+        }
+        for (role, nicName, items) in work where !items.isEmpty {
+            let result = try steer(role, nic: nicName, items: items)
+            steps += result.steps
+            placed[role.rawValue, default: []] += result.placed
+        }
+        for role in Set(work.map(\.0)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            if try hosts[role]!.run(SteeringCommands.irqbalance).succeeded {
+                steps.append(StepRecord(host: role, step: "irqbalance", status: .failed,
+                                        detail: "irqbalance is running and may move the IRQs wgbench pinned; stop it for placement experiments"))
+            }
+        }
+        return (steps, placed)
     }
 
-    private typealias Item = (label: String, cpu: Int?, listIndex: Int, rule: (Int) -> Command)
+    private struct Item {
+        var label: String
+        var assignment: CoreAssignment
+        var rule: (Int) -> Command
+    }
 
-    private func steer(_ role: HostRole, nic: String, items: [Item], cpus configured: [Int]) throws -> [StepRecord] {
+    private func steer(_ role: HostRole, nic: String, items: [Item]) throws -> (steps: [StepRecord], placed: [CoreAssignment]) {
         let host = hosts[role]!
         let facts = try self.facts(role, nic: nic)
         guard facts.ntuple != .unsupported && facts.ntuple != .unknown else {
             let detail = "\(nic) has no ntuple flow steering (ntuple-filters \(facts.ntuple.rawValue))"
             if requirement == .required { throw Provisioner.Failure(description: "steering is required, but on \(role) \(detail)") }
-            return [StepRecord(host: role, step: "steering \(nic)", status: .unsupported, detail: detail)]
+            return ([StepRecord(host: role, step: "steering \(nic)", status: .unsupported, detail: detail)], [])
         }
         var steps: [StepRecord] = []
+        var placed: [CoreAssignment] = []
         if facts.ntuple == .disabled {
             _ = try host.check(SteeringCommands.enableNtuple(nic))
             steps.append(StepRecord(host: role, step: "ntuple on \(nic)", status: .ok, detail: ""))
             nicFacts["\(role):\(nic)"]?.ntuple = .enabled
             ntupleSwitchedOn.append((role, nic))
         }
-        let cpus = configured.isEmpty ? Array(1..<max(2, try cpuTotal(role))) : configured
         let interrupts = try host.check(SteeringCommands.interrupts)
         for item in items {
-            let cpu = item.cpu ?? cpus[item.listIndex % cpus.count]
+            let cpu = item.assignment.cpu
             let queue = cpu % max(1, facts.queues)
             let output = try host.check(item.rule(queue))
             guard let id = SteeringCommands.ruleID(output) else {
@@ -90,16 +120,13 @@ final class Steering: @unchecked Sendable {
                 _ = try host.check(SteeringCommands.setIRQAffinity(irq: irq, cpu: cpu))
                 detail += ", IRQ \(irq) -> CPU \(cpu)"
                 steps.append(StepRecord(host: role, step: "steer \(item.label)", status: .ok, detail: detail))
+                placed.append(item.assignment)
             } else {
                 steps.append(StepRecord(host: role, step: "steer \(item.label)", status: .unsupported,
                                         detail: detail + "; no IRQ found for the queue in /proc/interrupts, CPU \(cpu) not pinned"))
             }
         }
-        if try hosts[role]!.run(SteeringCommands.irqbalance).succeeded {
-            steps.append(StepRecord(host: role, step: "irqbalance", status: .failed,
-                                    detail: "irqbalance is running and may move the IRQs wgbench pinned; stop it for placement experiments"))
-        }
-        return steps
+        return (steps, placed)
     }
 
     private func facts(_ role: HostRole, nic: String) throws -> (ntuple: NtupleSupport, queues: Int, busInfo: String?) {
@@ -111,13 +138,6 @@ final class Steering: @unchecked Sendable {
         let facts = (EthtoolParser.ntuple(features), queues, bus)
         nicFacts["\(role):\(nic)"] = facts
         return facts
-    }
-
-    private func cpuTotal(_ role: HostRole) throws -> Int {
-        if let known = cpuCount[role] { return known }
-        let count = Int(try hosts[role]!.check(Command("nproc")).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1
-        cpuCount[role] = count
-        return count
     }
 
     private func removeRules(using hosts: [HostRole: RemoteHost]? = nil) throws {
