@@ -55,10 +55,16 @@ public enum HTMLReport {
             let stats = row.throughputGbps
             let cell = { (value: Double?) in "<td class=\"num\">\(value.map { String(format: "%.3f", $0) } ?? "-")</td>" }
             let cpu = { (host: String) -> String in
-                guard let cores = row.meanCoreUsage[host], !cores.isEmpty else { return "<td>-</td>" }
-                return "<td class=\"num\">" + String(format: "%.0f%%", cores.map(\.busy).reduce(0, +) / Double(cores.count)) + "</td>"
+                guard let busy = row.meanCoreUsage[host].flatMap(CoreUsage.meanBusy) else { return "<td>-</td>" }
+                return "<td class=\"num\">" + String(format: "%.0f%%", busy) + "</td>"
             }
-            let findings = Findings.analyze(row).map { "<b>\($0.kind.rawValue)</b> on \(esc($0.host)): \(esc($0.detail))" }
+            // Each repetition is analyzed on its own; the cell counts them and names the cores, and
+            // the first occurrence's detail says what was seen there.
+            let findings = row.findings.map { tally in
+                "<span class=\"finding \(tally.kind.rawValue)\" title=\"\(esc(tally.occurrences.map { "rep \($0.repetition): \($0.detail)" }.joined(separator: "\n")))\">"
+                    + "<b>\(esc(tally.kind.words))</b> \(esc(tally.extent))</span>"
+                    + (tally.occurrences.first.map { "<br><small>rep \($0.repetition): \(esc($0.detail))</small>" } ?? "")
+            }
             html += "<tr><td>\(esc(row.series))</td><td>\(row.target.rawValue)</td>"
                 + sweep.map { "<td>\(esc(row.point.value($0.name) ?? ""))</td>" }.joined()
                 + "<td class=\"num\">\(row.repetitions)</td><td class=\"num\(row.failed > 0 ? " failed" : "")\">\(row.failed)</td>"
