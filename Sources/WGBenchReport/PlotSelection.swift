@@ -10,7 +10,8 @@ public struct Plot: Sendable {
 
 /// Chooses the paper-style plots for a run from the shape of its sweep: throughput against the
 /// swept variable (Figs. 4, 8), grouped bars when there is nothing to sweep (Figs. 6, 7), and
-/// per-core CPU bars for each series at its largest point (Figs. 5, 9).
+/// per-core CPU bars for each series at its largest point (Figs. 5, 9), with that point's CPU
+/// over time in one repetition.
 public enum PlotSelection {
     static let preferredX = ["tunnels", "flows", "flows_per_tunnel"]
 
@@ -36,9 +37,9 @@ public enum PlotSelection {
                     for series in spec.series {
                         for host in ["gw1", "gw2"] {
                             let points: [(x: Double, y: Double, error: Double?)] = rows.filter { $0.series == series.name }.compactMap { row in
-                                guard let cores = row.meanCoreUsage[host], !cores.isEmpty,
+                                guard let busy = row.meanCoreUsage[host].flatMap(CoreUsage.meanBusy),
                                       let value = row.point.value(x.name).flatMap(Double.init) else { return nil }
-                                return (value, cores.map(\.busy).reduce(0, +) / Double(cores.count), nil)
+                                return (value, busy, nil)
                             }
                             if !points.isEmpty { lines.append(LineSeries(name: "\(series.name) \(host) CPU", points: points, rightAxis: true)) }
                         }
@@ -70,7 +71,25 @@ public enum PlotSelection {
                 let title = "\(series.name), \(row.point.id): per-core CPU on \(host)"
                 plots.append(Plot(name: "cpu-\(series.name)-\(host)", title: title, svg: Charts.perCore(title: title, cores: cores)))
             }
+            plots += timelines(run: run, series: series.name, row: row)
         }
         return plots
+    }
+
+    /// CPU over time, per sampled host, in one repetition of the point: the first with a black
+    /// hole, else the first that succeeded. Needs the raw sampler files.
+    static func timelines(run: RunDirectory, series: String, row: PointSummary) -> [Plot] {
+        let chosen = row.repetitionFindings.first { $0.findings.contains { $0.kind == .blackHole } } ?? row.repetitionFindings.first
+        guard let chosen else { return [] }
+        let key = RunKey(series: series, point: row.point, repetition: chosen.repetition)
+        return chosen.hosts.compactMap { host -> Plot? in
+            guard let samples = run.cpuSamples(key, host: host), let timeline = CPUTimeline(samples: samples) else { return nil }
+            var marked: [Int: String] = [:]
+            for finding in chosen.findings where finding.host == host && finding.kind == .blackHole {
+                for core in finding.cores { marked[core] = "black hole" }
+            }
+            let title = "\(series), \(row.point.id), repetition \(chosen.repetition): CPU over time on \(host)"
+            return Plot(name: "cpu-time-\(series)-\(host)", title: title, svg: Charts.cpuTimeline(title: title, timeline: timeline, marked: marked))
+        }
     }
 }
