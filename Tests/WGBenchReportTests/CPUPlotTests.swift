@@ -67,3 +67,42 @@ struct CPUTimelineTests {
         #expect(CPUTimeline(samples: ProcStatParser.samples(SyntheticRun.samplerOutput([]))) == nil)
     }
 }
+
+struct CPUAgainstTunnelsTests {
+    @Test func eachGatewaysMeanCPUIsPlottedAgainstTunnelsPerSeries() throws {
+        let run = try SyntheticRun(yaml: """
+        name: f8
+        repetitions: 2
+        sweep: {tunnels: [1, 2, 4], flows_per_tunnel: 1}
+        series: [{name: vanilla-thr, target: kernel}, {name: inline, target: kernel}, {name: unsupported, target: kernel}]
+        """)
+        defer { run.remove() }
+        for (series, perTunnel) in [("vanilla-thr", 20.0), ("inline", 10.0)] {
+            for tunnels in [1, 2, 4] {
+                for repetition in 1...2 {
+                    let load = perTunnel * Double(tunnels) + Double(repetition)
+                    try run.add(series: series, point: ["tunnels": String(tunnels)], repetition: repetition, gbps: 5,
+                                loads: ["gw1": SyntheticRun.seconds(3, cores: 4, background: load - 5),
+                                        "gw2": SyntheticRun.seconds(3, cores: 4, background: load)])
+                }
+            }
+        }
+        for tunnels in [1, 2, 4] {
+            try run.add(series: "unsupported", point: ["tunnels": String(tunnels)], repetition: 1, gbps: nil, status: .unsupported, reason: "no module")
+        }
+        let directory = try run.load()
+        let row = try #require(directory.summary.first { $0.series == "vanilla-thr" && $0.point.tunnels == 4 })
+        #expect(abs(row.hostBusyPercent["gw2"]!.mean - 81.5) < 1e-6)
+        let plots = PlotSelection.plots(for: directory)
+        for host in ["gw1", "gw2"] {
+            let plot = try #require(plots.first { $0.name == "cpu-tunnels-\(host)" })
+            #expect(plot.title == "f8: \(host) CPU vs tunnels")
+            #expect(count("<g class=\"series\"", in: plot.svg) == 2)
+            #expect(count("class=\"marker\"", in: plot.svg) == 6 && count("class=\"errorbar\"", in: plot.svg) == 6)
+            #expect(plot.svg.contains(">100</text>") && plot.svg.contains(">mean CPU usage (% of all cores)</text>"))
+        }
+        let flows = try SyntheticRun(yaml: "name: f4\nrepetitions: 1\nsweep: {flows: [1, 2]}\nseries: [{name: s, target: kernel}]")
+        defer { flows.remove() }
+        #expect(!PlotSelection.plots(for: try flows.load()).contains { $0.name.hasPrefix("cpu-tunnels") })
+    }
+}

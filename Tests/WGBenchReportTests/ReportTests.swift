@@ -71,7 +71,7 @@ struct HTMLReportTests {
         // No address but the SVG namespace: nothing to fetch.
         #expect(html.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") })
         #expect(!html.contains("<script") && !html.contains("<link"))
-        #expect(count("<svg", in: html) == 5)
+        #expect(count("<svg", in: html) == 7)  // throughput, gw1/gw2 CPU vs tunnels, per-core CPU of two series (no raw files: no timelines)
         #expect(html.contains("Unknown device type"))  // the kernel series' failure, with its reason
         #expect(html.contains("class=\"unsupported\">unsupported</td><td>gw1</td>"))  // veth steering
         #expect(html.contains("ntuple unsupported"))
