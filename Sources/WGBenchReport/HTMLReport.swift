@@ -1,8 +1,8 @@
 import Foundation
 import WGBenchCore
 
-/// One self-contained HTML file: plots inline, summary with findings, failures and unsupported
-/// steps, per-host metadata and the knobs as read back. Nothing is fetched from the network.
+/// One self-contained HTML file: the paper's claims checked, plots inline, summary with findings,
+/// failures and unsupported steps, per-host metadata and the knobs as read back. Nothing is fetched from the network.
 public enum HTMLReport {
     public static func render(run: RunDirectory, plots: [Plot]) -> String {
         let record = run.record, spec = record.spec
@@ -31,6 +31,7 @@ public enum HTMLReport {
         </table>
 
         """
+        html += ClaimsReport.html(run.claims)
         html += "<h2>Plots</h2>\n<div class=\"plots\">\n" + plots.map { "<figure id=\"\(esc($0.name))\">\($0.svg)</figure>\n" }.joined() + "</div>\n"
         html += summaryTable(summary, sweep: spec.sweep, cost: run.cost)
         html += problems(run)
@@ -151,6 +152,9 @@ public enum ReportWriter {
         let summary = run.summary
         try Data(RunSummary.csv(summary, sweep: run.record.spec.sweep).utf8).write(to: directory.appendingPathComponent("points.csv"), options: .atomic)
         try Data(RunSummary.repetitionsCSV(run.results).utf8).write(to: directory.appendingPathComponent("repetitions.csv"), options: .atomic)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(run.claims).write(to: directory.appendingPathComponent("claims.json"), options: .atomic)
         let html = directory.appendingPathComponent("report.html")
         try Data(HTMLReport.render(run: run, plots: plots).utf8).write(to: html, options: .atomic)
         return html

@@ -43,6 +43,9 @@ public struct RunDirectory: Sendable {
 
     public var summary: [PointSummary] { RunSummary.build(record: record, results: results, cost: cost) }
 
+    /// The experiment's claims checked against these results.
+    public var claims: [ClaimResult] { Claims.evaluate(record.spec, results: results) }
+
     /// The CPU sampler's raw samples of one host in one repetition (`cpu-<host>.txt`); nil when
     /// the file is missing (not sampled, or a fixture kept without raw files).
     public func cpuSamples(_ key: RunKey, host: String) -> [CPUSample]? {
