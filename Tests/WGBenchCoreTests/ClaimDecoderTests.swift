@@ -113,6 +113,18 @@ struct ClaimDecoderTests {
         #expect(old.claims.isEmpty && old.series == spec.series)
     }
 
+    /// run.json records an expectation as the file wrote it.
+    @Test func expectationsAreRecordedAsWritten() throws {
+        let expectations: [ClaimExpectation] = [.about(1.45, tolerance: 0.1), .above(7), .below(1), .between(45, 48)]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = try expectations.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        #expect(json == [#"{"about":1.45,"tolerance":0.1}"#, #"{"above":7}"#, #"{"below":1}"#, #"{"above":45,"below":48}"#])
+        #expect(try expectations.map { try JSONDecoder().decode(ClaimExpectation.self, from: encoder.encode($0)) } == expectations)
+        #expect(try JSONDecoder().decode(ClaimExpectation.self, from: Data(#"{"about":2}"#.utf8)) == .about(2, tolerance: 0.2))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ClaimExpectation.self, from: Data(#"{"about":2,"above":1}"#.utf8)) }
+    }
+
     @Test(arguments: [
         (ClaimExpectation.about(1.45, tolerance: 0.1), 1.31, true), (.about(1.45, tolerance: 0.1), 1.59, true),
         (.about(1.45, tolerance: 0.1), 1.30, false), (.about(1.45, tolerance: 0.1), 1.6, false),

@@ -124,6 +124,39 @@ public enum ClaimExpectation: Sendable, Codable, Equatable {
         }
     }
 
+    // Recorded in run.json as the file says it: {"about": 1.45, "tolerance": 0.1}, {"above": 7},
+    // {"above": 45, "below": 48}.
+    private enum CodingKeys: String, CodingKey { case about, tolerance, above, below }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let about = try c.decodeIfPresent(Double.self, forKey: .about)
+        let above = try c.decodeIfPresent(Double.self, forKey: .above), below = try c.decodeIfPresent(Double.self, forKey: .below)
+        switch (about, above, below) {
+        case (let target?, nil, nil): self = .about(target, tolerance: try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? Self.defaultTolerance)
+        case (nil, let low?, let high?): self = .between(low, high)
+        case (nil, let low?, nil): self = .above(low)
+        case (nil, nil, let high?): self = .below(high)
+        default:
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath,
+                                                                    debugDescription: "an expectation is about (with tolerance), above, below, or above and below"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .about(let target, let tolerance):
+            try c.encode(target, forKey: .about)
+            try c.encode(tolerance, forKey: .tolerance)
+        case .above(let bound): try c.encode(bound, forKey: .above)
+        case .below(let bound): try c.encode(bound, forKey: .below)
+        case .between(let low, let high):
+            try c.encode(low, forKey: .above)
+            try c.encode(high, forKey: .below)
+        }
+    }
+
     /// Up to three decimals, without trailing zeros: 1.45, 7, 0.333.
     public static func format(_ value: Double) -> String {
         var text = String(format: "%.3f", value)
