@@ -17,11 +17,13 @@ public struct LineSeries: Sendable {
 
 public enum Charts {
     /// Throughput against a sweep variable, one line per series, error bars for the 95% CI
-    /// (Figs. 4 and 8); series marked `rightAxis` are CPU percentages on a second axis.
-    public static func line(title: String, xLabel: String, yLabel: String, series: [LineSeries], rightLabel: String? = nil) -> String {
+    /// (Figs. 4 and 8); series marked `rightAxis` are CPU percentages on a second axis. `yMax`
+    /// fixes the left axis (100 for a percentage) instead of fitting it to the data.
+    public static func line(title: String, xLabel: String, yLabel: String, series: [LineSeries], rightLabel: String? = nil,
+                            yMax fixedMax: Double? = nil) -> String {
         let xs = Array(Set(series.flatMap { $0.points.map(\.x) })).sorted()
         let left = series.filter { !$0.rightAxis }
-        let yMax = left.flatMap { $0.points.map { $0.y + ($0.error ?? 0) } }.max() ?? 1
+        let yMax = fixedMax ?? left.flatMap { $0.points.map { $0.y + ($0.error ?? 0) } }.max() ?? 1
         let frame = PlotFrame(title: title, xLabel: xLabel, yLabel: yLabel, yMax: max(yMax, 1e-9), rightLabel: rightLabel)
         let xMin = xs.first ?? 0, xMax = xs.last ?? 1
         let xPos = { (x: Double) -> Double in

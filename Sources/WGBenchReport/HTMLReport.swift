@@ -1,8 +1,8 @@
 import Foundation
 import WGBenchCore
 
-/// One self-contained HTML file: plots inline, summary with findings, failures and unsupported
-/// steps, per-host metadata and the knobs as read back. Nothing is fetched from the network.
+/// One self-contained HTML file: the paper's claims checked, plots inline, summary with findings,
+/// failures and unsupported steps, per-host metadata and the knobs as read back. Nothing is fetched from the network.
 public enum HTMLReport {
     public static func render(run: RunDirectory, plots: [Plot]) -> String {
         let record = run.record, spec = record.spec
@@ -31,6 +31,7 @@ public enum HTMLReport {
         </table>
 
         """
+        html += ClaimsReport.html(run.claims)
         html += "<h2>Plots</h2>\n<div class=\"plots\">\n" + plots.map { "<figure id=\"\(esc($0.name))\">\($0.svg)</figure>\n" }.joined() + "</div>\n"
         html += summaryTable(summary, sweep: spec.sweep, cost: run.cost)
         html += problems(run)
@@ -55,10 +56,16 @@ public enum HTMLReport {
             let stats = row.throughputGbps
             let cell = { (value: Double?) in "<td class=\"num\">\(value.map { String(format: "%.3f", $0) } ?? "-")</td>" }
             let cpu = { (host: String) -> String in
-                guard let cores = row.meanCoreUsage[host], !cores.isEmpty else { return "<td>-</td>" }
-                return "<td class=\"num\">" + String(format: "%.0f%%", cores.map(\.busy).reduce(0, +) / Double(cores.count)) + "</td>"
+                guard let busy = row.meanCoreUsage[host].flatMap(CoreUsage.meanBusy) else { return "<td>-</td>" }
+                return "<td class=\"num\">" + String(format: "%.0f%%", busy) + "</td>"
             }
-            let findings = Findings.analyze(row).map { "<b>\($0.kind.rawValue)</b> on \(esc($0.host)): \(esc($0.detail))" }
+            // Each repetition is analyzed on its own; the cell counts them and names the cores, and
+            // the first occurrence's detail says what was seen there.
+            let findings = row.findings.map { tally in
+                "<span class=\"finding \(tally.kind.rawValue)\" title=\"\(esc(tally.occurrences.map { "rep \($0.repetition): \($0.detail)" }.joined(separator: "\n")))\">"
+                    + "<b>\(esc(tally.kind.words))</b> \(esc(tally.extent))</span>"
+                    + (tally.occurrences.first.map { "<br><small>rep \($0.repetition): \(esc($0.detail))</small>" } ?? "")
+            }
             html += "<tr><td>\(esc(row.series))</td><td>\(row.target.rawValue)</td>"
                 + sweep.map { "<td>\(esc(row.point.value($0.name) ?? ""))</td>" }.joined()
                 + "<td class=\"num\">\(row.repetitions)</td><td class=\"num\(row.failed > 0 ? " failed" : "")\">\(row.failed)</td>"
@@ -145,6 +152,9 @@ public enum ReportWriter {
         let summary = run.summary
         try Data(RunSummary.csv(summary, sweep: run.record.spec.sweep).utf8).write(to: directory.appendingPathComponent("points.csv"), options: .atomic)
         try Data(RunSummary.repetitionsCSV(run.results).utf8).write(to: directory.appendingPathComponent("repetitions.csv"), options: .atomic)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(run.claims).write(to: directory.appendingPathComponent("claims.json"), options: .atomic)
         let html = directory.appendingPathComponent("report.html")
         try Data(HTMLReport.render(run: run, plots: plots).utf8).write(to: html, options: .atomic)
         return html

@@ -43,6 +43,17 @@ public struct RunDirectory: Sendable {
 
     public var summary: [PointSummary] { RunSummary.build(record: record, results: results, cost: cost) }
 
+    /// The experiment's claims checked against these results.
+    public var claims: [ClaimResult] { Claims.evaluate(record.spec, results: results) }
+
+    /// The CPU sampler's raw samples of one host in one repetition (`cpu-<host>.txt`); nil when
+    /// the file is missing (not sampled, or a fixture kept without raw files).
+    public func cpuSamples(_ key: RunKey, host: String) -> [CPUSample]? {
+        let file = url.appendingPathComponent("\(key.directory)/cpu-\(host).txt")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        return ProcStatParser.samples(text)
+    }
+
     /// Throughputs (Gbit/s) of the successful repetitions of one point.
     public func throughputs(series: String, point: Point) -> [Double] {
         results.filter { $0.key.series == series && $0.key.point == point && $0.status == .ok }

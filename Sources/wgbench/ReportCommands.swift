@@ -6,7 +6,7 @@ import WGBenchReport
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write plots (SVG), one self-contained HTML report and CSVs from a result directory.")
+        abstract: "Write plots (SVG), one self-contained HTML report and CSVs from a result directory; print the paper's claims checked.")
 
     @Argument(help: "A result directory of `wgbench run`.") var results: String
     @Option(help: "Where to write the report (default: <results>/report).") var out: String?
@@ -14,6 +14,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let directory = try RunDirectory(URL(fileURLWithPath: results))
         let html = try ReportWriter.write(run: directory, to: URL(fileURLWithPath: out ?? "\(results)/report"))
+        print(ClaimsReport.text(directory.claims), terminator: "")
         print("report: \(html.path)")
     }
 }

@@ -30,6 +30,7 @@ struct ExperimentDecoder {
             series: series,
             includes: includes)
         spec.sweep = try decodeSweep(series: series)
+        spec.claims = try ClaimDecoder(spec: spec).decode(last("claims"))
         return spec
     }
 

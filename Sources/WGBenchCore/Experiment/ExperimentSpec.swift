@@ -19,6 +19,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     public var series: [SeriesSpec]
     /// Files this one included, for the record.
     public var includes: [String]
+    /// The paper's claims this experiment checks (none in runs recorded before claims existed).
+    @EmptyIfAbsent public var claims: [ClaimSpec] = []
 }
 
 public enum RunOrderPolicy: String, Sendable, Codable, CaseIterable {

@@ -34,6 +34,11 @@ public struct CoreUsage: Codable, Sendable, Equatable {
         [("user", user), ("system", system), ("irq", irq), ("softirq", softirq)].max { $0.1 < $1.1 }!.0
     }
 
+    /// The mean busy percentage over a host's cores (a host's load as a share of all its CPU); nil for none.
+    public static func meanBusy(_ cores: [CoreUsage]) -> Double? {
+        cores.isEmpty ? nil : cores.map(\.busy).reduce(0, +) / Double(cores.count)
+    }
+
     /// Core by core averages over several readings of the same host.
     public static func mean(_ readings: [[CoreUsage]]) -> [CoreUsage] {
         let cpus = Set(readings.flatMap { $0.map(\.cpu) }).sorted()

@@ -1,51 +1,167 @@
 import Foundation
 
-/// What a reader should notice about a point, found automatically from its per-core CPU usage.
+/// What a reader should notice about a repetition, found automatically from its per-core CPU
+/// usage and the cores its placement gave each stage.
 public struct Finding: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
         /// A core at or near 100%: whatever runs there limits throughput.
         case bottleneck
         /// The paper's "black hole" (Fig. 9): the forwarding of several tunnels gathered on one
-        /// core (softirq-bound) while the other cores have time to spare.
+        /// core (softirq-bound) that nothing was placed on.
         case blackHole = "black-hole"
+
+        /// As a reader says it: "black hole".
+        public var words: String { rawValue.replacingOccurrences(of: "-", with: " ") }
     }
 
     public var kind: Kind
     public var host: String
     public var cores: [Int]
     public var detail: String
+
+    public init(kind: Kind, host: String, cores: [Int], detail: String) {
+        self.kind = kind
+        self.host = host
+        self.cores = cores
+        self.detail = detail
+    }
 }
 
+/// The findings of one successful repetition.
+public struct RepetitionFindings: Codable, Sendable, Equatable {
+    /// 1-based, as in `RunKey`.
+    public var repetition: Int
+    /// The hosts whose CPU was sampled in this repetition, so "no finding" means something there.
+    public var hosts: [String]
+    public var findings: [Finding]
+
+    public init(repetition: Int, hosts: [String], findings: [Finding]) {
+        self.repetition = repetition
+        self.hosts = hosts
+        self.findings = findings
+    }
+}
+
+/// One kind of finding on one host, counted over a point's repetitions: "black hole in 7 of 10
+/// repetitions, on cores 30, 30, 12".
+public struct FindingTally: Codable, Sendable, Equatable {
+    /// A repetition where the finding occurred, and the cores it was on there.
+    public struct Occurrence: Codable, Sendable, Equatable {
+        public var repetition: Int
+        public var cores: [Int]
+        public var detail: String
+    }
+
+    public var kind: Finding.Kind
+    public var host: String
+    /// Repetitions analyzed on this host (successful, with CPU samples of it).
+    public var analyzed: Int
+    /// In repetition order.
+    public var occurrences: [Occurrence]
+
+    /// "black hole on gw2 in 7 of 10 repetitions, on cores 30, 30, 12".
+    public var summary: String { "\(kind.words) \(extent)" }
+
+    /// The summary without the kind: "on gw2 in 7 of 10 repetitions, on cores 30, 30, 12"; the
+    /// cores are listed per occurrence, several in one repetition joined with "+".
+    public var extent: String {
+        let cores = occurrences.map { $0.cores.map(String.init).joined(separator: "+") }.joined(separator: ", ")
+        let plural = occurrences.count == 1 && occurrences[0].cores.count == 1 ? "core" : "cores"
+        return "on \(host) in \(occurrences.count) of \(analyzed) repetition\(analyzed == 1 ? "" : "s"), on \(plural) \(cores)"
+    }
+}
+
+/// Finds bottlenecks and black holes in each repetition on its own: averaging CPU over
+/// repetitions first would hide a black hole that lands on a different core each time.
 public enum Findings {
     /// A core this busy (percent) counts as saturated.
     public static let saturated = 90.0
 
-    public static func analyze(_ row: PointSummary) -> [Finding] {
+    /// Findings of one repetition; none unless it succeeded. `hasTunnels` is false for the plain
+    /// target, whose flows cannot gather into a tunnel's black hole.
+    public static func analyze(_ result: RepetitionResult, hasTunnels: Bool) -> RepetitionFindings? {
+        guard result.status == .ok else { return nil }
+        let hosts = result.cpu.filter { !$0.value.isEmpty }.keys.sorted()
+        return RepetitionFindings(repetition: result.key.repetition, hosts: hosts,
+                                  findings: analyze(cpu: result.cpu, placement: result.placement,
+                                                    tunnels: hasTunnels ? result.key.point.tunnels : 0))
+    }
+
+    /// Findings from one repetition's per-core usage, per host in name order.
+    ///
+    /// A bottleneck is any saturated core. A black hole is a saturated core, mostly in softirq,
+    /// while at least two tunnels run, that the placement gave to no stage on that host: a
+    /// tunnel's own rx core (or an Inline core) at 100% is where that tunnel was meant to run and
+    /// is a bottleneck only. Without a placement for the host (results recorded before it was
+    /// kept) the rule falls back to the busiest core when the others average under 60% of it.
+    public static func analyze(cpu: [String: [CoreUsage]], placement: [String: [CoreAssignment]], tunnels: Int) -> [Finding] {
         var findings: [Finding] = []
-        for (host, cores) in row.meanCoreUsage.sorted(by: { $0.key < $1.key }) {
+        for (host, cores) in cpu.sorted(by: { $0.key < $1.key }) where !cores.isEmpty {
+            let assigned = placement[host] ?? []
             let hot = cores.filter { $0.busy >= saturated }
             if !hot.isEmpty {
-                let detail = hot.map { String(format: "core %d %.0f%% busy, mostly %@", $0.cpu, $0.busy, $0.dominant) }
-                    .joined(separator: "; ")
+                let detail = hot.map { core in
+                    String(format: "core %d %.0f%% busy, mostly %@", core.cpu, core.busy, core.dominant) + role(of: core.cpu, in: assigned)
+                }.joined(separator: "; ")
                 findings.append(Finding(kind: .bottleneck, host: host, cores: hot.map(\.cpu), detail: detail))
             }
-            if let hole = blackHole(cores, tunnels: row.target.hasTunnels ? row.point.tunnels : 0) {
-                findings.append(Finding(kind: .blackHole, host: host, cores: [hole.core.cpu], detail: String(
-                    format: "%d tunnels: core %d is %.0f%% busy (%.0f%% softirq) while the other cores average %.0f%%",
-                    row.point.tunnels, hole.core.cpu, hole.core.busy, hole.core.softirq, hole.othersMean)))
+            let holes = assigned.isEmpty ? legacyBlackHole(cores, tunnels: tunnels) : blackHoles(cores, assigned: assigned, tunnels: tunnels)
+            if !holes.isEmpty {
+                let others = cores.filter { core in !holes.contains { $0.cpu == core.cpu } }
+                let othersMean = others.isEmpty ? 0 : others.map(\.busy).reduce(0, +) / Double(others.count)
+                let what = holes.map { String(format: "core %d is %.0f%% busy (%.0f%% softirq)", $0.cpu, $0.busy, $0.softirq) }
+                    .joined(separator: ", ")
+                let why = assigned.isEmpty ? "" : ", and the placement put no stage there"
+                findings.append(Finding(kind: .blackHole, host: host, cores: holes.map(\.cpu), detail: String(
+                    format: "%d tunnels: %@%@; the other cores average %.0f%%", tunnels, what, why, othersMean)))
             }
         }
         return findings
     }
 
-    /// One saturated core, mostly in softirq, with at least two tunnels, while the other cores
-    /// average under 60% of its load: many tunnels' receive paths on one core.
-    static func blackHole(_ cores: [CoreUsage], tunnels: Int) -> (core: CoreUsage, othersMean: Double)? {
+    /// Each kind of finding on each host over a point's repetitions, host then kind order.
+    public static func tally(_ repetitions: [RepetitionFindings]) -> [FindingTally] {
+        let hosts = Set(repetitions.flatMap(\.hosts)).sorted()
+        return hosts.flatMap { host in
+            Finding.Kind.allCases.compactMap { kind -> FindingTally? in
+                let analyzed = repetitions.filter { $0.hosts.contains(host) }.sorted { $0.repetition < $1.repetition }
+                let occurrences = analyzed.compactMap { repetition in
+                    repetition.findings.first { $0.kind == kind && $0.host == host }.map {
+                        FindingTally.Occurrence(repetition: repetition.repetition, cores: $0.cores, detail: $0.detail)
+                    }
+                }
+                return occurrences.isEmpty ? nil : FindingTally(kind: kind, host: host, analyzed: analyzed.count, occurrences: occurrences)
+            }
+        }
+    }
+
+    /// Saturated softirq cores that no stage was placed on, with at least two tunnels.
+    static func blackHoles(_ cores: [CoreUsage], assigned: [CoreAssignment], tunnels: Int) -> [CoreUsage] {
+        guard tunnels >= 2 else { return [] }
+        let placed = Set(assigned.map(\.cpu))
+        return cores.filter { $0.busy >= saturated && $0.dominant == "softirq" && !placed.contains($0.cpu) }
+    }
+
+    /// The rule for results without a placement: one saturated core, mostly in softirq, with at
+    /// least two tunnels, while the other cores average under 60% of its load.
+    static func legacyBlackHole(_ cores: [CoreUsage], tunnels: Int) -> [CoreUsage] {
         guard tunnels >= 2, cores.count >= 2,
               let top = cores.max(by: { $0.busy < $1.busy }), top.busy >= saturated, top.dominant == "softirq"
-        else { return nil }
+        else { return [] }
         let others = cores.filter { $0.cpu != top.cpu }
         let mean = others.map(\.busy).reduce(0, +) / Double(others.count)
-        return mean <= 0.6 * top.busy ? (top, mean) : nil
+        return mean <= 0.6 * top.busy ? [top] : []
+    }
+
+    /// " (rx-tun of tunnel 1)" when the placement gave the core to stages, else "".
+    static func role(of cpu: Int, in assigned: [CoreAssignment]) -> String {
+        let roles = assigned.filter { $0.cpu == cpu }.map { assignment -> String in
+            if let tunnel = assignment.tunnel { return "\(assignment.stage.rawValue) of tunnel \(tunnel)" }
+            if let flow = assignment.flow { return "\(assignment.stage.rawValue) of flow \(flow)" }
+            return assignment.stage.rawValue
+        }
+        guard !roles.isEmpty else { return "" }
+        let shown = roles.prefix(3).joined(separator: ", ") + (roles.count > 3 ? " and \(roles.count - 3) more" : "")
+        return " (\(shown))"
     }
 }

@@ -17,6 +17,12 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var failures: [String]
     /// CPU-seconds per GB through the tunnel (both gateways), over the successful repetitions.
     public var cpuSecondsPerGB: SampleStatistics?
+    /// host -> each successful repetition's mean busy % over all of the host's cores, across repetitions.
+    public var hostBusyPercent: [String: SampleStatistics]
+    /// Findings of each successful repetition, from its own CPU and placement.
+    public var repetitionFindings: [RepetitionFindings]
+    /// The same, counted per host and kind: "black hole on gw2 in 7 of 10 repetitions, on cores 30, 30, 12".
+    public var findings: [FindingTally]
 
     public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int, unsupported: Int = 0,
                 throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
@@ -30,6 +36,32 @@ public struct PointSummary: Codable, Sendable, Equatable {
         self.meanCoreUsage = meanCoreUsage
         self.failures = failures
         cpuSecondsPerGB = nil
+        hostBusyPercent = [:]
+        repetitionFindings = []
+        findings = []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case series, target, point, repetitions, failed, unsupported, throughputGbps, meanCoreUsage, failures, cpuSecondsPerGB
+        case hostBusyPercent, repetitionFindings, findings
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        series = try c.decode(String.self, forKey: .series)
+        target = try c.decode(TargetKind.self, forKey: .target)
+        point = try c.decode(Point.self, forKey: .point)
+        repetitions = try c.decode(Int.self, forKey: .repetitions)
+        failed = try c.decode(Int.self, forKey: .failed)
+        unsupported = try c.decodeIfPresent(Int.self, forKey: .unsupported) ?? 0
+        throughputGbps = try c.decodeIfPresent(SampleStatistics.self, forKey: .throughputGbps)
+        meanCoreUsage = try c.decode([String: [CoreUsage]].self, forKey: .meanCoreUsage)
+        failures = try c.decode([String].self, forKey: .failures)
+        cpuSecondsPerGB = try c.decodeIfPresent(SampleStatistics.self, forKey: .cpuSecondsPerGB)
+        // summary.json written before per-repetition findings has none of these.
+        hostBusyPercent = try c.decodeIfPresent([String: SampleStatistics].self, forKey: .hostBusyPercent) ?? [:]
+        repetitionFindings = try c.decodeIfPresent([RepetitionFindings].self, forKey: .repetitionFindings) ?? []
+        findings = try c.decodeIfPresent([FindingTally].self, forKey: .findings) ?? []
     }
 }
 
@@ -57,6 +89,12 @@ public enum RunSummary {
                 row.cpuSecondsPerGB = SampleStatistics(ok.compactMap { result in
                     result.throughput.flatMap { CPUCost.secondsPerGB(cpu: result.cpu, throughputBitsPerSecond: $0, gatewaysShareMachine: shared) }
                 })
+                for host in usage.keys {
+                    row.hostBusyPercent[host] = SampleStatistics(ok.compactMap { $0.cpu[host].flatMap(CoreUsage.meanBusy) })
+                }
+                row.repetitionFindings = ok.sorted { $0.key.repetition < $1.key.repetition }
+                    .compactMap { Findings.analyze($0, hasTunnels: series.target.hasTunnels) }
+                row.findings = Findings.tally(row.repetitionFindings)
                 rows.append(row)
             }
         }
@@ -74,8 +112,8 @@ public enum RunSummary {
             let stats = row.throughputGbps
             let number = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "" }
             let meanBusy = { (host: String) -> String in
-                guard let cores = row.meanCoreUsage[host], !cores.isEmpty else { return "" }
-                return String(format: "%.2f", cores.map(\.busy).reduce(0, +) / Double(cores.count))
+                guard let busy = row.meanCoreUsage[host].flatMap(CoreUsage.meanBusy) else { return "" }
+                return String(format: "%.2f", busy)
             }
             let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
                 + [String(row.repetitions), String(row.failed), String(row.unsupported), number(stats?.mean), number(stats?.stddev), number(stats?.min),

@@ -1,0 +1,102 @@
+import Foundation
+import WGBenchCore
+@testable import WGBenchReport
+
+/// A result directory written by a test, laid out as `wgbench run` writes one: run.json from an
+/// experiment file's text (claims included), and per repetition a result.json plus the sampler's
+/// raw `cpu-<host>.txt`, generated from second-by-second core loads in /proc/stat's own format so
+/// that the report parses it exactly as it parses a real run.
+struct SyntheticRun {
+    /// What one core did in one second, in percent.
+    struct Load {
+        var softirq: Double
+        var user: Double = 0
+    }
+
+    let url: URL
+    let record: RunRecord
+
+    init(yaml: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-synthetic-\(UUID().uuidString)")
+        let spec = try ExperimentLoader.parse(yaml: yaml, file: "experiments/synthetic.yaml")
+        record = RunRecord(id: "synthetic", experimentFile: "experiments/synthetic.yaml", spec: spec, seed: 1,
+                           order: RunSchedule.order(spec, seed: 1), testbedFile: "testbeds/synthetic.yaml", testbedName: "synthetic",
+                           started: Date(timeIntervalSince1970: 1_800_000_000))
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try write(record, to: "run.json")
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+
+    func load() throws -> RunDirectory { try RunDirectory(url) }
+
+    /// One repetition. `loads[host][second][core]`: the window's per-core CPU in result.json is
+    /// computed from the generated samples, as the engine does.
+    func add(series: String, point: [String: String] = [:], repetition: Int, gbps: Double?, status: RepetitionResult.Status = .ok,
+             reason: String? = nil, loads: [String: [[Load]]] = [:], placement: [String: [CoreAssignment]] = [:]) throws {
+        let variables = record.spec.sweep.map(\.name)
+        let key = RunKey(series: series, point: Point(variables.map { name in
+            Point.Assignment(name: name, value: point[name] ?? record.spec.sweep.first { $0.name == name }!.values[0])
+        }), repetition: repetition)
+        var cpu: [String: [CoreUsage]] = [:]
+        for (host, seconds) in loads {
+            let text = Self.samplerOutput(seconds)
+            try Data(text.utf8).write(to: directory(key).appendingPathComponent("cpu-\(host).txt"))
+            let samples = ProcStatParser.samples(text)
+            cpu[host] = ProcStatParser.usage(from: samples.first!, to: samples.last!)
+        }
+        let result = RepetitionResult(key: key, status: status, reason: reason, attempts: 1, started: record.started,
+                                      finished: record.started.addingTimeInterval(30), throughput: gbps.map { $0 * 1e9 }, flows: [], cpu: cpu,
+                                      samplerCPUSeconds: [:], sampledSeconds: Double(loads.values.first?.count ?? 0), knobs: [:], steps: [],
+                                      placement: placement)
+        try write(result, to: "\(key.directory)/result.json")
+    }
+
+    /// `@sample` blocks of /proc/uptime and /proc/stat, 100 jiffies a second per core, then `@times`.
+    static func samplerOutput(_ seconds: [[Load]]) -> String {
+        let cores = seconds.first?.count ?? 0
+        var counters = [[UInt64]](repeating: [UInt64](repeating: 1000, count: 10), count: cores)
+        var uptime = 5000.0
+        var text = ""
+        func sample() {
+            text += "@sample\n" + String(format: "%.2f %.2f\n", uptime, uptime * Double(cores))
+            let total = (0..<10).map { field in counters.map { $0[field] }.reduce(0, +) }
+            text += "cpu  " + total.map(String.init).joined(separator: " ") + "\n"
+            for (index, fields) in counters.enumerated() { text += "cpu\(index) " + fields.map(String.init).joined(separator: " ") + "\n" }
+            text += "ctxt 1\nbtime 1\n"
+        }
+        sample()
+        for second in seconds {
+            for (core, load) in second.enumerated() {
+                let softirq = UInt64(load.softirq.rounded()), user = UInt64(load.user.rounded())
+                counters[core][0] += user
+                counters[core][6] += softirq
+                counters[core][3] += 100 - softirq - user
+            }
+            uptime += 1
+            sample()
+        }
+        return text + "@times\n0m0.000000s 0m0.000000s\n0m0.000000s 0m0.000000s\n"
+    }
+
+    private func directory(_ key: RunKey) throws -> URL {
+        let directory = url.appendingPathComponent(key.directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    private func write<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let file = url.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try encoder.encode(value).write(to: file)
+    }
+
+    /// `count` seconds of `cores` cores at `background`% softirq, where `hot(second, core)` may
+    /// give a core another load.
+    static func seconds(_ count: Int, cores: Int, background: Double, hot: (Int, Int) -> Double? = { _, _ in nil }) -> [[Load]] {
+        (0..<count).map { second in (0..<cores).map { core in Load(softirq: hot(second, core) ?? background) } }
+    }
+}
