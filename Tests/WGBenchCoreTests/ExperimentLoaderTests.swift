@@ -117,6 +117,8 @@ struct ExperimentLoaderTests {
         for file in files where !file.hasPrefix("mixins/") {
             let spec = try ExperimentLoader.load(path: directory.appendingPathComponent(file).path)
             #expect(!spec.series.isEmpty, "\(file)")
+            // Every figure, the paper's and its local counterpart, says what the paper claims.
+            if file.contains("fig") { #expect(!spec.claims.isEmpty, "\(file) has no claims") }
             included.formUnion(spec.includes.map { URL(fileURLWithPath: $0).standardized.path })
         }
         #expect(files.contains("smoke.yaml") && files.contains("fig8.yaml") && files.contains("local/fig8.yaml"))

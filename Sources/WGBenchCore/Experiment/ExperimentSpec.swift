@@ -77,4 +77,14 @@ public struct SeriesSpec: Sendable, Codable, Equatable {
         self.knobs = knobs
         self.placement = placement
     }
+
+    private enum CodingKeys: String, CodingKey { case name, target, knobs, placement }
+
+    /// Reads run.json; a series recorded before per-series placement (format 1) has the default one.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), target: try c.decode(TargetKind.self, forKey: .target),
+                  knobs: try c.decodeIfPresent(KnobSettings.self, forKey: .knobs) ?? KnobSettings(),
+                  placement: try c.decodeIfPresent(PlacementSpec.self, forKey: .placement) ?? PlacementSpec())
+    }
 }

@@ -34,6 +34,20 @@ public struct PlacementSpec: Sendable, Codable, Equatable {
         self.interleave = interleave
     }
 
+    private enum CodingKeys: String, CodingKey { case steering, rxPlain, rxTunnel, txTunnel, reverse, colocate, interleave }
+
+    /// Reads run.json; a run recorded before symbolic placement (format 1) gets the defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(steering: try c.decodeIfPresent(StepRequirement.self, forKey: .steering) ?? .auto,
+                  rxPlain: try c.decodeIfPresent(PerGateway<CPUExpression?>.self, forKey: .rxPlain) ?? .unset,
+                  rxTunnel: try c.decodeIfPresent(PerGateway<CPUExpression?>.self, forKey: .rxTunnel) ?? .unset,
+                  txTunnel: try c.decodeIfPresent(PerGateway<CPUExpression?>.self, forKey: .txTunnel) ?? .unset,
+                  reverse: try c.decodeIfPresent(Bool.self, forKey: .reverse) ?? false,
+                  colocate: try c.decodeIfPresent(Bool.self, forKey: .colocate) ?? false,
+                  interleave: try c.decodeIfPresent(Bool.self, forKey: .interleave) ?? false)
+    }
+
     /// The keys of a `placement:` section; a series' own section may set all but `steering`.
     public static let keys = ["steering", "rx_plain", "rx_tun", "tx_tun", "reverse", "colocate", "interleave"]
 

@@ -2,7 +2,8 @@ import Foundation
 
 /// `run.json`: what a run directory is a run of. Written once at the start; `--resume` reads it.
 public struct RunRecord: Codable, Sendable {
-    public static let currentFormat = 1
+    /// 2: typed knobs and symbolic placement per series; format 1 runs read with default placement.
+    public static let currentFormat = 2
 
     public var format: Int
     public var id: String

@@ -161,9 +161,9 @@ public struct KnobSettings: Sendable, Hashable, Codable {
         let raw = try decoder.singleValueContainer().decode([String: String].self)
         var values: [Knob: KnobValue] = [:]
         for (name, text) in raw {
-            guard let knob = Knob(rawValue: name) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown knob \(name)"))
-            }
+            // Knobs of runs recorded before typed knobs (format 1: serial_work_cpus, *_cpumask) are
+            // not carried over; each repetition's result keeps the values read back from the hosts.
+            guard let knob = Knob(rawValue: name) else { continue }
             do { values[knob] = try knob.parse(text) } catch {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
             }
