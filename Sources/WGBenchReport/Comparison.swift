@@ -20,9 +20,78 @@ public struct PointComparison: Codable, Sendable, Equatable {
 }
 
 public enum Comparison {
-    /// Matches points by series and sweep values. Significance: Welch's t-test at p < 0.05 with
+    /// The baseline series both runs measured in blocks, if they have one in common: then runs
+    /// compare paired ratios over it, so a machine that is slower today does not read as a regression.
+    public static func commonBaseline(_ a: RunDirectory, _ b: RunDirectory) -> String? {
+        guard let name = a.record.spec.baseline, name == b.record.spec.baseline,
+              a.record.spec.order == .blocks, b.record.spec.order == .blocks else { return nil }
+        return name
+    }
+
+    /// Matches points by series and sweep values. With a common baseline series measured in blocks,
+    /// each other series is compared by its per-round ratio over the baseline (Welch's t-test on the
+    /// logarithms); otherwise by absolute throughput. Significance: Welch's t-test at p < 0.05 with
     /// two or more repetitions a side, else non-overlapping 95% intervals (never with one repetition).
     public static func compare(baseline: RunDirectory, new: RunDirectory, thresholdPercent: Double) -> [PointComparison] {
+        if let name = commonBaseline(baseline, new) {
+            return compareRatios(baseline: baseline, new: new, over: name, thresholdPercent: thresholdPercent)
+        }
+        return compareAbsolute(baseline: baseline, new: new, thresholdPercent: thresholdPercent)
+    }
+
+    /// Per-round log ratios of `series` over `over` at a point, paired by round.
+    static func logRatios(_ run: RunDirectory, series: String, over: String, point: Point) -> [Double] {
+        let byRound = { (name: String) -> [Int: Double] in
+            Dictionary(run.results.filter { $0.key.series == name && $0.key.point == point && $0.status == .ok }
+                .compactMap { result in result.throughput.map { (result.key.repetition, $0) } }, uniquingKeysWith: { a, _ in a })
+        }
+        let a = byRound(series), b = byRound(over)
+        return a.keys.sorted().compactMap { round in b[round].flatMap { $0 > 0 && a[round]! > 0 ? log(a[round]! / $0) : nil } }
+    }
+
+    static func compareRatios(baseline: RunDirectory, new: RunDirectory, over: String, thresholdPercent: Double) -> [PointComparison] {
+        var out: [PointComparison] = []
+        let geometric = { (logs: [Double]) in logs.isEmpty ? nil : exp(logs.reduce(0, +) / Double(logs.count)) }
+        for row in baseline.summary {
+            let label = row.series == over ? row.series : "\(row.series) / \(over)"
+            guard row.series != over else {
+                let fresh = new.summary.first { $0.series == row.series && $0.point == row.point }
+                let delta = row.throughputGbps.flatMap { x in fresh?.throughputGbps.map { ($0.mean - x.mean) / x.mean * 100 } }
+                out.append(PointComparison(series: label, point: row.point.id, baselineGbps: row.throughputGbps?.mean, newGbps: fresh?.throughputGbps?.mean,
+                                           baselineRepetitions: row.repetitions - row.failed, newRepetitions: fresh.map { $0.repetitions - $0.failed } ?? 0,
+                                           deltaPercent: delta, p: nil, significant: false, regression: false,
+                                           note: "the baseline series itself: absolute Gbit/s, shown for the machine's drift, not judged"))
+                continue
+            }
+            let a = logRatios(baseline, series: row.series, over: over, point: row.point)
+            let b = logRatios(new, series: row.series, over: over, point: row.point)
+            var entry = PointComparison(series: label, point: row.point.id, baselineGbps: geometric(a), newGbps: geometric(b),
+                                        baselineRepetitions: a.count, newRepetitions: b.count, deltaPercent: nil, p: nil,
+                                        significant: false, regression: false, note: "ratios over \(over), paired by round")
+            switch (geometric(a), geometric(b)) {
+            case (nil, nil): entry.note = "no paired rounds in either run"
+            case (.some, nil):
+                entry.regression = true
+                entry.significant = true
+                entry.note = "no paired round in the new run (its repetitions failed)"
+            case (nil, .some): entry.note = "no paired round in the baseline"
+            case let (.some(x), .some(y)):
+                let delta = (y / x - 1) * 100
+                entry.deltaPercent = delta
+                if let test = WelchTest(a, b) {
+                    entry.p = test.p
+                    entry.significant = test.p < 0.05
+                } else {
+                    entry.note += "; too few rounds for a t-test"
+                }
+                entry.regression = entry.significant && delta < -thresholdPercent
+            }
+            out.append(entry)
+        }
+        return out
+    }
+
+    static func compareAbsolute(baseline: RunDirectory, new: RunDirectory, thresholdPercent: Double) -> [PointComparison] {
         let old = baseline.summary, fresh = new.summary
         var out: [PointComparison] = []
         for row in old {
@@ -70,14 +139,16 @@ public enum Comparison {
         return out
     }
 
-    public static func table(_ rows: [PointComparison]) -> String {
+    /// `ratios`: the values are ratios over a baseline series, not Gbit/s.
+    public static func table(_ rows: [PointComparison], ratios: Bool = false) -> String {
         let number = { (value: Double?) in value.map { String(format: "%.3f", $0) } ?? "-" }
         let body = rows.map { row in
             [row.series, row.point, number(row.baselineGbps), number(row.newGbps),
              row.deltaPercent.map { String(format: "%+.1f%%", $0) } ?? "-", row.p.map { String(format: "%.3g", $0) } ?? "-",
              row.regression ? "REGRESSION" : (row.significant ? "significant" : "-"), row.note]
         }
-        return TextTable.render([["series", "point", "baseline Gbit/s", "new Gbit/s", "delta", "p", "verdict", "note"]] + body,
+        let unit = ratios ? "" : " Gbit/s"
+        return TextTable.render([["series", "point", "baseline\(ratios ? " run" : unit)", "new\(ratios ? " run" : unit)", "delta", "p", "verdict", "note"]] + body,
                                 rightAligned: [2, 3, 4, 5])
     }
 }

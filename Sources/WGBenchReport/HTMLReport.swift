@@ -33,6 +33,7 @@ public enum HTMLReport {
         """
         html += ClaimsReport.html(run.claims)
         html += "<h2>Plots</h2>\n<div class=\"plots\">\n" + plots.map { "<figure id=\"\(esc($0.name))\">\($0.svg)</figure>\n" }.joined() + "</div>\n"
+        html += comparisons(run.ratios, order: spec.order)
         html += summaryTable(summary, sweep: spec.sweep, cost: run.cost)
         html += problems(run)
         html += knobs(run)
@@ -51,7 +52,7 @@ public enum HTMLReport {
         html += "<table class=\"summary\">\n<tr><th>series</th><th>target</th>"
             + sweep.map { "<th>\(esc($0.name))</th>" }.joined()
             + "<th>reps</th><th>failed</th><th>unsupported</th><th>mean Gbit/s</th><th>stddev</th><th>95% CI ±</th><th>min</th><th>max</th>"
-            + "<th>gw1 CPU</th><th>gw2 CPU</th><th>CPU-s/GB</th><th>x floor</th><th>findings</th></tr>\n"
+            + "<th>CV</th><th>drift</th><th>gw1 CPU</th><th>gw2 CPU</th><th>CPU-s/GB</th><th>x floor</th><th>findings</th></tr>\n"
         for row in rows {
             let stats = row.throughputGbps
             let cell = { (value: Double?) in "<td class=\"num\">\(value.map { String(format: "%.3f", $0) } ?? "-")</td>" }
@@ -71,9 +72,39 @@ public enum HTMLReport {
                 + "<td class=\"num\">\(row.repetitions)</td><td class=\"num\(row.failed > 0 ? " failed" : "")\">\(row.failed)</td>"
                 + "<td class=\"num\(row.unsupported > 0 ? " unsupported" : "")\">\(row.unsupported)</td>"
                 + cell(stats?.mean) + cell(stats?.stddev) + cell(stats?.ci95) + cell(stats?.min) + cell(stats?.max)
+                + noise(row.noise)
                 + cpu("gw1") + cpu("gw2") + cell(row.cpuSecondsPerGB?.mean)
                 + cell(row.target.hasTunnels ? cost?.floor.flatMap { floor in row.cpuSecondsPerGB.map { $0.mean / floor.tunnelSecondsPerGB } } : nil)
                 + "<td>\(findings.joined(separator: "<br>"))</td></tr>\n"
+        }
+        return html + "</table>\n"
+    }
+
+    /// CV and drift cells: a point noisier than 10% (or drifting, p < 0.05) is flagged with the
+    /// rounds a ±5% interval would need.
+    static func noise(_ noise: NoiseSummary?) -> String {
+        guard let noise else { return "<td>-</td><td>-</td>" }
+        let rounds = noise.roundsNeeded.map { "needs \($0) rounds for ±5%" } ?? "needs over 1000 rounds for ±5%"
+        let cv = "<td class=\"num\(noise.isNoisy ? " failed" : "")\" title=\"\(rounds)\">" + String(format: "%.1f%%", noise.cvPercent)
+            + (noise.isNoisy ? " (too noisy: \(rounds))" : "") + "</td>"
+        let drift = noise.driftPercentPerHour.map { drift in
+            "<td class=\"num\(noise.drifts ? " failed" : "")\">" + String(format: "%+.1f%%/h", drift) + (noise.driftP.map { String(format: " (p %.2g)", $0) } ?? "") + "</td>"
+        } ?? "<td>-</td>"
+        return cv + drift
+    }
+
+    /// Each series against the baseline (or every pair), as measured: per round in blocks.
+    static func comparisons(_ ratios: [PairedRatio], order: RunOrderPolicy) -> String {
+        guard !ratios.isEmpty else { return "" }
+        var html = "<h2>Comparisons</h2>\n<p>" + (order == .blocks
+            ? "Measured in randomized blocks: each round measured every series once at a point, in random order. The ratio is the geometric mean of the per-round ratios, with a 95% t interval on their logarithms; drift of the machine between rounds cancels."
+            : "Not measured in blocks (order: \(order.rawValue)): the ratio is that of the means, with a delta-method 95% interval; drift of the machine is not cancelled.") + "</p>\n"
+        html += "<table class=\"ratios\">\n<tr><th>series</th><th>over</th><th>point</th><th>ratio</th><th>95% interval</th><th>median</th><th>rounds</th></tr>\n"
+        for ratio in ratios {
+            let interval = ratio.low.flatMap { low in ratio.high.map { String(format: "[%.3f, %.3f]", low, $0) } } ?? "-"
+            html += "<tr><td>\(esc(ratio.series))</td><td>\(esc(ratio.over))</td><td>\(esc(ratio.point.id))</td>"
+                + String(format: "<td class=\"num\">%.3fx</td>", ratio.ratio) + "<td class=\"num\">\(interval)</td>"
+                + "<td class=\"num\">\(ratio.median.map { String(format: "%.3f", $0) } ?? "-")</td><td class=\"num\">\(ratio.rounds)</td></tr>\n"
         }
         return html + "</table>\n"
     }
@@ -150,7 +181,9 @@ public enum ReportWriter {
             try Data(plot.svg.utf8).write(to: directory.appendingPathComponent("plots/\(plot.name).svg"), options: .atomic)
         }
         let summary = run.summary
-        try Data(RunSummary.csv(summary, sweep: run.record.spec.sweep).utf8).write(to: directory.appendingPathComponent("points.csv"), options: .atomic)
+        try Data(RunSummary.csv(summary, sweep: run.record.spec.sweep, cost: run.cost, ratios: run.ratios).utf8)
+            .write(to: directory.appendingPathComponent("points.csv"), options: .atomic)
+        try Data(PairedRatios.csv(run.ratios).utf8).write(to: directory.appendingPathComponent("ratios.csv"), options: .atomic)
         try Data(RunSummary.repetitionsCSV(run.results).utf8).write(to: directory.appendingPathComponent("repetitions.csv"), options: .atomic)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

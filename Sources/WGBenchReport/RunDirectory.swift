@@ -42,6 +42,8 @@ public struct RunDirectory: Sendable {
     }
 
     public var summary: [PointSummary] { RunSummary.build(record: record, results: results, cost: cost) }
+    /// Each series against the baseline (or every pair), paired by round in a run in blocks.
+    public var ratios: [PairedRatio] { PairedRatios.build(record: record, results: results) }
 
     /// The experiment's claims checked against these results.
     public var claims: [ClaimResult] { Claims.evaluate(record.spec, results: results) }

@@ -39,14 +39,16 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rows = Comparison.compare(baseline: try RunDirectory(URL(fileURLWithPath: baseline)),
-                                      new: try RunDirectory(URL(fileURLWithPath: new)), thresholdPercent: thresholdPercent!)
+        let old = try RunDirectory(URL(fileURLWithPath: baseline)), fresh = try RunDirectory(URL(fileURLWithPath: new))
+        let rows = Comparison.compare(baseline: old, new: fresh, thresholdPercent: thresholdPercent!)
+        let paired = Comparison.commonBaseline(old, fresh)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
         } else {
-            print(Comparison.table(rows), terminator: "")
+            if let paired { print("both runs were measured in blocks with baseline series \(paired): comparing ratios over it, round by round") }
+            print(Comparison.table(rows, ratios: paired != nil), terminator: "")
         }
         let regressions = rows.filter(\.regression)
         if !regressions.isEmpty {

@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
         let report = try runner.run()
 
         print(RunSummary.table(report.summary), terminator: "")
+        print(RunSummary.comparisons(report.summary, ratios: report.ratios), terminator: "")
         print("\(report.executed) repetitions run, \(report.failed) failed, in \(String(format: "%.1f", report.wallSeconds)) s", terminator: "")
         if let ratio = report.overheadRatio {
             print(String(format: "; wall time / (runs x (duration + omit)) = %.2f", ratio), terminator: "")

@@ -132,7 +132,7 @@ struct ExperimentLoaderTests {
     }
 
     @Test func shuffledOrderIsSeededKeepsSeriesTogetherAndCoversEverything() throws {
-        let spec = try parse("name: x\nrepetitions: 3\nsweep: {tunnels: [1, 2, 4]}\nseries: [{name: a, target: plain}, {name: b, target: plain}]")
+        let spec = try parse("name: x\nrepetitions: 3\norder: shuffled\nsweep: {tunnels: [1, 2, 4]}\nseries: [{name: a, target: plain}, {name: b, target: plain}]")
         let one = RunSchedule.order(spec, seed: 1), again = RunSchedule.order(spec, seed: 1), other = RunSchedule.order(spec, seed: 2)
         #expect(one == again)
         #expect(one != other)

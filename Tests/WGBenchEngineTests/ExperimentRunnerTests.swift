@@ -297,4 +297,20 @@ struct ExperimentRunnerTests {
         #expect(results.filter { $0.key.series == "same" }.allSatisfy { $0.status == .ok && $0.knobs["gw1:wgb1-1:cpumask"] == "00000001" })
         #expect(results.filter { $0.key.series == "different" }.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("one cpumask") })
     }
+
+    @Test func thePreflightCheckIsRecordedAndAStrictOneStopsANoisyRunBeforeAnyChange() throws {
+        let quiet = recordedLab()
+        let runner = try self.runner(try Self.spec("preflight: {strict: true}"), lab: quiet)
+        _ = try runner.run()
+        #expect(runner.store.exists("metadata/preflight.json"))
+
+        let noisy = recordedLab()
+        noisy.preflightOutput = "@governor\npowersave\n@irqbalance\nrunning\n"
+        let strict = try self.runner(try Self.spec("preflight: {strict: true}"), lab: noisy)
+        #expect { try strict.run() } throws: { "\($0)".contains("not quiet") && "\($0)".contains("powersave") }
+        #expect(!noisy.commands(.gw1).contains { $0.contains("wgb1-") })
+        let lab = recordedLab()  // the simulated hosts hold their lab unowned: keep it alive
+        let lenient = try self.runner(try Self.spec("preflight: {hosts: [gw1]}"), lab: lab)
+        #expect(try lenient.run().failed == 0)
+    }
 }

@@ -16,7 +16,8 @@ struct ExperimentDecoder {
             name: try nameNode.value(Identifier.self).rawValue,
             description: try last("description")?.string() ?? "",
             repetitions: try last("repetitions")?.int(in: 1...1000) ?? 10,
-            order: try last("order").map { try choice($0, RunOrderPolicy.self) } ?? .shuffled,
+            // Blocks compare series within rounds, so drift of the machine does not line up with them.
+            order: try last("order").map { try choice($0, RunOrderPolicy.self) } ?? (series.count > 1 ? .blocks : .shuffled),
             seed: try last("seed").map { node in
                 guard let seed = UInt64(try node.string()) else { throw node.error("expected a whole number from 0 to 2^64-1") }
                 return seed
@@ -30,11 +31,36 @@ struct ExperimentDecoder {
             series: series,
             includes: includes)
         spec.sweep = try decodeSweep(series: series)
+        if let node = last("baseline") {
+            let name = try node.string()
+            guard series.contains(where: { $0.name == name }) else {
+                throw node.error("'\(name)' is not a series of this experiment; its series: \(series.map(\.name).joined(separator: ", "))")
+            }
+            spec.baseline = name
+        }
+        spec.preflight = try decodePreflight()
         spec.claims = try ClaimDecoder(spec: spec).decode(last("claims"))
         return spec
     }
 
     // MARK: Sections
+
+    private func decodePreflight() throws -> PreflightSpec? {
+        guard let map = try section("preflight", allowed: PreflightSpec.keys) else { return nil }
+        var preflight = PreflightSpec()
+        if let node = map.optional("hosts") { preflight.hosts = try roles(node) }
+        if let node = map.optional("busy_percent") { preflight.busyPercent = Double(try node.int(in: 0...100)) }
+        if let node = map.optional("strict") { preflight.strict = try node.bool() }
+        return preflight
+    }
+
+    private func roles(_ node: SpecNode) throws -> [HostRole] {
+        try node.sequence().map { item in
+            let text = try item.string()
+            guard let role = HostRole(rawValue: text) else { throw item.error("'\(text)' is not a host role; the roles are source, gw1, gw2, drain") }
+            return role
+        }
+    }
 
     private func decodeTraffic() throws -> TrafficSpec {
         let map = try section("traffic", allowed: ["protocol", "duration", "omit", "bitrate", "base_port", "client_cpus", "server_cpus"])
@@ -52,15 +78,7 @@ struct ExperimentDecoder {
     private func decodeSampling() throws -> SamplingSpec {
         let map = try section("sampling", allowed: ["hosts", "interval"])
         var hosts: [HostRole] = [.gw1, .gw2]
-        if let node = map?.optional("hosts") {
-            hosts = try node.sequence().map { item in
-                let text = try item.string()
-                guard let role = HostRole(rawValue: text) else {
-                    throw item.error("'\(text)' is not a host role; the roles are source, gw1, gw2, drain")
-                }
-                return role
-            }
-        }
+        if let node = map?.optional("hosts") { hosts = try roles(node) }
         let interval = try map?.optional("interval").map { node -> Int in
             let value = try node.value(SpecDuration.self).milliseconds
             guard value >= 100 else { throw node.error("sample at most every 100ms") }

@@ -21,7 +21,8 @@ import Foundation
 /// every other key is replaced whole.
 public enum ExperimentLoader {
     public static let topLevelKeys = ["name", "description", "include", "repetitions", "order", "seed", "pause", "retries",
-                                      "traffic", "sampling", "placement", "sweep", "series", "claims"]
+                                      "traffic", "sampling", "placement", "sweep", "series",
+                                      "baseline", "preflight", "claims"]
     static let mergedKeys: Set<String> = ["traffic", "sampling", "placement", "sweep"]
 
     public static func load(path: String) throws -> ExperimentSpec {

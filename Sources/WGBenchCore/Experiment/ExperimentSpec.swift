@@ -21,10 +21,21 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     public var includes: [String]
     /// The paper's claims this experiment checks (none in runs recorded before claims existed).
     @EmptyIfAbsent public var claims: [ClaimSpec] = []
+    /// The series the others are compared with, round by round; nil compares every pair.
+    public var baseline: String?
+    /// The quiet-machine check at run start, when the experiment asks for it.
+    public var preflight: PreflightSpec?
 }
 
+/// The order a run measures its repetitions in (see `RunSchedule`).
 public enum RunOrderPolicy: String, Sendable, Codable, CaseIterable {
-    case shuffled, sequential
+    /// Randomized complete blocks: round after round, every series once at a point, in a fresh
+    /// random order; the default with several series.
+    case blocks
+    /// Each series together, its points and repetitions shuffled; the default with one series.
+    case shuffled
+    /// Series, points and repetitions in file order.
+    case sequential
 }
 
 public enum TrafficProtocol: String, Sendable, Codable, CaseIterable {

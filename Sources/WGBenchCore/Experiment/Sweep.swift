@@ -77,12 +77,28 @@ public struct RunKey: Sendable, Codable, Hashable, CustomStringConvertible {
 }
 
 public enum RunSchedule {
-    /// Every run of an experiment in the order it is measured. Shuffled order keeps each series
-    /// together (switching targets is the expensive part) but shuffles its points and repetitions,
-    /// so that drift over time does not line up with the sweep.
+    /// Every run of an experiment in the order it is measured, fixed by the seed (and recorded,
+    /// so a resumed run continues the same rounds).
+    ///
+    /// - blocks: a randomized complete block design. Round k measures repetition k of every series
+    ///   at every point: the points in a fresh random order, at each point every series once in a
+    ///   fresh random order. Series are compared within a round, close together in time, so slow
+    ///   drift of the machine cancels from their ratio; switching targets is paid knowingly.
+    /// - shuffled: each series together (switching targets is the expensive part), its points and
+    ///   repetitions shuffled, so that drift does not line up with the sweep (but it does with the series).
+    /// - sequential: file order.
     public static func order(_ spec: ExperimentSpec, seed: UInt64) -> [RunKey] {
         let points = Sweep.points(spec.sweep)
         var generator = SplitMix64(seed: seed)
+        if spec.order == .blocks {
+            var keys: [RunKey] = []
+            for round in 1...spec.repetitions {
+                for point in points.shuffled(using: &generator) {
+                    keys += spec.series.map(\.name).shuffled(using: &generator).map { RunKey(series: $0, point: point, repetition: round) }
+                }
+            }
+            return keys
+        }
         var series = spec.series.map(\.name)
         if spec.order == .shuffled { series.shuffle(using: &generator) }
         return series.flatMap { name -> [RunKey] in

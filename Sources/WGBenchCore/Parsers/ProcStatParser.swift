@@ -70,6 +70,15 @@ public enum ProcStatParser {
         return samples
     }
 
+    /// The aggregate `cpu ...` line of /proc/stat: total jiffies (first eight counters) and idle (idle + iowait).
+    public static func parseTotalLine(_ line: String) -> (total: UInt64, idle: UInt64)? {
+        let fields = line.split(separator: " ")
+        guard fields.first == "cpu" else { return nil }
+        let values = fields.dropFirst().compactMap { UInt64($0) }
+        guard values.count >= 5 else { return nil }
+        return (values.prefix(8).reduce(0, +), values[3] + values[4])
+    }
+
     /// Per-core usage between the first and the last sample.
     public static func usage(from first: CPUSample, to last: CPUSample) -> [CoreUsage] {
         first.cores.keys.sorted().compactMap { cpu in

@@ -23,6 +23,8 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var repetitionFindings: [RepetitionFindings]
     /// The same, counted per host and kind: "black hole on gw2 in 7 of 10 repetitions, on cores 30, 30, 12".
     public var findings: [FindingTally]
+    /// How noisy the successful repetitions were: CV, drift over the run's time, rounds needed.
+    public var noise: NoiseSummary?
 
     public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int, unsupported: Int = 0,
                 throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
@@ -39,11 +41,12 @@ public struct PointSummary: Codable, Sendable, Equatable {
         hostBusyPercent = [:]
         repetitionFindings = []
         findings = []
+        noise = nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case series, target, point, repetitions, failed, unsupported, throughputGbps, meanCoreUsage, failures, cpuSecondsPerGB
-        case hostBusyPercent, repetitionFindings, findings
+        case hostBusyPercent, repetitionFindings, findings, noise
     }
 
     public init(from decoder: Decoder) throws {
@@ -62,6 +65,7 @@ public struct PointSummary: Codable, Sendable, Equatable {
         hostBusyPercent = try c.decodeIfPresent([String: SampleStatistics].self, forKey: .hostBusyPercent) ?? [:]
         repetitionFindings = try c.decodeIfPresent([RepetitionFindings].self, forKey: .repetitionFindings) ?? []
         findings = try c.decodeIfPresent([FindingTally].self, forKey: .findings) ?? []
+        noise = try c.decodeIfPresent(NoiseSummary.self, forKey: .noise)
     }
 }
 
@@ -95,18 +99,21 @@ public enum RunSummary {
                 row.repetitionFindings = ok.sorted { $0.key.repetition < $1.key.repetition }
                     .compactMap { Findings.analyze($0, hasTunnels: series.target.hasTunnels) }
                 row.findings = Findings.tally(row.repetitionFindings)
+                row.noise = NoiseSummary(ok.compactMap { result in result.throughput.map { (result.started, $0 / 1e9) } })
                 rows.append(row)
             }
         }
         return rows
     }
 
-    /// One line per point, for spreadsheets and pandas.
-    public static func csv(_ rows: [PointSummary], sweep: [SweepVariable], cost: CPUCostContext? = nil) -> String {
+    /// One line per point, for spreadsheets and pandas; with `ratios`, each series' ratio over the
+    /// experiment's baseline at that point (paired by round in a run in blocks).
+    public static func csv(_ rows: [PointSummary], sweep: [SweepVariable], cost: CPUCostContext? = nil, ratios: [PairedRatio] = []) -> String {
         let variables = sweep.map(\.name)
         var lines = [(["series", "target"] + variables + ["repetitions", "failed", "unsupported", "mean_gbps", "stddev_gbps", "min_gbps",
                                                            "max_gbps", "ci95_gbps", "gw1_busy_mean_pct", "gw2_busy_mean_pct",
-                                                           "cpu_s_per_gb", "floor_cpu_s_per_gb"])
+                                                           "cpu_s_per_gb", "floor_cpu_s_per_gb", "cv_pct", "drift_pct_per_hour",
+                                                           "rounds_for_5pct", "baseline", "ratio_over_baseline", "ratio_low95", "ratio_high95"])
             .joined(separator: ",")]
         for row in rows {
             let stats = row.throughputGbps
@@ -119,7 +126,10 @@ public enum RunSummary {
                 + [String(row.repetitions), String(row.failed), String(row.unsupported), number(stats?.mean), number(stats?.stddev), number(stats?.min),
                    number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2"), number(row.cpuSecondsPerGB?.mean),
                    row.target.hasTunnels ? number(cost?.floor?.tunnelSecondsPerGB) : ""]
-            lines.append(fields.map(csvField).joined(separator: ","))
+            let ratio = ratios.first { $0.series == row.series && $0.point == row.point }
+            let noise = [number(row.noise?.cvPercent), number(row.noise?.driftPercentPerHour), row.noise?.roundsNeeded.map(String.init) ?? ""]
+            let paired = [ratio?.over ?? "", number(ratio?.ratio), number(ratio?.low), number(ratio?.high)]
+            lines.append((fields + noise + paired).map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -137,14 +147,31 @@ public enum RunSummary {
 
     /// A short table for the terminal.
     public static func table(_ rows: [PointSummary]) -> String {
-        let header = ["series", "point", "reps", "Gbit/s", "±95%", "CPU-s/GB", "failed", "unsupported"]
+        let header = ["series", "point", "reps", "Gbit/s", "±95%", "CV", "CPU-s/GB", "failed", "unsupported"]
         let body = rows.map { row in
             [row.series, row.point.id, String(row.repetitions),
              row.throughputGbps.map { String(format: "%.3f", $0.mean) } ?? "-",
              row.throughputGbps.map { String(format: "%.3f", $0.ci95) } ?? "-",
+             row.noise.map { String(format: "%.1f%%", $0.cvPercent) + ($0.isNoisy ? "!" : "") } ?? "-",
              row.cpuSecondsPerGB.map { String(format: "%.2f", $0.mean) } ?? "-", String(row.failed), String(row.unsupported)]
         }
-        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6, 7])
+        return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6, 7, 8])
+    }
+
+    /// What the terminal prints after the table: paired ratios, then the noisy or drifting points
+    /// with the rounds a ±5% interval would need.
+    public static func comparisons(_ rows: [PointSummary], ratios: [PairedRatio]) -> String {
+        var text = ""
+        if !ratios.isEmpty {
+            text += "compared " + (ratios.allSatisfy(\.paired) ? "round by round (randomized blocks)" : "as ratios of means (not in blocks)") + ":\n"
+            text += PairedRatios.lines(ratios).map { "  \($0)\n" }.joined()
+        }
+        let noisy = rows.filter { $0.noise.map { $0.isNoisy || $0.drifts } ?? false }
+        if !noisy.isEmpty {
+            text += "noisy or drifting points (CV over \(Int(NoiseSummary.noisyCVPercent))%, or a drift with p < 0.05):\n"
+            text += noisy.map { "  \($0.series) \($0.point.id): \($0.noise!.text)\n" }.joined()
+        }
+        return text
     }
 
     static func csvField(_ text: String) -> String {

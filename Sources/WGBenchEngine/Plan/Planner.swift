@@ -44,6 +44,7 @@ public enum Planner {
         _ = try runner.run()
         transcript.section("")
         let header = "# wgbench plan: \(original.name) (\(experimentFile)) on testbed \(testbed.name) (\(testbed.file))\n"
+            + orderDescription(original)
         return header + "# Every command a run executes, per point (one repetition shown; a run repeats each \(original.repetitions) times"
             + (original.pauseMilliseconds > 0 ? ", pausing \(SpecDuration(milliseconds: original.pauseMilliseconds)) between repetitions" : "") + ").\n"
             + "# Nothing was connected, nothing was measured. Assumed: \(cpus) CPUs in \(numaNodes) NUMA node(s) of equal size, the NICs on node 0"
@@ -51,6 +52,30 @@ public enum Planner {
             + " (a new device: inline_en 1, masks on every CPU; a new peer: TX worker unset).\n"
             + "# Standard input is shown after <<<; private and public keys are made at run time.\n"
             + transcript.text
+    }
+}
+
+extension Planner {
+    /// How a run orders its repetitions, with the first round of a block order spelled out.
+    static func orderDescription(_ spec: ExperimentSpec) -> String {
+        let seed = spec.seed.map { "seed \($0)" } ?? "a random seed recorded in run.json"
+        switch spec.order {
+        case .blocks:
+            let order = RunSchedule.order(spec, seed: spec.seed ?? 0)
+            let round = order.prefix { $0.repetition == 1 }
+            var blocks: [(Point, [String])] = []
+            for key in round {
+                if blocks.last?.0 == key.point { blocks[blocks.count - 1].1.append(key.series) } else { blocks.append((key.point, [key.series])) }
+            }
+            let shown = blocks.prefix(4).map { "\($0.0.id): \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
+            return "# Order: randomized blocks (\(seed)): \(spec.repetitions) rounds, each measuring every series once per point, points and series"
+                + " in a fresh random order per round\(spec.baseline.map { "; ratios over \($0) per round" } ?? ""). Round 1"
+                + (spec.seed == nil ? " with seed 0" : "") + ": \(shown)\(blocks.count > 4 ? "; ... (\(blocks.count) points)" : "").\n"
+        case .shuffled:
+            return "# Order: shuffled (\(seed)): each series together, its points and repetitions in random order.\n"
+        case .sequential:
+            return "# Order: sequential: series, points and repetitions in file order.\n"
+        }
     }
 }
 

@@ -59,6 +59,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     /// Answers `cat` of iperf3 logs and the sampler, when set (tests use recorded output).
     public var iperfLog: ((_ client: Bool) -> String)?
     public var samplerOutput: String?
+    /// What the quiet-machine check reads; by default a quiet host (no cpufreq, nothing busy).
+    public var preflightOutput = "@governor\n@no_turbo\n@boost\n@idle\n@irqbalance\nstopped\n@stat\ncpu  100 0 100 800 0 0 0 0 0 0\ncpu  110 0 110 980 0 0 0 0 0 0\n@busiest\n"
 
     public init() {
         for role in HostRole.allCases {
@@ -133,6 +135,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
             let entries = Set((sysfs[role] ?? [:]).keys.filter { $0.hasPrefix(interface + "/") }
                 .map { String($0.dropFirst(interface.count + 1).split(separator: "/")[0]) })
             return ok((["addr_assign_type", "mtu", "operstate"] + entries).sorted().joined(separator: "\n") + "\n")
+        case "sh" where argv.count == 4 && argv[3] == "preflight":
+            return ok(preflightOutput)
         case "sh" where argv.count >= 4 && argv[3] == "topology":
             return ok(topologyOutput(nics: Array(argv.dropFirst(3))))
         case "sh" where argv.count == 5 && argv[2].hasPrefix("mkdir -p"):

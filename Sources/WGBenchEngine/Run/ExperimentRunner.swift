@@ -27,6 +27,8 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// What a finished invocation did.
     public struct Report: Sendable {
         public var summary: [PointSummary]
+        /// Each series against the baseline (or every pair), paired by round in a run in blocks.
+        public var ratios: [PairedRatio]
         public var executed: Int
         public var failed: Int
         public var wallSeconds: Double
@@ -78,6 +80,10 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         onStage("topology")
         try readTopology()
+        if let preflight = spec.preflight {
+            onStage("preflight")
+            try checkQuietness(preflight)
+        }
         if !store.exists("metadata/cpu-cost.json") {
             onStage("crypto floor")
             try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
@@ -123,11 +129,14 @@ public final class ExperimentRunner: @unchecked Sendable {
         let wall = Date().timeIntervalSince(start)
         let results = store.results(for: record.order)
         let summary = RunSummary.build(record: record, results: results, cost: cost)
+        let ratios = PairedRatios.build(record: record, results: results)
         try store.writeJSON(summary, to: "summary.json")
-        try store.write(RunSummary.csv(summary, sweep: spec.sweep, cost: cost), to: "summary.csv")
+        try store.writeJSON(ratios, to: "ratios.json")
+        try store.write(RunSummary.csv(summary, sweep: spec.sweep, cost: cost, ratios: ratios), to: "summary.csv")
+        try store.write(PairedRatios.csv(ratios), to: "ratios.csv")
         try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
         let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
-        return Report(summary: summary, executed: executed, failed: failed, wallSeconds: wall,
+        return Report(summary: summary, ratios: ratios, executed: executed, failed: failed, wallSeconds: wall,
                       overheadRatio: executed > 0 ? wall / (Double(executed) * perRun) : nil, residue: residue,
                       samplerCoreFraction: Self.samplerCost(results))
     }
@@ -230,6 +239,22 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     /// The crypto floor as `wgbench run` measures it: libsodium on one core of the controller.
     public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
+
+    /// The quiet-machine check: each host's readings and warnings, recorded and logged; with
+    /// `strict`, a warning stops the run before anything is changed on the hosts.
+    private func checkQuietness(_ preflight: PreflightSpec) throws {
+        let hosts = self.hosts
+        let reports = try onEachHostOrThrow(preflight.hosts) { role in
+            PreflightCommands.parse(try hosts[role]!.check(PreflightCommands.check), host: role.rawValue, spec: preflight)
+        }
+        try store.writeJSON(reports, to: "metadata/preflight.json")
+        let warnings = reports.flatMap { report in report.warnings.map { "\(report.host): \($0)" } }
+        for warning in warnings { log("preflight: \(warning)") }
+        if warnings.isEmpty { log("preflight: \(preflight.hosts.map(\.rawValue).joined(separator: ", ")) quiet") }
+        if preflight.strict && !warnings.isEmpty {
+            throw Provisioner.Failure(description: "the hosts are not quiet (preflight strict): \(warnings.joined(separator: "; "))")
+        }
+    }
 
     /// Reads each gateway's topology (placement resolves against it) and records it.
     private func readTopology() throws {
