@@ -28,16 +28,32 @@ extension LocalTestbedTests {
         return hosts
     }
 
-    /// experiments/smoke.yaml end to end: every point measured with non-zero throughput, CPU
-    /// samples from both gateways, metadata and command logs, summary files, and clean hosts.
+    /// The testbed with the built wireguard-swift uploaded to the gateways, as a run of the main job does.
+    var testbedWithBuiltDaemon: Testbed {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
+        let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/wireguard-swift").path
+        var testbed = self.testbed
+        testbed.uploads["wireguard-swift"] = .file(FilePath(absolute: path))
+        return testbed
+    }
+
+    /// experiments/smoke.yaml end to end: every point of plain, wireguard-go and both
+    /// wireguard-swift engines measured with non-zero throughput in randomized blocks, CPU samples
+    /// from both gateways, metadata and command logs, summary files, paired ratios over
+    /// wireguard-go round by round, and clean hosts.
     func testSmokeExperimentRunsEndToEnd() throws {
         let spec = try ExperimentLoader.load(path: repositoryRoot.appendingPathComponent("experiments/smoke.yaml").path)
-        let (store, record, report) = try runExperiment(spec, file: "experiments/smoke.yaml", on: testbed)
+        XCTAssertEqual(spec.order, .blocks)
+        let (store, record, report) = try runExperiment(spec, file: "experiments/smoke.yaml", on: testbedWithBuiltDaemon)
 
-        XCTAssertEqual(report.executed, 8)
+        XCTAssertEqual(report.executed, 16)
         XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
         XCTAssertEqual(report.residue, [])
-        XCTAssertEqual(report.summary.count, 4)
+        XCTAssertEqual(report.summary.count, 8)
+        // Each of the other series over wireguard-go at both points, paired over both rounds.
+        XCTAssertEqual(report.ratios.count, 6)
+        XCTAssertTrue(report.ratios.allSatisfy { $0.paired && $0.rounds == 2 && $0.over == "wireguard-go" && $0.ratio > 0 }, "\(report.ratios)")
+        XCTAssertTrue(store.exists("ratios.csv"))
         for row in report.summary {
             XCTAssertGreaterThan(row.throughputGbps?.mean ?? 0, 0.01, "\(row.series) \(row.point.id)")
         }
@@ -52,7 +68,7 @@ extension LocalTestbedTests {
             XCTAssertTrue(store.exists("commands/\(role).log"))
         }
         let csv = try String(contentsOf: store.url("summary.csv"), encoding: .utf8)
-        XCTAssertEqual(csv.split(separator: "\n").count, 5)
+        XCTAssertEqual(csv.split(separator: "\n").count, 9)
         // The wireguard-go tunnels carried the traffic: its gateways ran daemons of ours.
         let log = try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8)
         XCTAssertTrue(log.contains("wireguard-go wgb1-2"))
@@ -122,10 +138,7 @@ extension LocalTestbedTests {
     /// the testbed's `upload:` asks, carries traffic through one and two tunnels with both
     /// engines, and nothing is left behind, the uploaded copy included.
     func testWireGuardSwiftTargetCarriesTraffic() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
-        let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/wireguard-swift").path
-        var testbed = self.testbed
-        testbed.uploads["wireguard-swift"] = .file(FilePath(absolute: path))
+        let testbed = testbedWithBuiltDaemon
         let spec = try ExperimentLoader.parse(yaml: """
         name: swift
         repetitions: 1
