@@ -24,12 +24,16 @@ public enum Charts {
         let xs = Array(Set(series.flatMap { $0.points.map(\.x) })).sorted()
         let left = series.filter { !$0.rightAxis }
         let yMax = fixedMax ?? left.flatMap { $0.points.map { $0.y + ($0.error ?? 0) } }.max() ?? 1
-        let frame = PlotFrame(title: title, xLabel: xLabel, yLabel: yLabel, yMax: max(yMax, 1e-9), rightLabel: rightLabel)
+        var frame = PlotFrame(title: title, xLabel: xLabel, yLabel: yLabel, yMax: max(yMax, 1e-9), rightLabel: rightLabel)
+        if fixedMax == nil {
+            frame.chooseScale(values: left.flatMap { $0.points.map { $0.y + ($0.error ?? 0) } }, means: left.flatMap { $0.points.map(\.y) })
+        }
         let xMin = xs.first ?? 0, xMax = xs.last ?? 1
         let xPos = { (x: Double) -> Double in
             xMax == xMin ? frame.left + frame.plotWidth / 2 : frame.left + 20 + (frame.plotWidth - 40) * (x - xMin) / (xMax - xMin)
         }
         var out = frame.open(kind: "line-chart", series: series.count) + frame.axes()
+        let whiskers = left.contains { $0.points.contains { ($0.error ?? 0) > 0 } }
         for x in xs {
             out += SVG.line(xPos(x), frame.top + frame.plotHeight, xPos(x), frame.top + frame.plotHeight + 5) + "\n"
             out += SVG.text(xPos(x), frame.top + frame.plotHeight + 18, SVG.label(x), size: 11, cls: "tick") + "\n"
@@ -53,7 +57,7 @@ public enum Charts {
             out += "</g>\n"
         }
         out += frame.legend(series.enumerated().map { ($0.element.name, SVG.color($0.offset), $0.element.rightAxis) })
-        return out + "</svg>\n"
+        return out + (whiskers ? frame.whiskerNote() : "") + "</svg>\n"
     }
 
     /// Per-core CPU usage of one host at one point, stacked user/system/irq/softirq (Figs. 5 and 9).
@@ -90,6 +94,8 @@ public enum Charts {
                                    series: [(name: String, values: [(mean: Double, error: Double)?])]) -> String {
         let yMax = series.flatMap { $0.values.compactMap { $0.map { $0.mean + $0.error } } }.max() ?? 1
         var frame = PlotFrame(title: title, xLabel: "", yLabel: yLabel, yMax: max(yMax, 1e-9))
+        frame.chooseScale(values: series.flatMap { $0.values.compactMap { $0.map { $0.mean + $0.error } } },
+                          means: series.flatMap { $0.values.compactMap { $0?.mean } })
         frame.right = 150
         let groupWidth = frame.plotWidth / Double(max(1, groups.count))
         let barWidth = groupWidth * 0.8 / Double(max(1, series.count))
@@ -104,6 +110,7 @@ public enum Charts {
             for (groupIndex, value) in entry.values.enumerated() {
                 guard let value else { continue }
                 let x = frame.left + groupWidth * Double(groupIndex) + groupWidth * 0.1 + barWidth * Double(seriesIndex)
+                // Bars rise from the axis: zero, or the bottom decade on a log scale.
                 out += "<rect class=\"bar\" x=\"\(SVG.number(x))\" y=\"\(SVG.number(frame.y(value.mean)))\" width=\"\(SVG.number(barWidth * 0.9))\" "
                     + "height=\"\(SVG.number(frame.y(0) - frame.y(value.mean)))\" fill=\"\(color)\"/>\n"
                 out += SVG.text(x + barWidth * 0.45, frame.y(value.mean) - 4, SVG.label((value.mean * 100).rounded() / 100), size: 10, cls: "value") + "\n"
@@ -115,6 +122,7 @@ public enum Charts {
             out += "</g>\n"
         }
         out += frame.legend(series.enumerated().map { ($0.element.name, SVG.color($0.offset), false) }, outside: true)
-        return out + "</svg>\n"
+        let whiskers = series.contains { $0.values.contains { ($0?.error ?? 0) > 0 } }
+        return out + (whiskers ? frame.whiskerNote() : "") + "</svg>\n"
     }
 }

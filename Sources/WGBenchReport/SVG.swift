@@ -18,8 +18,19 @@ enum SVG {
         return stride(from: 0.0, through: (max / step).rounded(.up) * step + step / 2, by: step).map { $0 }
     }
 
+    /// 1, 2 and 5 times each power of ten from `low` to `high` (both decades).
+    static func logTicks(from low: Double, to high: Double) -> [Double] {
+        var ticks: [Double] = []
+        var decade = low
+        while decade <= high * 1.0001 {
+            for factor in [1.0, 2.0, 5.0] where decade * factor <= high * 1.0001 { ticks.append(decade * factor) }
+            decade *= 10
+        }
+        return ticks
+    }
+
     static func label(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: value < 1 ? "%.2f" : "%.1f", value)
+        value == value.rounded() ? String(Int(value)) : String(format: value < 0.01 ? "%.3g" : (value < 1 ? "%.2f" : "%.1f"), value)
     }
 
     /// Colour-blind safe (Okabe-Ito), then greys.
@@ -50,17 +61,47 @@ struct PlotFrame {
     var yMax: Double
     var rightLabel: String?
     var rightMax: Double = 100
+    /// A logarithmic y axis from `yMin` (both decades), for series that differ by orders of magnitude.
+    var logScale = false
+    var yMin = 1.0
 
     var plotWidth: Double { width - left - right }
     var plotHeight: Double { height - top - bottom }
-    var yTicks: [Double] { SVG.ticks(upTo: yMax) }
-    var yTop: Double { yTicks.last ?? 1 }
+    var yTicks: [Double] { logScale ? SVG.logTicks(from: yMin, to: yMax) : SVG.ticks(upTo: yMax) }
+    var yTop: Double { logScale ? yMax : (yTicks.last ?? 1) }
 
-    func y(_ value: Double) -> Double { top + plotHeight * (1 - value / yTop) }
+    /// A value's height, clipped to the plot (a whisker below zero or the bottom decade ends at the axis).
+    func y(_ value: Double) -> Double {
+        if logScale {
+            let clipped = Swift.min(Swift.max(value, yMin), yMax)
+            return top + plotHeight * (1 - (log10(clipped) - log10(yMin)) / (log10(yMax) - log10(yMin)))
+        }
+        return top + plotHeight * (1 - Swift.min(Swift.max(value, 0), yTop) / yTop)
+    }
+
+    /// The scale for values (bars, line points and whisker ends) read as PlotFrame's y: logarithmic
+    /// when the positive ones span more than `logSpan` (as plotting libraries switch to log axes),
+    /// between whole decades; else linear from zero.
+    mutating func chooseScale(values: [Double], means: [Double]) {
+        let positive = means.filter { $0 > 0 }
+        guard let low = positive.min(), let high = values.filter({ $0 > 0 }).max(), high / low > Self.logSpan else {
+            logScale = false
+            return
+        }
+        logScale = true
+        yMin = pow(10, floor(log10(low)))
+        yMax = pow(10, ceil(log10(high)))
+        if yMax <= yMin { yMax = yMin * 10 }
+    }
+
+    /// Series whose means span more than this factor get a logarithmic axis.
+    static let logSpan = 20.0
+
+    var scaleName: String { logScale ? "log" : "linear" }
     func yRight(_ value: Double) -> Double { top + plotHeight * (1 - value / rightMax) }
 
     func open(kind: String, series: Int) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot \(kind)\" data-series-count=\"\(series)\" "
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot \(kind)\" data-series-count=\"\(series)\" data-y-scale=\"\(scaleName)\" "
             + "width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\">\n"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
             + SVG.text(width / 2, 22, title, size: 15, cls: "title") + "\n"
@@ -74,7 +115,7 @@ struct PlotFrame {
             out += SVG.text(left - 8, y(tick) + 4, SVG.label(tick), anchor: "end", size: 11, cls: "tick") + "\n"
         }
         out += SVG.line(left, top, left, top + plotHeight) + "\n"
-        out += SVG.text(18, top + plotHeight / 2, yLabel, size: 12, cls: "axis-label", rotate: true) + "\n</g>\n"
+        out += SVG.text(18, top + plotHeight / 2, yLabel + (logScale ? ", log scale" : ""), size: 12, cls: "axis-label", rotate: true) + "\n</g>\n"
         if let rightLabel {
             out += "<g class=\"axis y2\">\n" + SVG.line(left + plotWidth, top, left + plotWidth, top + plotHeight) + "\n"
             for tick in stride(from: 0.0, through: rightMax, by: rightMax / 4) {
@@ -85,6 +126,11 @@ struct PlotFrame {
         out += "<g class=\"axis x\">\n" + SVG.line(left, top + plotHeight, left + plotWidth, top + plotHeight) + "\n"
         out += SVG.text(left + plotWidth / 2, height - 14, xLabel, size: 12, cls: "axis-label") + "\n"
         return out
+    }
+
+    /// What the whiskers are, under the title.
+    func whiskerNote() -> String {
+        SVG.text(left + plotWidth, top - 6, "whiskers: 95% CI of the mean, clipped to the plot", anchor: "end", size: 10, cls: "whisker-note") + "\n"
     }
 
     /// Inside the plot's top-left corner, or in the right margin when `outside`.

@@ -20,7 +20,9 @@ struct PlotTests {
         #expect(count("<g class=\"series\"", in: line.svg) == 2)  // the kernel series has no successful point
         #expect(line.svg.contains("data-series=\"plain\"") && line.svg.contains("data-series=\"wireguard-go\""))
         #expect(line.svg.contains("<g class=\"axis x\">") && line.svg.contains("<g class=\"axis y\">"))
-        #expect(line.svg.contains(">tunnels</text>") && line.svg.contains(">throughput (Gbit/s)</text>"))
+        // The recorded run's plain forwarding (~14-28 Gbit/s) and wireguard-go (~0.3) are far apart: a log axis.
+        #expect(line.svg.contains(">tunnels</text>") && line.svg.contains(">throughput (Gbit/s), log scale</text>"))
+        #expect(line.svg.contains("data-y-scale=\"log\""))
         #expect(count("class=\"marker\"", in: line.svg) == 4)
         #expect(count("class=\"errorbar\"", in: line.svg) == 4)
         #expect(count("class=\"legend-entry\"", in: line.svg) == 2)
@@ -144,5 +146,40 @@ struct ComparisonTests {
         #expect(abs((plain.deltaPercent ?? 0) + 40) < 1e-6)
         #expect((plain.p ?? 1) < 0.05)
         #expect(Comparison.table(rows).contains("REGRESSION"))
+    }
+}
+
+/// The axis chosen as plotting libraries do: log when series span more than 20x, whiskers clipped.
+struct PlotScaleTests {
+    static func numbers(_ svg: String, _ attribute: String, inClass cls: String) -> [Double] {
+        svg.split(separator: "\n").filter { $0.contains("class=\"\(cls)\"") }.compactMap { line -> Double? in
+            guard let range = line.range(of: "\(attribute)=\"") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    @Test func seriesFarApartGetALogAxisAndWhiskersStayInThePlot() {
+        let svg = Charts.line(title: "t", xLabel: "tunnels", yLabel: "Gbit/s", series: [
+            LineSeries(name: "plain", points: [(1, 14.5, 0.8), (2, 22.0, 1.5)]),
+            LineSeries(name: "wireguard-go", points: [(1, 0.44, 0.6), (2, 0.30, 0.05)]),
+        ])
+        #expect(svg.contains("data-y-scale=\"log\"") && svg.contains(", log scale"))
+        // Plot area: top 40, bottom 420 - 60 = 360. The whisker of 0.44 ± 0.6 would run below zero.
+        let ends = Self.numbers(svg, "y1", inClass: "errorbar") + Self.numbers(svg, "y2", inClass: "errorbar")
+        #expect(!ends.isEmpty && ends.allSatisfy { $0 >= 40 && $0 <= 360 }, "\(ends)")
+        #expect(svg.contains("whiskers: 95% CI of the mean"))
+    }
+
+    @Test func seriesCloseTogetherKeepALinearAxisFromZero() {
+        let svg = Charts.line(title: "t", xLabel: "tunnels", yLabel: "Gbit/s", series: [
+            LineSeries(name: "a", points: [(1, 1.7, 0.1), (2, 2.0, 0.1)]),
+            LineSeries(name: "b", points: [(1, 1.2, 0.9), (2, 1.3, 0.1)]),
+        ])
+        #expect(svg.contains("data-y-scale=\"linear\""))
+        let ends = Self.numbers(svg, "y1", inClass: "errorbar") + Self.numbers(svg, "y2", inClass: "errorbar")
+        #expect(ends.allSatisfy { $0 >= 40 && $0 <= 360 })
+        let bars = Charts.groupedBars(title: "t", yLabel: "Gbit/s", groups: ["default"],
+                                      series: [("plain", [(mean: 20, error: 1)]), ("wireguard-go", [(mean: 0.4, error: 0.1)])])
+        #expect(bars.contains("data-y-scale=\"log\""))
     }
 }
