@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
-# The nightly performance job: run an experiment, write its report, compare it with a stored
-# baseline run, and fail (exit 1) when a point regressed significantly beyond the threshold.
+# The nightly performance job: run an experiment into a directory that keeps every night's run,
+# write its report, compare it with the previous night's run (or with BASELINE=<run-dir> when
+# set), regenerate the trend page of all nights, and fail (exit 1) when a point regressed
+# significantly beyond the threshold.
 #
-#   scripts/nightly-perf.sh <experiment.yaml> <baseline-run-dir> [testbed.yaml] [threshold]
+#   scripts/nightly-perf.sh <experiment.yaml> [runs-dir] [testbed.yaml] [threshold]
 #
-# The new run and its report stay in results/nightly-<date>/ for the CI to keep as an artifact.
+# runs-dir defaults to results/nightly: each night adds <runs-dir>/<date>/ (run, report,
+# comparison.txt), and <runs-dir>/history.html and history.csv show every point over the nights,
+# regressions and improvements marked and linked to their run (wgbench history).
 # On the local testbed (the default) the testbed is brought up and always taken down again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 experiment=${1:?experiment file}
-baseline=${2:?baseline result directory}
+runs=${2:-results/nightly}
 testbed=${3:-testbeds/local.yaml}
 threshold=${4:-5%}
-out="results/nightly-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$runs"
+previous=${BASELINE:-$(ls -d "$runs"/*/ 2>/dev/null | sort | tail -n 1)}
+out="$runs/$(date -u +%Y%m%dT%H%M%SZ)"
 
 swift build -c release --product wgbench
 wgbench=.build/release/wgbench
+export WGBENCH_COMMIT=${WGBENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || true)}
 if grep -q '^local:' "$testbed"; then
   trap '$wgbench testbed down "$testbed"' EXIT
   $wgbench testbed up "$testbed"
 fi
 $wgbench run "$experiment" --testbed "$testbed" --out "$out"
 $wgbench report "$out"
-$wgbench compare "$baseline" "$out" --threshold "$threshold" | tee "$out/comparison.txt"
+$wgbench history "$runs" --threshold "$threshold"
+if [ -n "$previous" ]; then
+  $wgbench compare "${previous%/}" "$out" --threshold "$threshold" | tee "$out/comparison.txt"
+else
+  echo "first night in $runs: nothing to compare with yet"
+fi

@@ -33,9 +33,11 @@ struct CompareCommand: ParsableCommand {
         guard thresholdPercent != nil else { throw ValidationError("--threshold takes a percentage such as 5% or 2.5") }
     }
 
-    var thresholdPercent: Double? {
-        let text = threshold.hasSuffix("%") ? String(threshold.dropLast()) : threshold
-        return Double(text).flatMap { $0 >= 0 ? $0 : nil }
+    var thresholdPercent: Double? { Self.percent(threshold) }
+
+    /// `5%` or `2.5` -> the number; nil for anything else or a negative one.
+    static func percent(_ text: String) -> Double? {
+        Double(text.hasSuffix("%") ? String(text.dropLast()) : text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     func run() throws {
@@ -55,5 +57,29 @@ struct CompareCommand: ParsableCommand {
             if !json { print("\(regressions.count) point(s) regressed by more than \(threshold)") }
             throw ExitCode(1)
         }
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Write a trend page (history.html, history.csv) of every run in a directory of runs, regressions and improvements marked.")
+
+    @Argument(help: "A directory holding result directories (a nightly job's).") var runs: String
+    @Option(help: "Where to write history.html and history.csv (default: <runs>).") var out: String?
+    @Option(help: "Slow-down that counts as a regression between consecutive runs, e.g. 5%.") var threshold = "5%"
+
+    func validate() throws {
+        guard CompareCommand.percent(threshold) != nil else { throw ValidationError("--threshold takes a percentage such as 5% or 2.5") }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: runs)
+        let history = try History.build(directory: directory, thresholdPercent: CompareCommand.percent(threshold)!)
+        let html = try HistoryWriter.write(history, title: directory.lastPathComponent, to: URL(fileURLWithPath: out ?? runs))
+        let marks = history.lines.flatMap(\.entries).filter { $0.regression || $0.improvement }
+        print("\(history.runs.count) runs; \(marks.filter(\.regression).count) regression(s), \(marks.filter(\.improvement).count) improvement(s) marked")
+        for skipped in history.skipped { print("not read: \(skipped)") }
+        print("history: \(html.path)")
     }
 }

@@ -69,6 +69,8 @@ struct RunCommand: ParsableCommand {
         }
         print(report.residue.isEmpty ? "residue check: hosts clean" : "residue check: LEFT ON HOSTS: \(report.residue.joined(separator: "; "))")
         print("results: \(store.directory.path)")
+        // The line people want, last.
+        for line in RunSummary.relativeLines(report.summary, ratios: report.ratios, baseline: record.spec.baseline) { print(line) }
         if !report.residue.isEmpty { throw ExitCode(3) }
     }
 }

@@ -4,7 +4,8 @@ struct WGBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wgbench",
         abstract: "Measure WireGuard tunnels on a 4-host testbed (source, gw1, gw2, drain).",
-        subcommands: [RunCommand.self, PlanCommand.self, ReportCommand.self, CompareCommand.self, TestbedCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, ReportCommand.self, CompareCommand.self, HistoryCommand.self, TestbedCommand.self,
+                      BenchCommand.self]
     )
 }
 

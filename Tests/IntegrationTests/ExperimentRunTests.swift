@@ -163,3 +163,24 @@ extension LocalTestbedTests {
         }
     }
 }
+
+/// The CLI's shell completion comes from the build.
+final class CommandLineTests: XCTestCase {
+    func testBashCompletionComesFromTheBuild() throws {
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wgbench")
+        let binary = FileManager.default.isExecutableFile(atPath: built.path) ? built.path
+            : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/wgbench").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--generate-completion-script", "bash"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let script = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(script.hasPrefix("#!/bin/bash"))
+        for command in ["run", "plan", "report", "compare", "history", "testbed"] { XCTAssertTrue(script.contains(command), command) }
+    }
+}

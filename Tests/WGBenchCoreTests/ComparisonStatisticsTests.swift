@@ -124,3 +124,26 @@ struct ComparisonStatisticsTests {
         #expect(NoiseSummary.rounds(cvPercent: cv, precisionPercent: precision) == rounds)
     }
 }
+
+/// The last line of a run's summary: each tunnel target against the baseline.
+struct RelativeLineTests {
+    func row(_ series: String, _ target: TargetKind, gbps: Double, cost: Double?) -> PointSummary {
+        var row = PointSummary(series: series, target: target, point: Point([Point.Assignment(name: "tunnels", value: "1")]), repetitions: 2, failed: 0,
+                               throughputGbps: SampleStatistics([gbps, gbps]), meanCoreUsage: [:], failures: [])
+        row.cpuSecondsPerGB = cost.flatMap { SampleStatistics([$0]) }
+        return row
+    }
+
+    @Test func eachTunnelTargetRelativeToTheBaseline() {
+        let rows = [row("plain", .plain, gbps: 14, cost: nil), row("wireguard-go", .wireguardGo, gbps: 0.5, cost: 40),
+                    row("swift-inline", .wireguardSwift, gbps: 1.5, cost: 10)]
+        let lines = RunSummary.relativeLines(rows, ratios: [], baseline: "wireguard-go")
+        #expect(lines == ["relative to wireguard-go (tunnels=1): swift-inline 3.00x throughput, 0.25x CPU-s/GB"])
+        // A paired ratio, where there is one, is the throughput figure.
+        let paired = PairedRatio(series: "swift-inline", over: "wireguard-go", point: rows[0].point, rounds: 2, ratio: 2.9, low: nil, high: nil,
+                                 median: nil, paired: true)
+        #expect(RunSummary.relativeLines(rows, ratios: [paired], baseline: "wireguard-go")[0].contains("2.90x throughput"))
+        // Without a baseline, the first tunnel series is the reference; plain is never one.
+        #expect(RunSummary.relativeLines(rows, ratios: [], baseline: nil)[0].hasPrefix("relative to wireguard-go"))
+    }
+}

@@ -16,12 +16,16 @@ struct SyntheticRun {
     let url: URL
     let record: RunRecord
 
-    init(yaml: String) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-synthetic-\(UUID().uuidString)")
+    /// `in`: the directory to make the run in (a directory of runs), else a new temporary one.
+    init(yaml: String, in parent: URL? = nil, name: String? = nil, started: Date = Date(timeIntervalSince1970: 1_800_000_000),
+         commit: String? = nil) throws {
+        url = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent(name ?? "wgb-synthetic-\(UUID().uuidString)")
         let spec = try ExperimentLoader.parse(yaml: yaml, file: "experiments/synthetic.yaml")
-        record = RunRecord(id: "synthetic", experimentFile: "experiments/synthetic.yaml", spec: spec, seed: 1,
-                           order: RunSchedule.order(spec, seed: 1), testbedFile: "testbeds/synthetic.yaml", testbedName: "synthetic",
-                           started: Date(timeIntervalSince1970: 1_800_000_000))
+        var record = RunRecord(id: name ?? "synthetic", experimentFile: "experiments/synthetic.yaml", spec: spec, seed: 1,
+                               order: RunSchedule.order(spec, seed: 1), testbedFile: "testbeds/synthetic.yaml", testbedName: "synthetic",
+                               started: started)
+        record.commit = commit
+        self.record = record
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try write(record, to: "run.json")
     }

@@ -16,6 +16,9 @@ public struct RunRecord: Codable, Sendable {
     public var testbedFile: String
     public var testbedName: String
     public var started: Date
+    /// The source revision of the controller's wgbench checkout (or WGBENCH_COMMIT), when known:
+    /// what a nightly history links each run to.
+    public var commit: String?
 
     public init(id: String, experimentFile: String, spec: ExperimentSpec, seed: UInt64, order: [RunKey],
                 testbedFile: String, testbedName: String, started: Date) {

@@ -158,6 +158,27 @@ public enum RunSummary {
         return TextTable.render([header] + body, rightAligned: [2, 3, 4, 5, 6, 7, 8])
     }
 
+    /// The line people want at the end of a run: at each point, every tunnel target's throughput
+    /// and CPU-s/GB relative to the baseline series (the first tunnel series without one):
+    /// `relative to wireguard-go (tunnels=1): swift-inline 3.10x throughput, 0.45x CPU-s/GB; ...`.
+    public static func relativeLines(_ rows: [PointSummary], ratios: [PairedRatio], baseline: String?) -> [String] {
+        let tunneled = rows.filter { $0.target.hasTunnels && $0.throughputGbps != nil }
+        guard let reference = baseline ?? tunneled.first?.series else { return [] }
+        let points = rows.map(\.point).reduce(into: [Point]()) { if !$0.contains($1) { $0.append($1) } }
+        return points.compactMap { point -> String? in
+            guard let base = rows.first(where: { $0.series == reference && $0.point == point }), let baseGbps = base.throughputGbps?.mean,
+                  baseGbps > 0 else { return nil }
+            let parts = tunneled.filter { $0.point == point && $0.series != reference }.map { row -> String in
+                let throughput = ratios.first { $0.series == row.series && $0.over == reference && $0.point == point }?.ratio
+                    ?? (row.throughputGbps!.mean / baseGbps)
+                let cost = row.cpuSecondsPerGB.flatMap { mine in base.cpuSecondsPerGB.map { mine.mean / $0.mean } }
+                return "\(row.series) " + String(format: "%.2fx throughput", throughput) + (cost.map { String(format: ", %.2fx CPU-s/GB", $0) } ?? "")
+            }
+            guard !parts.isEmpty else { return nil }
+            return "relative to \(reference) (\(point.id)): " + parts.joined(separator: "; ")
+        }
+    }
+
     /// What the terminal prints after the table: paired ratios, then the noisy or drifting points
     /// with the rounds a ±5% interval would need.
     public static func comparisons(_ rows: [PointSummary], ratios: [PairedRatio]) -> String {
@@ -174,7 +195,8 @@ public enum RunSummary {
         return text
     }
 
-    static func csvField(_ text: String) -> String {
+    /// A CSV field, quoted where it holds a comma, a quote or a line break.
+    public static func csvField(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

@@ -61,9 +61,11 @@ public final class ExperimentRunner: @unchecked Sendable {
         var resolved = spec
         resolved.seed = seed
         let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
-        return RunRecord(id: "\(spec.name)-\(stamp)", experimentFile: experimentFile, spec: resolved, seed: seed,
-                         order: RunSchedule.order(resolved, seed: seed), testbedFile: testbed.file,
-                         testbedName: testbed.name.rawValue, started: now)
+        var record = RunRecord(id: "\(spec.name)-\(stamp)", experimentFile: experimentFile, spec: resolved, seed: seed,
+                               order: RunSchedule.order(resolved, seed: seed), testbedFile: testbed.file,
+                               testbedName: testbed.name.rawValue, started: now)
+        record.commit = SourceRevision.current()
+        return record
     }
 
     public var pending: [RunKey] { record.order.filter { !store.exists(store.resultPath($0)) } }
