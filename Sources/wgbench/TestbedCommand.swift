@@ -8,7 +8,7 @@ struct TestbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "testbed",
         abstract: "Create, inspect and remove testbeds.",
-        subcommands: [Up.self, Down.self, Check.self]
+        subcommands: [Up.self, Down.self, Check.self, Discover.self]
     )
 
     struct Up: ParsableCommand {
@@ -58,6 +58,54 @@ struct TestbedCommand: ParsableCommand {
                 print(CheckReportRenderer.text(reports), terminator: "")
             }
             if reports.contains(where: { $0.missing.contains { !$0.limitation } }) { throw ExitCode(2) }
+        }
+    }
+}
+
+extension TestbedCommand {
+    struct Discover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Log in to four hosts, find which interfaces connect which roles, and write a testbed file (then check it).")
+        @Option(help: "The source host's SSH address.") var source: String
+        @Option(help: "gw1's SSH address.") var gw1: String
+        @Option(help: "gw2's SSH address.") var gw2: String
+        @Option(help: "The drain host's SSH address.") var drain: String
+        @Option(help: "SSH user.") var user = "root"
+        @Option(help: "SSH private key.") var identity = "~/.ssh/id_ed25519"
+        @Option(help: "known_hosts file the hosts' keys are pinned in.") var knownHosts = "~/.ssh/known_hosts"
+        @Option(help: "SSH port.") var port: UInt16 = 22
+        @Option(help: "The testbed's name.") var name = "lab"
+        @Option(help: "Where to write the testbed file (default: print it).") var out: String?
+
+        func run() throws {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+            let expand: @Sendable (String) -> String = { path in path.hasPrefix("~/") ? home + path.dropFirst(1) : path }
+            let (identity, knownHosts, user, port) = (identity, knownHosts, user, port)
+            let addresses: [HostRole: String] = [.source: source, .gw1: gw1, .gw2: gw2, .drain: drain]
+            let hosts = try onEachHostOrThrow(HostRole.allCases) { role -> (HostRole, RemoteHost) in
+                let host = SSHHost(SSHEndpoint(name: role.rawValue, address: addresses[role]!, port: port, user: user, identity: expand(identity),
+                                               knownHosts: expand(knownHosts), hostKeyPolicy: .strict, connectTimeoutMilliseconds: 10_000,
+                                               commandTimeout: SpecDuration(milliseconds: 30_000)))
+                try host.connect()
+                return (role, host)
+            }
+            let connected = Dictionary(uniqueKeysWithValues: hosts)
+            defer { for host in connected.values { (host as? SSHHost)?.disconnect() } }
+            let outcome = try TestbedDiscoverer.discover(hosts: connected, sshAddresses: addresses, name: name, user: user,
+                                                         identity: identity, knownHosts: knownHosts)
+            guard let out else {
+                print(outcome.yaml, terminator: "")
+                return
+            }
+            try Data(outcome.yaml.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            say("wrote \(out)")
+            for link in outcome.links where link.chosen == nil || link.confirmed == false {
+                say("\(link.role): \(link.chosen == nil ? (link.note ?? "not found") : "a ping across it did not answer"): see the TODO in \(out)")
+            }
+            // The file as wgbench reads it, then the hosts checked against it.
+            let testbed = try TestbedLoader.load(path: out)
+            let reports = try onEachHostOrThrow(testbed.orderedHosts) { spec in try HostInspector.inspect(connected[spec.role]!, spec: spec) }
+            print(CheckReportRenderer.text(reports), terminator: "")
         }
     }
 }

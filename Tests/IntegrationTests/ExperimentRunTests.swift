@@ -184,3 +184,25 @@ final class CommandLineTests: XCTestCase {
         for command in ["run", "plan", "report", "compare", "history", "testbed"] { XCTAssertTrue(script.contains(command), command) }
     }
 }
+
+extension LocalTestbedTests {
+    /// `wgbench testbed discover` on the local testbed's four hosts finds its roles' links, each
+    /// confirmed by a ping, and writes a file that reads back as the same testbed.
+    func testDiscoveryReproducesTheLocalTestbed() throws {
+        let testbed = self.testbed
+        let hosts = try sshHosts()
+        let addresses = Dictionary(uniqueKeysWithValues: HostRole.allCases.map { ($0, testbed.host($0).ssh.address.rawValue) })
+        let outcome = try TestbedDiscoverer.discover(hosts: hosts, sshAddresses: addresses, name: "discovered", user: "root",
+                                                     identity: testbed.host(.gw1).ssh.identity.rawValue, knownHosts: testbed.knownHosts.rawValue)
+        XCTAssertEqual(outcome.links.map(\.confirmed), [true, true, true], outcome.yaml)
+        XCTAssertFalse(outcome.yaml.contains("# TODO ") || outcome.yaml.contains("# TODO:"), outcome.yaml)
+        let found = try TestbedLoader.parse(yaml: outcome.yaml, file: "discovered.yaml", home: "/root")
+        for role in HostRole.allCases {
+            XCTAssertEqual(found.host(role).ssh.address, testbed.host(role).ssh.address)
+            for link in role.links {
+                XCTAssertEqual(found.host(role).interface(link).name, testbed.host(role).interface(link).name, "\(role) \(link)")
+                XCTAssertEqual(found.host(role).interface(link).address, testbed.host(role).interface(link).address, "\(role) \(link)")
+            }
+        }
+    }
+}
