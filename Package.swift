@@ -81,8 +81,7 @@ let package = Package(
         .testTarget(
             name: "WGBenchEngineTests",
             dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"],
-            exclude: ["Golden"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "WGBenchReportTests",

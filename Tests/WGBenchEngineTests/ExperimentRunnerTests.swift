@@ -9,7 +9,9 @@ import WGBenchRemote
 func recordedLab() -> SimulatedTestbed {
     let lab = SimulatedTestbed()
     let fixture = { (name: String) -> String in
-        let url = Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!
+        // Recorded tool output is kept once, with the parsers' tests.
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("WGBenchCoreTests/Fixtures/\(name)")
         return try! String(contentsOf: url, encoding: .utf8)
     }
     let client = fixture("iperf3-tcp-client.json"), server = fixture("iperf3-tcp-server.json")

@@ -5,9 +5,6 @@ struct ExperimentDecoder {
     let includes: [String]
     let file: String
 
-    /// Sweep variables that are not knobs.
-    static let shapeVariables = ["tunnels", "flows", "flows_per_tunnel"]
-
     func decode() throws -> ExperimentSpec {
         guard let nameNode = last("name") else { throw rootError("name", "required key 'name' is missing") }
         let placement = try decodePlacement()

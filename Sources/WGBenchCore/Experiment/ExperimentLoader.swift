@@ -23,7 +23,6 @@ public enum ExperimentLoader {
     public static let topLevelKeys = ["name", "description", "include", "repetitions", "order", "seed", "pause", "retries",
                                       "traffic", "sampling", "placement", "sweep", "series",
                                       "baseline", "preflight", "claims"]
-    static let mergedKeys: Set<String> = ["traffic", "sampling", "placement", "sweep"]
 
     public static func load(path: String) throws -> ExperimentSpec {
         try parse(yaml: read(path, from: nil), file: path, reader: { try read($0, from: $1) })

@@ -3,7 +3,6 @@
 public enum SteeringCommands {
     public static func features(_ nic: String) -> Command { Command("ethtool", "-k", nic) }
     public static func enableNtuple(_ nic: String) -> Command { Command("ethtool", "-K", nic, "ntuple", "on") }
-    public static func listRules(_ nic: String) -> Command { Command("ethtool", "-n", nic) }
     public static func deleteRule(_ nic: String, id: Int) -> Command { Command("ethtool", "-N", nic, "delete", String(id)) }
 
     /// A plain TCP flow on gw1's ingress NIC.

@@ -55,7 +55,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering)
     }
 
-    /// A new run: picks the seed (the spec's, or a random one), fixes the order and writes run.json.
+    /// A new run's record: picks the seed (the spec's, or a random one), fixes the order and notes
+    /// the source revision; the caller writes it (run.json) before the run starts.
     public static func newRecord(spec: ExperimentSpec, experimentFile: String, testbed: Testbed, now: Date = Date()) -> RunRecord {
         let seed = spec.seed ?? UInt64.random(in: 0...UInt64.max)
         var resolved = spec
