@@ -17,13 +17,7 @@ import Foundation
 /// ```
 public enum TestbedLoader {
     public static func load(path: String, home: String = NSHomeDirectory()) throws -> Testbed {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw SpecError(file: path, line: 0, column: 0, keyPath: "", message: "cannot read the file: \(error.localizedDescription)")
-        }
-        return try parse(yaml: text, file: path, home: home)
+        try parse(yaml: InputLimits.readSpecFile(path), file: path, home: home)
     }
 
     public static func parse(yaml: String, file: String, home: String = NSHomeDirectory()) throws -> Testbed {
