@@ -30,9 +30,13 @@ final class Provisioner: @unchecked Sendable {
         let description: String
     }
 
-    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement) {
+    /// The run whose folder on the gateways holds the daemons' logs.
+    let runID: String
+
+    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement, runID: String) {
         self.testbed = testbed
         self.hosts = hosts
+        self.runID = runID
         self.steering = Steering(testbed: testbed, hosts: hosts, requirement: steering)
     }
 
@@ -80,7 +84,8 @@ final class Provisioner: @unchecked Sendable {
         let target = self.target
         try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
             for command in TunnelCommands.create(target, interface: tunnel.interface(role), role: role, tunnel: tunnel.index, knobs: knobs,
-                                                 placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue) {
+                                                 placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue,
+                                                 log: HostFolders.daemonLog(runID: self.runID, interface: tunnel.interface(role))) {
                 try self.checked(role, command, "creating \(tunnel.interface(role)) (\(target))")
             }
         }
@@ -302,7 +307,7 @@ final class Provisioner: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let hosts = other ?? self.hosts
-        let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed)
+        let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed).problems
         flows = [:]
         unrouted = []
         tunnels = []
