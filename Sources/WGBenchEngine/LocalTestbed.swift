@@ -191,6 +191,8 @@ public struct LocalTestbed: Sendable {
         }
         try? FileManager.default.removeItem(atPath: plan.stateDirectory.rawValue)
         unlink(plan.lockFile)  // nothing of the testbed stays behind; whoever holds it now keeps its lock
+        // The folders every testbed shares go once no testbed uses them (rmdir refuses a non-empty one).
+        for shared in [HostFolders.runs, (HostFolders.runs as NSString).deletingLastPathComponent] { rmdir(shared) }
         return residue()
     }
 
@@ -222,7 +224,7 @@ public struct LocalTestbed: Sendable {
     }
 
     /// Running and not a zombie: a killed daemon's parent may be an init that reaps late.
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
         else { return false }
