@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The nightly performance job: run an experiment, write its report, compare it with a stored
-# baseline run, and fail (exit 1) when a point regressed significantly beyond the threshold.
+# baseline run, and fail when a point regressed significantly beyond the threshold (exit 1) or the
+# run itself did not measure every repetition (its own exit status).
 #
 #   scripts/nightly-perf.sh <experiment.yaml> <baseline-run-dir> [testbed.yaml] [threshold]
 #
@@ -20,6 +21,11 @@ if grep -q '^local:' "$testbed"; then
   trap '$wgbench testbed down "$testbed"' EXIT
   $wgbench testbed up "$testbed"
 fi
-$wgbench run "$experiment" --testbed "$testbed" --out "$out"
+# The run's status (1: repetitions failed, 3: residue left, 4: testbed busy) fails the job too,
+# after the report and the comparison of what was measured.
+status=0
+$wgbench run "$experiment" --testbed "$testbed" --out "$out" || status=$?
+[ -f "$out/run.json" ] || exit "$status"
 $wgbench report "$out"
-$wgbench compare "$baseline" "$out" --threshold "$threshold" | tee "$out/comparison.txt"
+$wgbench compare "$baseline" "$out" --threshold "$threshold" | tee "$out/comparison.txt" || { [ "$status" -ne 0 ] || status=1; }
+exit "$status"
