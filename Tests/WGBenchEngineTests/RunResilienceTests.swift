@@ -133,6 +133,21 @@ struct RunResilienceTests {
         #expect(lab.commands(.source).filter { $0.hasPrefix("xargs") }.count == 1)
     }
 
+    /// A daemon that dies during traffic stalls iperf3 until its time limit; the repetition's reason
+    /// names the daemon, not the timeout on source.
+    @Test func aDaemonDeadDuringTrafficIsNamedInsteadOfTheClientsTimeout() throws {
+        let lab = recordedLab()
+        lab.before = { role, command in
+            guard role == .source, command.argv.first == "xargs" else { return }
+            lab.killDaemon(.gw1, "wgb1-1")
+            throw RemoteError.timedOut(host: "source", address: "simulated-source", command: "xargs ...", seconds: 31)
+        }
+        let runner = try Self.runner(try Self.spec(tunnels: "[1]"), lab: lab)
+        _ = try runner.run()
+        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        #expect(reason.hasPrefix("gw1: the wireguard-go daemon of wgb1-1 is not running after traffic"), "\(reason)")
+    }
+
     @Test func aRetryAfterADeadDaemonMakesTheTunnelAnew() throws {
         let lab = recordedLab()
         let runner = try Self.runner(try Self.spec(retries: 1, tunnels: "[1]"), lab: lab) { line in

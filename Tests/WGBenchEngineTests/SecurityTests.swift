@@ -59,6 +59,22 @@ struct SecurityTests {
 
     // MARK: Item 11: the local testbed's state directory holds sshd's authorized keys
 
+    /// `testbed up` under a directory another user owns stops before it makes anything: that user
+    /// could otherwise swap the state directory, and with it sshd's authorized keys.
+    @Test func upRefusesAStateDirectoryUnderAnotherUsersDirectory() throws {
+        try #require(geteuid() == 0, "chown and testbed up need root")
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        mkdir(base + "/theirs", 0o755)
+        chown(base + "/theirs", 65534, 65534)
+        let yaml = LocalTestbedPlanFixture.yaml(prefix: "wgbsec", stateDirectory: base + "/theirs/state", management: "198.18.247.1/24")
+        let local = LocalTestbed(testbed: try TestbedLoader.parse(yaml: yaml, file: "sec.yaml"))
+        defer { local.down() }
+        #expect(throws: SecureDirectory.Refusal(path: base + "/theirs", reason: "it is owned by uid 65534, not root")) { try local.up() }
+        #expect(local.residue().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: base + "/theirs/state"))
+    }
+
     @Test func theStateDirectoryIsMadeRootsAlone() throws {
         let base = try scratch()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -120,5 +136,20 @@ struct SecurityTests {
         store.append("line", to: "commands/gw1.log")
         #expect(store.fault?.code == ENOTDIR)
         #expect(throws: LocalWriteError.self) { try store.checkFault() }
+    }
+}
+
+enum LocalTestbedPlanFixture {
+    static func yaml(prefix: String, stateDirectory: String, management: String) -> String {
+        let net = management.split(separator: ".").prefix(3).joined(separator: ".")
+        return """
+        name: sec
+        local: {prefix: \(prefix), state_dir: \(stateDirectory), management: \(management)}
+        hosts:
+          source: {ssh: {address: \(net).11}, interfaces: {ingress: {name: eth1, address: 198.18.1.2/24}}}
+          gw1: {ssh: {address: \(net).12}, interfaces: {ingress: {name: eth1, address: 198.18.1.1/24}, underlay: {name: eth2, address: 198.18.2.1/24}}}
+          gw2: {ssh: {address: \(net).13}, interfaces: {underlay: {name: eth2, address: 198.18.2.2/24}, egress: {name: eth1, address: 198.18.3.1/24}}}
+          drain: {ssh: {address: \(net).14}, interfaces: {egress: {name: eth1, address: 198.18.3.2/24}}}
+        """
     }
 }

@@ -48,6 +48,9 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private var handshaken: [HostRole: Set<String>] = [:]
     /// Hosts that no longer answer: every command to them fails as an unreachable host does.
     public var lost: Set<HostRole> = []
+    /// Called with each command before it is answered (tests inject faults there: a daemon that
+    /// dies during traffic, a command that times out).
+    public var before: (@Sendable (HostRole, Command) throws -> Void)?
 
     /// CPUs per host, and so rx queues per NIC.
     public var cpus = 2
@@ -77,6 +80,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
                 if self.isLost(role) {
                     throw RemoteError.unreachable(host: role.rawValue, address: "simulated-\(role)", port: 22, reason: "connection refused")
                 }
+                try self.before?(role, command)
                 return self.answer(role, command)
             }
         }

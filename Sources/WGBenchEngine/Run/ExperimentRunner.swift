@@ -299,6 +299,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             for raw in (try? FileManager.default.contentsOfDirectory(atPath: store.url(key.directory).path)) ?? [] where raw != "result.json" {
                 store.remove("\(key.directory)/\(raw)")
             }
+            var inTraffic = false
             do {
                 let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan, placement: placement)
                 steps = prepared.steps
@@ -307,6 +308,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                     _ = provisioner.teardown()  // the next attempt makes the tunnels anew
                 } else {
                     let work = HostFolders.attempt(runID: record.id, key: key, attempt: attempts.count + 1, nonce: makeNonce())
+                    inTraffic = true
                     let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
                     // A daemon that died explains a traffic failure better than iperf3's view of it.
                     if let dead = try health.afterTraffic(plan, target: series.target) {
@@ -330,7 +332,9 @@ public final class ExperimentRunner: @unchecked Sendable {
                    let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) {
                     throw lost
                 }
-                lastFailure = "\(error)"
+                // A daemon that died during traffic stalls iperf3 until its time limit: name the daemon.
+                let dead = inTraffic ? (try? health.afterTraffic(plan, target: series.target)) ?? nil : nil
+                lastFailure = dead ?? "\(error)"
                 // Start the next attempt from a clean slate.
                 _ = provisioner.teardown()
             }
