@@ -35,11 +35,12 @@ public enum TunnelHealth {
     /// Daemons are looked for in this host's network namespace only (the local testbed's hosts share
     /// one process table).
     public static func status(_ target: TargetKind, interfaces: [String]) -> Command {
+        // One pgrep for all daemons (it reads every process's command line), then a match per interface.
         Command(["sh", "-c", """
-            d=$1; shift
+            d=$1; shift; ps=; if [ "$d" != - ]; then ps=$(pgrep -a --ns $$ --nslist net -f "^([^ ]*/)?$d( |$)"); fi
             for i; do
               if [ -d "/sys/class/net/$i" ]; then l=up; else l=gone; fi
-              p=-; if [ "$d" != - ]; then if pgrep --ns $$ --nslist net -f "^([^ ]*/)?$d( .*)? $i\\$" >/dev/null; then p=running; else p=dead; fi; fi
+              p=-; if [ "$d" != - ]; then if printf '%s\\n' "$ps" | grep -q " $i\\$"; then p=running; else p=dead; fi; fi
               h=$(wg show "$i" latest-handshakes 2>/dev/null | awk '{print $2; exit}')
               echo "$i $l $p ${h:-0}"
             done
