@@ -106,10 +106,11 @@ public final class ResultStore: @unchecked Sendable {
     /// run.json of the run directory `directory`, checked as `readRecord` does, without making anything.
     public static func readRecord(in directory: URL) throws -> RunRecord {
         let file = directory.appendingPathComponent("run.json")
-        let data = try Data(contentsOf: file)
-        guard data.count <= 64 * InputLimits.maxFileBytes else {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        guard size <= 64 * InputLimits.maxFileBytes else {
             throw BadInput("\(file.path) is larger than \(64 * InputLimits.maxFileBytes / 1_048_576) MiB: not a run.json wgbench wrote")
         }
+        let data = try Data(contentsOf: file)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let record = try decoder.decode(RunRecord.self, from: data)
