@@ -32,8 +32,8 @@ public enum ExitStatus: Int32, Sendable {
     /// The status of a command that ended with `error`.
     public static func of(_ error: Error) -> ExitStatus {
         switch error {
-        case is LeaseError:
-            if case .failed = error as! LeaseError { return .failed }
+        case let lease as LeaseError:
+            if case .failed = lease { return .failed }
             return .busy
         case is LocalLock.Busy:
             return .busy

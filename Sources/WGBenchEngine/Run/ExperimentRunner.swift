@@ -53,6 +53,8 @@ public final class ExperimentRunner: @unchecked Sendable {
     var makeNonce: @Sendable () -> String = { String(ShellFraming.newNonce().prefix(8)) }
     /// Pause between reconnect attempts to a host whose session broke.
     var reconnectPause: useconds_t = HostFault.reconnectPause
+    /// When the first repetition started: wall time for the overhead ratio counts from there.
+    private var measuringSince: Date?
 
     /// What a finished invocation did.
     public struct Report: Sendable {
@@ -107,7 +109,6 @@ public final class ExperimentRunner: @unchecked Sendable {
     }
 
     public func run() throws -> Report {
-        let start = Date()
         var report = Report(summary: [], executed: 0, failed: 0, wallSeconds: 0, overheadRatio: nil, residue: [], samplerCoreFraction: nil)
         var lostHost: HostRole?
         do {
@@ -136,7 +137,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         } else {
             report.residue = teardown(skipping: lostHost)
         }
-        report.wallSeconds = Date().timeIntervalSince(start)
+        // From the first repetition to the end of the teardown, as the overhead ratio has always been.
+        report.wallSeconds = measuringSince.map { Date().timeIntervalSince($0) } ?? 0
         let spec = record.spec
         let results = store.results(for: record.order)
         let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
@@ -215,6 +217,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
             + (again > 0 ? " (\(again) of them failed before and are measured again)" : ""))
         let start = Date()
+        measuringSince = start
         let spec = record.spec
         for key in todo {
             if let lost = lease?.lost { throw RunStop.leaseLost(lost) }
