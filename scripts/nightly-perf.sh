@@ -2,7 +2,8 @@
 # The nightly performance job: run an experiment into a directory that keeps every night's run,
 # write its report, compare it with the previous night's run (or with BASELINE=<run-dir> when
 # set), regenerate the trend page of all nights, and fail (exit 1) when a point regressed
-# significantly beyond the threshold.
+# significantly beyond the threshold (exit 1) or the run itself did not measure every repetition
+# (its own exit status).
 #
 #   scripts/nightly-perf.sh <experiment.yaml> [runs-dir] [testbed.yaml] [threshold]
 #
@@ -27,11 +28,16 @@ if grep -q '^local:' "$testbed"; then
   trap '$wgbench testbed down "$testbed"' EXIT
   $wgbench testbed up "$testbed"
 fi
-$wgbench run "$experiment" --testbed "$testbed" --out "$out"
+# The run's status (1: repetitions failed, 3: residue left, 4: testbed busy) fails the job too,
+# after the report and the comparison of what was measured.
+status=0
+$wgbench run "$experiment" --testbed "$testbed" --out "$out" || status=$?
+[ -f "$out/run.json" ] || exit "$status"
 $wgbench report "$out"
 $wgbench history "$runs" --threshold "$threshold"
 if [ -n "$previous" ]; then
-  $wgbench compare "${previous%/}" "$out" --threshold "$threshold" | tee "$out/comparison.txt"
+  $wgbench compare "${previous%/}" "$out" --threshold "$threshold" | tee "$out/comparison.txt" || { [ "$status" -ne 0 ] || status=1; }
 else
   echo "first night in $runs: nothing to compare with yet"
 fi
+exit "$status"

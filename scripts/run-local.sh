@@ -17,5 +17,9 @@ trap '$wgbench testbed down "$testbed"' EXIT
 $wgbench testbed up "$testbed"
 $wgbench testbed check "$testbed"
 out="results/$(basename "${1:-experiments/smoke.yaml}" .yaml)-$(date -u +%Y%m%dT%H%M%SZ)"
-$wgbench run "${1:-experiments/smoke.yaml}" --testbed "$testbed" --out "$out"
-$wgbench report "$out"
+# wgbench run exits 1 when repetitions failed (3: residue, 4: testbed busy): write the report of
+# what was measured all the same, and end with the run's status.
+status=0
+$wgbench run "${1:-experiments/smoke.yaml}" --testbed "$testbed" --out "$out" || status=$?
+if [ -f "$out/run.json" ]; then $wgbench report "$out"; fi
+exit "$status"

@@ -63,4 +63,9 @@ static inline int wgb_ssh2_knownhost_typemask(int keyType) {
     return LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | keyType;
 }
 
+/// A mask with no key type: libssh2 then compares the key with the host's entries of every type.
+static inline int wgb_ssh2_knownhost_anytype_mask(void) {
+    return LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW;
+}
+
 #endif

@@ -52,6 +52,10 @@ public struct LocalTestbed: Sendable {
 
     public func up() throws {
         guard geteuid() == 0 else { throw Failure.notRoot }
+        let parent = (plan.stateDirectory.rawValue as NSString).deletingLastPathComponent
+        try SecureDirectory.create(parent, mode: 0o755)
+        let lock = try LocalLock(path: plan.lockFile, what: "wgbench testbed up \(testbed.name)")
+        defer { withExtendedLifetime(lock) {} }
         for (tool, package) in [("ip", "iproute2"), ("/usr/sbin/sshd", "openssh-server"), ("ssh-keygen", "openssh-client")]
         where LocalCommandRunner.resolve(tool) == nil {
             throw Failure.missingTool(tool, package: package)
@@ -90,8 +94,8 @@ public struct LocalTestbed: Sendable {
 
     private func writeKeysAndConfigs() throws {
         let files = FileManager.default
-        try files.createDirectory(atPath: plan.stateDirectory.rawValue, withIntermediateDirectories: true,
-                                  attributes: [.posixPermissions: 0o700])
+        // sshd reads its authorized keys from here (StrictModes off): it must be root's alone.
+        try SecureDirectory.create(plan.stateDirectory.rawValue)
         // sshd refuses to start without its privilege separation directory.
         try files.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try step(Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wgbench-\(testbed.name)",
@@ -106,7 +110,8 @@ public struct LocalTestbed: Sendable {
         }
     }
 
-    /// Records each host's freshly generated key, so that the controller checks host keys strictly.
+    /// Records each host's freshly generated key, so that the controller checks host keys strictly:
+    /// in the testbed's own known_hosts in its state directory, never a file of the user's.
     private func writeKnownHosts() throws {
         var lines = ""
         for host in testbed.orderedHosts {
@@ -115,7 +120,7 @@ public struct LocalTestbed: Sendable {
             guard fields.count >= 2 else { throw Failure.step("reading \(host.role)'s host key", underlying: CocoaError(.fileReadCorruptFile)) }
             lines += "\(host.ssh.address) \(fields[0]) \(fields[1])\n"
         }
-        try Data(lines.utf8).write(to: URL(fileURLWithPath: testbed.knownHosts.rawValue))
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: plan.knownHosts.rawValue))
     }
 
     /// sshd has bound its socket when it forks, but give it a moment on a loaded machine.
@@ -140,12 +145,39 @@ public struct LocalTestbed: Sendable {
 
     // MARK: Down
 
-    /// Removes everything `up` made, whatever state it is in. Returns what could not be removed
-    /// (empty when the machine is clean).
+    /// `wgbench testbed down`: takes the local lock and the hosts' leases first, so a testbed a run
+    /// is using is refused (`LeaseError`, `LocalLock.Busy`) instead of pulled from under it; a
+    /// stale lease only with `force`. Then `down()`.
+    public func takeDown(force: Bool) throws -> [String] {
+        let parent = (plan.stateDirectory.rawValue as NSString).deletingLastPathComponent
+        if FileManager.default.fileExists(atPath: parent) {
+            let lock = try LocalLock(path: plan.lockFile, what: "wgbench testbed down \(testbed.name)")
+            defer { withExtendedLifetime(lock) {} }
+            try leaseHosts(force: force)
+            return down()
+        }
+        try leaseHosts(force: force)
+        return down()
+    }
+
+    /// Takes the lease on every host whose namespace exists (the lease files go with `down`).
+    private func leaseHosts(force: Bool) throws {
+        let existing = Set(namespaces())
+        var hosts: [HostRole: RemoteHost] = [:]
+        for role in HostRole.allCases where existing.contains(plan.namespace(role)) {
+            hosts[role] = NamespaceHost(name: role.rawValue, namespace: plan.namespace(role), runner: runner)
+        }
+        guard !hosts.isEmpty else { return }
+        _ = try TestbedLease.acquire(hosts: hosts, holder: TestbedLease.holder(run: "testbed-down"), force: force, log: log)
+    }
+
+    /// Removes everything `up` made, whatever state it is in, and the run folders and leases of its
+    /// hosts. Returns what could not be removed (empty when the machine is clean).
     @discardableResult
     public func down() -> [String] {
         for role in HostRole.allCases { killProcesses(in: role) }
         killStrayProcesses()
+        removeHostState()
         // Deleting a namespace takes its veth ends, and so the pairs, with it: look at links only afterwards.
         let existing = Set(namespaces())
         for command in plan.namespaceTeardownCommands where existing.contains(command.argv.last!) {
@@ -158,7 +190,25 @@ public struct LocalTestbed: Sendable {
             _ = try? runner.run(command)
         }
         try? FileManager.default.removeItem(atPath: plan.stateDirectory.rawValue)
+        unlink(plan.lockFile)  // nothing of the testbed stays behind; whoever holds it now keeps its lock
+        // The folders every testbed shares go once no testbed uses them (rmdir refuses a non-empty one).
+        for shared in [HostFolders.runs, (HostFolders.runs as NSString).deletingLastPathComponent] { rmdir(shared) }
         return residue()
+    }
+
+    /// The hosts' run folders (their namespaces share this machine's /run) and lease files, while
+    /// the namespaces still exist to name them.
+    private func removeHostState() {
+        let existing = Set(namespaces())
+        for role in HostRole.allCases where existing.contains(plan.namespace(role)) {
+            let host = NamespaceHost(name: role.rawValue, namespace: plan.namespace(role), runner: runner)
+            if let removed = try? host.check(HostFolders.sweep(remove: true)), !removed.isEmpty {
+                log("removed \(role)'s run folders: \(removed.split(separator: "\n").joined(separator: ", "))")
+            }
+            var info = stat()
+            guard stat("/run/netns/\(plan.namespace(role))", &info) == 0 else { continue }
+            for file in ["lease-\(info.st_ino)", ".lease-\(info.st_ino).lock"] { unlink("/run/wgbench/\(file)") }
+        }
     }
 
     private func killProcesses(in role: HostRole) {
@@ -174,7 +224,7 @@ public struct LocalTestbed: Sendable {
     }
 
     /// Running and not a zombie: a killed daemon's parent may be an init that reaps late.
-    static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count
         else { return false }

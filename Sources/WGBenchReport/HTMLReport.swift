@@ -150,7 +150,7 @@ public enum HTMLReport {
             guard let meta = run.metadata[role.rawValue] else { continue }
             let kernel = meta["uname"]?.split(separator: " ").dropFirst(2).first.map(String.init) ?? "?"
             let cpu = meta["lscpu"].flatMap(LscpuParser.parse)
-            let numa = cpu.map { $0.numaNodes.map { "node\($0.id): \($0.cpuList)" }.joined(separator: "<br>") } ?? "?"
+            let numa = cpu.map { $0.numaNodes.map { "node\($0.id): \(esc($0.cpuList))" }.joined(separator: "<br>") } ?? "?"
             let nics = meta.keys.filter { $0.hasSuffix("_driver") }.sorted().map { key -> String in
                 let nic = String(key.dropFirst("nic_".count).dropLast("_driver".count))
                 let driver = EthtoolParser.driverInfo(meta[key] ?? "")?.driver ?? "?"
@@ -159,7 +159,8 @@ public enum HTMLReport {
                 return "\(esc(nic)): \(esc(driver)), \(queues.rx) rx queue(s), ntuple \(ntuple.rawValue)"
             }.joined(separator: "<br>")
             let tools = CheckedTool.allCases.map { tool in
-                "\(tool.rawValue) \(meta["version_\(tool.rawValue)"].flatMap(VersionParser.version) ?? "-")"
+                // A host's output is data: a tool printing markup must not inject it into the report.
+                "\(tool.rawValue) \(esc(meta["version_\(tool.rawValue)"].flatMap(VersionParser.version) ?? "-"))"
             }.joined(separator: "<br>")
             let irqbalance = (meta["irqbalance"] ?? "").isEmpty ? "not running" : "running"
             html += "<tr><td>\(role)</td><td>\(esc(kernel))</td><td>\(esc(cpu.map { "\($0.model), \($0.cpus) cores" } ?? "?"))</td>"

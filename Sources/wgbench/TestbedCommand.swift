@@ -25,14 +25,18 @@ struct TestbedCommand: ParsableCommand {
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove everything `up` made. Safe to run twice.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove everything `up` made, and every run folder and lease on its hosts. Safe to run twice.",
+            discussion: "Refused (exit 4) while a run holds the testbed's lease; exit 3 if something could not be removed.")
         @OptionGroup var options: TestbedOptions
+        @Flag(help: "Take over a stale lease (one its holder stopped renewing) after reporting it.") var force = false
 
         func run() throws {
             let local = try LocalTestbed(testbed: loadLocal(options.testbed), log: say)
-            let residue = local.down()
+            let residue = try local.takeDown(force: force)
             guard residue.isEmpty else {
-                throw ValidationError("could not remove: \(residue.joined(separator: ", "))")
+                say("could not remove: \(residue.joined(separator: ", "))")
+                throw ExitCode(ExitStatus.residue.rawValue)
             }
             print("testbed \(local.testbed.name) is down; nothing of it is left")
         }
@@ -113,7 +117,7 @@ extension TestbedCommand {
 func loadLocal(_ path: String) throws -> Testbed {
     let testbed = try TestbedLoader.load(path: path)
     guard testbed.local != nil else {
-        throw ValidationError("\(path) describes real machines (no 'local' section): wgbench creates only local testbeds")
+        throw BadInput("\(path) describes real machines (no 'local' section): wgbench creates only local testbeds")
     }
     return testbed
 }

@@ -213,3 +213,26 @@ struct TestbedLoaderTests {
         #expect(testbed?.local == nil)
     }
 }
+
+/// Security review, item 8: `testbed up` writes the host keys it makes into the testbed's
+/// known_hosts; a local testbed whose ssh block was copied from a real lab's would overwrite the
+/// user's own pins. Such a file is refused where it says so.
+struct LocalTestbedOwnFilesTests {
+    @Test(arguments: ["  known_hosts: ~/.ssh/known_hosts", "  identity: ~/.ssh/id_ed25519", "  known_hosts: /run/wgbench/other/known_hosts"])
+    func aLocalTestbedUsesOnlyTheFilesItsUpMakes(_ line: String) throws {
+        let yaml = validLocalTestbed.replacingOccurrences(of: "  user: root\n", with: "  user: root\n\(line)\n")
+        do {
+            _ = try TestbedLoader.parse(yaml: yaml, file: "t.yaml", home: "/home/u")
+            Issue.record("accepted \(line)")
+        } catch let error as SpecError {
+            #expect(error.line == 8 && error.message.contains("state directory (/run/wgbench/t/"), "\(error)")
+        }
+    }
+
+    @Test func itsOwnFilesNamedExplicitlyAndRealLabsFilesAreFine() throws {
+        let own = validLocalTestbed.replacingOccurrences(of: "  user: root\n", with: "  user: root\n  known_hosts: /run/wgbench/t/known_hosts\n")
+        #expect(try TestbedLoader.parse(yaml: own, file: "t.yaml").knownHosts.rawValue == "/run/wgbench/t/known_hosts")
+        let lab = try TestbedLoader.load(path: Fixture.repositoryRoot.appendingPathComponent("testbeds/example-lab.yaml").path, home: "/home/u")
+        #expect(lab.knownHosts.rawValue == "/home/u/.ssh/known_hosts")
+    }
+}

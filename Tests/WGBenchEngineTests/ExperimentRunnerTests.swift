@@ -64,7 +64,10 @@ struct ExperimentRunnerTests {
         #expect(results.allSatisfy { $0.status == .ok && ($0.throughput ?? 0) > 0 })
         // Three tunnels need three daemons per gateway, and the last point's teardown removes them.
         let gw1 = lab.commands(.gw1)
-        for t in 1...3 { #expect(gw1.contains("env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-\(t)")) }
+        for t in 1...3 {
+            #expect(gw1.contains { $0.hasPrefix("sh -c ") && $0.contains(" daemon /run/wgbench/runs/\(runner.record.id)/daemon-wgb1-\(t).log ")
+                && $0.hasSuffix(" WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-\(t)") })
+        }
         #expect(lab.commands(.gw2).contains { $0.hasPrefix("sh -c 'ip link del \"$1\"") && $0.hasSuffix(" sh wgb2-3") })  // and waits for the daemon
         // Keys travel on stdin only.
         #expect(!gw1.contains { $0.contains("PrivateKey") })
@@ -83,10 +86,8 @@ struct ExperimentRunnerTests {
         let spec = try Self.spec("order: sequential")
         _ = try runner(spec, lab: lab).run()
         // tunnels=1 twice, then tunnels=3 twice: tunnel 1 is made once, 2 and 3 once each.
-        let creations = lab.commands(.gw1).filter { $0.contains("wireguard-go wgb1-") }
-        #expect(creations == ["env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-1",
-                              "env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-2",
-                              "env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb1-3"])
+        let creations = lab.commands(.gw1).filter { $0.contains(" daemon ") }.map { $0.split(separator: " ").suffix(2).joined(separator: " ") }
+        #expect(creations == ["wireguard-go wgb1-1", "wireguard-go wgb1-2", "wireguard-go wgb1-3"])
     }
 
     /// Switching between two tunnel targets with the same flows remakes the tunnels, which takes
@@ -99,7 +100,7 @@ struct ExperimentRunnerTests {
         let report = try runner.run()
         #expect(report.failed == 0, "\(runner.store.results(for: runner.record.order).compactMap(\.reason))")
         let gw1 = lab.commands(.gw1)
-        let swiftStart = try #require(gw1.firstIndex { $0.hasPrefix("wireguard-swift") })
+        let swiftStart = try #require(gw1.firstIndex { $0.hasPrefix("sh -c ") && $0.hasSuffix("wireguard-swift wgb1-1") })
         #expect(gw1[swiftStart...].contains("ip route replace 198.18.3.100/32 dev wgb1-1"))
     }
 
@@ -164,7 +165,7 @@ struct ExperimentRunnerTests {
             let commands = lab.commands(role)
             #expect(commands.filter { $0.hasPrefix("sh -c 'cat >> \"$1\"'") }.count == 3)
             #expect(commands.contains("sha256sum \(path).part") && commands.contains("\(path) --version"))
-            #expect(commands.contains("\(path) wgb\(role == .gw1 ? 1 : 2)-1"))
+            #expect(commands.contains { $0.hasPrefix("sh -c ") && $0.hasSuffix(" \(path) wgb\(role == .gw1 ? 1 : 2)-1") })
             #expect(commands.contains("rm -rf /run/wgbench/runs/\(runner.record.id)"))
         }
     }

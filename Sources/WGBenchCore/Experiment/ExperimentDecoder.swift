@@ -7,6 +7,7 @@ struct ExperimentDecoder {
 
     func decode() throws -> ExperimentSpec {
         guard let nameNode = last("name") else { throw rootError("name", "required key 'name' is missing") }
+        try checkSize()
         let placement = try decodePlacement()
         let series = try decodeSeries(placement: placement)
         var spec = ExperimentSpec(
@@ -38,6 +39,33 @@ struct ExperimentDecoder {
         spec.preflight = try decodePreflight()
         spec.claims = try ClaimDecoder(spec: spec).decode(last("claims"))
         return spec
+    }
+
+    /// Refuses an experiment with more points or repetitions than `InputLimits` allows, counted
+    /// from the lengths of the lists before any of them is decoded (so a huge one costs nothing).
+    private func checkSize() throws {
+        let seriesNode = last("series")
+        let seriesCount = (try? seriesNode?.sequence().count) ?? 1
+        var points = 1
+        for (_, node) in (try? sweepEntries()) ?? [] {
+            let values = (try? node.sequence().count) ?? 1
+            points = values == 0 ? 0 : (points.multipliedReportingOverflow(by: values).overflow ? Int.max : points * values)
+            points = min(points, Int.max / 2)
+        }
+        let total = seriesCount.multipliedReportingOverflow(by: points).overflow ? Int.max : seriesCount * points
+        if total > InputLimits.maxPoints {
+            let node = seriesCount > InputLimits.maxPoints ? seriesNode : (layers["sweep"]?.last ?? seriesNode)
+            let message = "\(seriesCount) series x \(points) sweep points is more than \(InputLimits.maxPoints) points, "
+                + "the most one experiment may have: split it into several experiments"
+            throw node?.error(message) ?? rootError("series", message)
+        }
+        let repetitions = (try? last("repetitions")?.int(in: 1...1000)) ?? 10
+        if total * repetitions > InputLimits.maxRepetitions {
+            let node = last("repetitions") ?? seriesNode
+            let message = "\(total) points x \(repetitions) repetitions is more than \(InputLimits.maxRepetitions) repetitions in all, "
+                + "the most one run may have"
+            throw node?.error(message) ?? rootError("repetitions", message)
+        }
     }
 
     // MARK: Sections

@@ -33,14 +33,15 @@ public enum ExperimentLoader {
                              reader: (String, SpecNode) throws -> String = { _, node in throw node.error("includes are not available here") })
     throws -> ExperimentSpec {
         var visiting = [file]
-        let (layers, includes) = try collect(yaml: yaml, file: file, reader: reader, visiting: &visiting)
+        var included = 0
+        let (layers, includes) = try collect(yaml: yaml, file: file, reader: reader, visiting: &visiting, included: &included)
         return try ExperimentDecoder(layers: layers, includes: includes, file: file).decode()
     }
 
     /// Each top-level key's nodes, from the first include to this file. The decoder takes the
     /// last one, or for the merged sections every one, later keys replacing earlier ones.
     private static func collect(yaml: String, file: String, reader: (String, SpecNode) throws -> String,
-                                visiting: inout [String]) throws -> (layers: [String: [SpecNode]], includes: [String]) {
+                                visiting: inout [String], included: inout Int) throws -> (layers: [String: [SpecNode]], includes: [String]) {
         let root = try SpecNode.parse(yaml: yaml, file: file).mapping(allowed: topLevelKeys)
         var layers: [String: [SpecNode]] = [:]
         var includes: [String] = []
@@ -53,8 +54,13 @@ public enum ExperimentLoader {
                 guard !visiting.contains(path) else {
                     throw item.error("include cycle: \((visiting + [path]).joined(separator: " -> "))")
                 }
+                included += 1
+                guard included <= InputLimits.maxIncludes else {
+                    throw item.error("more than \(InputLimits.maxIncludes) included files in all, the most wgbench reads")
+                }
                 visiting.append(path)
-                let (nested, nestedIncludes) = try collect(yaml: try reader(path, item), file: path, reader: reader, visiting: &visiting)
+                let (nested, nestedIncludes) = try collect(yaml: try reader(path, item), file: path, reader: reader, visiting: &visiting,
+                                                          included: &included)
                 visiting.removeLast()
                 includes += nestedIncludes + [path]
                 for (key, nodes) in nested { layers[key, default: []] += nodes }
@@ -66,12 +72,13 @@ public enum ExperimentLoader {
         return (layers, includes)
     }
 
+    /// A file's text within `InputLimits`; an included file that cannot be read is reported where it is included.
     static func read(_ path: String, from node: SpecNode?) throws -> String {
         do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            if let node { throw node.error("cannot read included file \(path)") }
-            throw SpecError(file: path, line: 0, column: 0, keyPath: "", message: "cannot read the file: \(error.localizedDescription)")
+            return try InputLimits.readSpecFile(path)
+        } catch let error as SpecError {
+            if let node, error.message.hasPrefix("cannot read the file") { throw node.error("cannot read included file \(path)") }
+            throw error
         }
     }
 }

@@ -81,11 +81,14 @@ public enum VersionParser {
             let word = rawWord.trimmingCharacters(in: CharacterSet(charactersIn: ",;()"))
             // `name-1.2.3`: the version follows the last dash.
             let tail = word.split(separator: "-").last.map(String.init) ?? word
-            for candidate in [word, tail] {
+            for candidate in [word, tail] where candidate.utf8.allSatisfy(isVersionCharacter) {
                 let digits = candidate.hasPrefix("v") ? candidate.dropFirst() : candidate[...]
                 if let first = digits.first, first.isNumber, digits.contains(".") { return candidate }
             }
         }
         return nil
     }
+
+    /// What a version is made of (`1.0.20210914`, `6.1.0-rc1`, `2.1+git~3`): anything else is not a version.
+    static func isVersionCharacter(_ c: UInt8) -> Bool { isAlphanumeric(c) || Array(".-+~_:".utf8).contains(c) }
 }

@@ -34,3 +34,29 @@ public enum ProcessListParser {
         }
     }
 }
+
+/// The processes of the reporting host's own network namespace, with their PIDs: what the residue
+/// check and the sweep look at. The local testbed's hosts are namespaces of one machine and share
+/// its process table, so a plain `ps` on one of them lists the others' (and other testbeds')
+/// iperf3 and daemons too; a sweep must never kill those.
+public enum NamespaceProcessParser {
+    public struct Entry: Equatable, Sendable {
+        public var pid: Int32
+        public var args: String
+    }
+
+    /// This shell's namespace first (`@netns <inode>`), then every process as `stat pid netns args`.
+    public static let command = Command("sh", "-c", "echo \"@netns $(stat -L -c %i /proc/self/ns/net)\"; exec ps -eo stat=,pid=,netns=,args=")
+
+    /// Living processes (not zombies) in the namespace named on the first line; none if that line is missing.
+    public static func living(_ text: String) -> [Entry] {
+        var lines = text.split(separator: "\n")[...]
+        guard let first = lines.popFirst(), first.hasPrefix("@netns "), let own = Int(first.dropFirst(7).trimmingCharacters(in: .whitespaces))
+        else { return [] }
+        return lines.compactMap { line in
+            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
+            guard fields.count == 4, !fields[0].hasPrefix("Z"), let pid = Int32(fields[1]), Int(fields[2]) == own else { return nil }
+            return Entry(pid: pid, args: fields[3].trimmingCharacters(in: .whitespaces))
+        }
+    }
+}

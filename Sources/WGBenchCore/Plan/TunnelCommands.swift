@@ -7,16 +7,18 @@ public enum TunnelCommands {
     public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
 
     /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the
-    /// name); CPU knobs are resolved for `role` and `tunnel` (from 1) by `placement`.
+    /// name); CPU knobs are resolved for `role` and `tunnel` (from 1) by `placement`. With `log`, a
+    /// userspace daemon logs at LOG_LEVEL=verbose (handshakes, errors) to that file on the gateway.
     public static func create(_ target: TargetKind, interface: String, role: HostRole, tunnel: Int, knobs: KnobSettings,
-                              placement: ResolvedPlacement, program: String? = nil) -> [Command] {
+                              placement: ResolvedPlacement, program: String? = nil, log: String? = nil) -> [Command] {
         switch target {
         case .plain:
             return []
         case .kernel:
             return [Command("ip", "link", "add", interface, "type", "wireguard")]
         case .wireguardGo:
-            return [Command("env", wireguardGoEnvironment, program ?? "wireguard-go", interface)]
+            guard let log else { return [Command("env", wireguardGoEnvironment, program ?? "wireguard-go", interface)] }
+            return [daemon([wireguardGoEnvironment, program ?? "wireguard-go", interface], log: log)]
         case .wireguardSwift:
             var argv = [program ?? "wireguard-swift"]
             for (knob, value) in knobs.sorted {
@@ -31,8 +33,16 @@ public enum TunnelCommands {
                     argv += [flag, knob == .inlineCPUs ? String(first) : CPUList.format(cpus)]
                 }
             }
-            return [Command(argv + [interface])]
+            guard let log else { return [Command(argv + [interface])] }
+            return [daemon(argv + [interface], log: log)]
         }
+    }
+
+    /// Starts a daemon (`env` arguments and its command line) with its output appended to `log`. The
+    /// daemons keep their standard output for their log when LOG_LEVEL is set, and detach from the
+    /// shell that started them; `exec` leaves no shell behind.
+    static func daemon(_ argv: [String], log: String) -> Command {
+        Command(["sh", "-c", "l=$1; shift; exec env LOG_LEVEL=verbose \"$@\" >>\"$l\" 2>&1", "daemon", log] + argv)
     }
 
     /// Configuration, inner address and link up, for a tunnel side that exists.

@@ -81,6 +81,21 @@ public struct CoreAssignment: Codable, Sendable, Equatable, Hashable {
     }
 }
 
+/// One attempt at a repetition and how it ended, kept in result.json whatever the outcome and
+/// across `--resume`s (a failed repetition measured again keeps the reasons of its earlier attempts).
+public struct AttemptRecord: Codable, Sendable, Equatable {
+    public var started: Date
+    public var finished: Date
+    /// Why it failed; nil when it succeeded.
+    public var failure: String?
+
+    public init(started: Date, finished: Date, failure: String?) {
+        self.started = started
+        self.finished = finished
+        self.failure = failure
+    }
+}
+
 /// `result.json` of one repetition. Raw files (iperf3 JSON, sampler output) lie beside it.
 public struct RepetitionResult: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
@@ -93,7 +108,10 @@ public struct RepetitionResult: Codable, Sendable {
     public var status: Status
     /// Why it failed, after the last attempt.
     public var reason: String?
+    /// Attempts made, across every invocation of the run.
     public var attempts: Int
+    /// Each attempt with its reason, oldest first (empty in results written before it was kept).
+    public var attemptLog: [AttemptRecord]
     public var started: Date
     public var finished: Date
     /// Sum over flows of the receiver-side goodput, bits/s.
@@ -112,7 +130,8 @@ public struct RepetitionResult: Codable, Sendable {
 
     public init(key: RunKey, status: Status, reason: String?, attempts: Int, started: Date, finished: Date,
                 throughput: Double?, flows: [Iperf3Result], cpu: [String: [CoreUsage]], samplerCPUSeconds: [String: Double],
-                sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord], placement: [String: [CoreAssignment]] = [:]) {
+                sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord], placement: [String: [CoreAssignment]] = [:],
+                attemptLog: [AttemptRecord] = []) {
         self.key = key
         self.status = status
         self.reason = reason
@@ -127,10 +146,12 @@ public struct RepetitionResult: Codable, Sendable {
         self.knobs = knobs
         self.steps = steps
         self.placement = placement
+        self.attemptLog = attemptLog
     }
 
     private enum CodingKeys: String, CodingKey {
-        case key, status, reason, attempts, started, finished, throughput, flows, cpu, samplerCPUSeconds, sampledSeconds, knobs, steps, placement
+        case key, status, reason, attempts, attemptLog, started, finished, throughput, flows, cpu, samplerCPUSeconds, sampledSeconds, knobs, steps,
+             placement
     }
 
     public init(from decoder: Decoder) throws {
@@ -150,5 +171,6 @@ public struct RepetitionResult: Codable, Sendable {
         steps = try c.decode([StepRecord].self, forKey: .steps)
         // Results written before placement was recorded have none.
         placement = try c.decodeIfPresent([String: [CoreAssignment]].self, forKey: .placement) ?? [:]
+        attemptLog = try c.decodeIfPresent([AttemptRecord].self, forKey: .attemptLog) ?? []
     }
 }

@@ -21,18 +21,23 @@ public struct SpecNode {
         do {
             node = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            let (line, column, problem) = Self.locate(error)
+            let (line, column, problem) = Self.locate(error, in: yaml)
             throw SpecError(file: file, line: line, column: column, keyPath: "",
                             message: "not valid YAML: \(problem)")
         }
         guard let node else {
             throw SpecError(file: file, line: 1, column: 1, keyPath: "", message: "the file is empty")
         }
+        try InputLimits.checkAliases(node, file: file)
         return SpecNode(node: node, file: file)
     }
 
-    private static func locate(_ error: YamlError) -> (Int, Int, String) {
+    private static func locate(_ error: YamlError, in yaml: String) -> (Int, Int, String) {
         switch error {
+        case .reader(let problem, let offset, let value, _):
+            // Control characters and the like: libyaml gives the byte offset, not a line.
+            let (line, column) = InputLimits.location(ofByte: offset ?? 0, in: yaml)
+            return (line, column, value >= 0 ? String(format: "%@ (character 0x%02x)", problem, Int(value)) : problem)
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
             return (mark.line, mark.column, problem)

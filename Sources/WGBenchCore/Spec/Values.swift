@@ -127,15 +127,18 @@ public struct Port: SpecValue, Hashable, Codable, Sendable, CustomStringConverti
     public var description: String { String(value) }
 }
 
-/// A duration written with a unit: `500ms`, `5s`, `2m`.
+/// A duration written with a unit: `500ms`, `5s`, `2m`, `1h`; at most a day (every traffic run,
+/// pause and timeout wgbench has is bounded in time, and no larger number can overflow).
 public struct SpecDuration: SpecValue, Hashable, Sendable, CustomStringConvertible {
     public let milliseconds: Int
+    public static let maximum = SpecDuration(milliseconds: 24 * 3_600_000)
 
     public init?(specText text: String) {
-        let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
+        let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
-            if let value = Double(number), value >= 0, value.isFinite, !number.hasPrefix("+") {
+            if let value = Double(number), value >= 0, value.isFinite, !number.hasPrefix("+"),
+               value * Double(factor) <= Double(Self.maximum.milliseconds) {
                 milliseconds = Int((value * Double(factor)).rounded())
                 return
             }
@@ -145,7 +148,7 @@ public struct SpecDuration: SpecValue, Hashable, Sendable, CustomStringConvertib
 
     public init(milliseconds: Int) { self.milliseconds = milliseconds }
     public var seconds: Double { Double(milliseconds) / 1000 }
-    public static let expectation = "a duration with a unit (e.g. 500ms, 5s, 2m)"
+    public static let expectation = "a duration with a unit (e.g. 500ms, 5s, 2m, 1h) of at most 24h"
     public var description: String { milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms" }
 }
 

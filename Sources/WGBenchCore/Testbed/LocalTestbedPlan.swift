@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `wgbench testbed up` builds on this machine, as data: names, commands and config files.
 ///
 /// ```
@@ -32,6 +34,13 @@ public struct LocalTestbedPlan: Sendable {
     public var stateDirectory: FilePath { settings.stateDirectory }
     public var clientKey: FilePath { stateDirectory.appending("id_ed25519") }
     public var authorizedKeys: FilePath { stateDirectory.appending("authorized_keys") }
+    /// The host keys `up` makes, pinned: the only known_hosts a local testbed uses.
+    public var knownHosts: FilePath { stateDirectory.appending("known_hosts") }
+    /// Held while `up` or `down` works (beside the state directory, which `up` makes and `down` removes).
+    public var lockFile: String {
+        let parent = (stateDirectory.rawValue as NSString).deletingLastPathComponent
+        return (parent == "/" ? "" : parent) + "/.\(prefix).lock"
+    }
     public func hostDirectory(_ role: HostRole) -> FilePath { stateDirectory.appending(role.rawValue) }
     public func hostKey(_ role: HostRole) -> FilePath { hostDirectory(role).appending("ssh_host_ed25519_key") }
     public func sshdConfigPath(_ role: HostRole) -> FilePath { hostDirectory(role).appending("sshd_config") }

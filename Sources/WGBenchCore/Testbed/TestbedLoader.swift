@@ -17,13 +17,7 @@ import Foundation
 /// ```
 public enum TestbedLoader {
     public static func load(path: String, home: String = NSHomeDirectory()) throws -> Testbed {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw SpecError(file: path, line: 0, column: 0, keyPath: "", message: "cannot read the file: \(error.localizedDescription)")
-        }
-        return try parse(yaml: text, file: path, home: home)
+        try parse(yaml: InputLimits.readSpecFile(path), file: path, home: home)
     }
 
     public static func parse(yaml: String, file: String, home: String = NSHomeDirectory()) throws -> Testbed {
@@ -86,6 +80,7 @@ public enum TestbedLoader {
         var identity: FilePath?
         var knownHosts: FilePath
         var policy = HostKeyPolicy.strict
+        var local: LocalTestbedSettings?
         var connectTimeout = SpecDuration(milliseconds: 5000)
         var commandTimeout = SpecDuration(milliseconds: 60_000)
     }
@@ -96,13 +91,14 @@ public enum TestbedLoader {
             identity: local.map { $0.stateDirectory.appending("id_ed25519") },
             knownHosts: local.map { $0.stateDirectory.appending("known_hosts") }
                 ?? FilePath(absolute: home + "/.ssh/known_hosts"))
+        defaults.local = local
         guard let node else { return defaults }
         let map = try node.mapping(allowed: ["user", "port", "identity", "known_hosts", "host_key_checking",
                                              "connect_timeout", "command_timeout"])
         if let n = map.optional("user") { defaults.user = try n.value(UserName.self) }
         if let n = map.optional("port") { defaults.port = try n.value(Port.self) }
-        if let n = map.optional("identity") { defaults.identity = try n.value(FilePath.self).expandingTilde(home: home) }
-        if let n = map.optional("known_hosts") { defaults.knownHosts = try n.value(FilePath.self).expandingTilde(home: home) }
+        if let n = map.optional("identity") { defaults.identity = try ownFile(n, local: local, name: "id_ed25519", home: home) }
+        if let n = map.optional("known_hosts") { defaults.knownHosts = try ownFile(n, local: local, name: "known_hosts", home: home) }
         if let n = map.optional("host_key_checking") {
             let text = try n.string()
             guard let policy = HostKeyPolicy(rawValue: text) else {
@@ -115,6 +111,20 @@ public enum TestbedLoader {
         return defaults
     }
 
+    /// A key or known_hosts file. A local testbed uses only those `testbed up` makes in its state
+    /// directory: `up` writes the host keys it generates into the known_hosts file, and one copied
+    /// from a real lab's testbed (`~/.ssh/known_hosts`) would lose the user's real host pins.
+    private static func ownFile(_ node: SpecNode, local: LocalTestbedSettings?, name: String, home: String) throws -> FilePath {
+        let path = try node.value(FilePath.self).expandingTilde(home: home)
+        guard let local else { return path }
+        let own = local.stateDirectory.appending(name)
+        guard path == own else {
+            throw node.error("a local testbed uses the \(name == "known_hosts" ? "known_hosts" : "key") that `testbed up` makes in its "
+                             + "state directory (\(own)); \(path) is someone else's\(name == "known_hosts" ? ", and up would overwrite it" : ""): remove this key")
+        }
+        return path
+    }
+
     private static func positive(_ node: SpecNode) throws -> SpecDuration {
         let duration = try node.value(SpecDuration.self)
         guard duration.milliseconds > 0 else { throw node.error("must be longer than zero") }
@@ -125,7 +135,7 @@ public enum TestbedLoader {
         let map = try node.mapping(allowed: ["ssh", "interfaces"])
         let sshNode = try map.required("ssh")
         let ssh = try sshNode.mapping(allowed: ["address", "port", "user", "identity"])
-        let identity = try ssh.optional("identity")?.value(FilePath.self).expandingTilde(home: home) ?? defaults.identity
+        let identity = try ssh.optional("identity").map { try ownFile($0, local: defaults.local, name: "id_ed25519", home: home) } ?? defaults.identity
         guard let identity else {
             throw sshNode.error("no identity (private key file) for \(role); set ssh.identity here or in the top-level ssh block")
         }

@@ -28,6 +28,7 @@ public enum Planner {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgbench-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let store = try ResultStore(directory: scratch)
+        store.syncs = false  // a scratch directory removed at the end
         var order = RunSchedule.order(spec, seed: 0)
         if let points { order = order.filter { points($0.point) } }
         let record = RunRecord(id: "plan", experimentFile: experimentFile, spec: spec, seed: 0,
@@ -39,6 +40,7 @@ public enum Planner {
             if line.contains("FAILED") || line.contains("failed:") || line.contains("unsupported") { transcript.note(["run: " + line]) }
         }
         let runner = ExperimentRunner(testbed: testbed, hosts: simulation.remoteHosts, store: store, record: record, log: log)
+        runner.makeNonce = { "n0nce" }  // the one random part of a plan, made constant
         runner.onStage = { stage in transcript.section(stage) }
         runner.onPlacement = { lines in transcript.note(lines.map { "placement: " + $0 }) }
         _ = try runner.run()

@@ -37,6 +37,20 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private var lastPeerID: [HostRole: Int] = [:]
     private var nextRule = 1
     public private(set) var hosts: [HostRole: FakeHost] = [:]
+    /// Each host's lease line (`LeaseCommands`), and its clock for them.
+    private var leases: [HostRole: String] = [:]
+    public var leaseClock = 1_800_000_000
+    /// Run folders on each host (which the host marked as its own), and what is in them.
+    private var runFolders: [HostRole: Set<String>] = [:]
+    /// Tunnel interfaces whose daemon was killed (their interfaces go with them, as a real TUN does).
+    private var killed: [HostRole: Set<String>] = [:]
+    /// Tunnel sides that have completed a handshake.
+    private var handshaken: [HostRole: Set<String>] = [:]
+    /// Hosts that no longer answer: every command to them fails as an unreachable host does.
+    public var lost: Set<HostRole> = []
+    /// Called with each command before it is answered (tests inject faults there: a daemon that
+    /// dies during traffic, a command that times out).
+    public var before: (@Sendable (HostRole, Command) throws -> Void)?
 
     /// CPUs per host, and so rx queues per NIC.
     public var cpus = 2
@@ -65,7 +79,11 @@ public final class SimulatedTestbed: @unchecked Sendable {
     public init() {
         for role in HostRole.allCases {
             hosts[role] = FakeHost(name: role.rawValue, address: "simulated-\(role)") { [unowned self] command in
-                self.answer(role, command)
+                if self.isLost(role) {
+                    throw RemoteError.unreachable(host: role.rawValue, address: "simulated-\(role)", port: 22, reason: "connection refused")
+                }
+                try self.before?(role, command)
+                return self.answer(role, command)
             }
         }
     }
@@ -81,6 +99,41 @@ public final class SimulatedTestbed: @unchecked Sendable {
         return sysfs[role]?[file]
     }
 
+    private func isLost(_ role: HostRole) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return lost.contains(role)
+    }
+
+    /// Kills the daemon of a tunnel interface: the interface, and the routes through it, go with it.
+    public func killDaemon(_ role: HostRole, _ interface: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        killed[role, default: []].insert(interface)
+        _ = answerIP(role, ["ip", "link", "del", interface])
+    }
+
+    /// The lease line on a host now, if any.
+    public func lease(_ role: HostRole) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return leases[role]
+    }
+
+    /// Puts a lease on a host as another holder would.
+    public func setLease(_ role: HostRole, _ line: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        leases[role] = line
+    }
+
+    /// The run folders a host has now.
+    public func folders(_ role: HostRole) -> Set<String> {
+        lock.lock()
+        defer { lock.unlock() }
+        return runFolders[role] ?? []
+    }
+
     private func ok(_ out: String = "") -> CommandResult { CommandResult(status: 0, stdout: out, stderr: "") }
     private func fail(_ stderr: String, status: Int32 = 1) -> CommandResult { CommandResult(status: status, stdout: "", stderr: stderr) }
 
@@ -93,6 +146,9 @@ public final class SimulatedTestbed: @unchecked Sendable {
         let text = command.description
         for (pattern, stderr) in failing where text.contains(pattern) {
             return fail(stderr)
+        }
+        if argv.count >= 4, argv[0] == "sh", argv[1] == "-c", let answer = answerScript(role, argv[3], Array(argv.dropFirst(4)), command) {
+            return answer
         }
         switch argv[0] {
         case "env" where argv.contains("wireguard-go"), _ where argv[0].hasSuffix("wireguard-swift") && argv.last?.hasPrefix("wgb") == true:
@@ -204,7 +260,12 @@ public final class SimulatedTestbed: @unchecked Sendable {
             return links[role]?.contains { argv[4].hasSuffix(" \($0)$") || argv[4].hasSuffix("\($0)$") } == true ? ok() : fail("", status: 3)
         case "sh" where argv.count == 5 && argv[4].hasPrefix("^([^ ]*/)?wireguard-(go|swift)"):
             return ok()  // waiting for daemons to exit: the simulated ones go with their interface
-        case "ps":
+        case "ps", "kill":
+            return ok()
+        case "sh" where argv == NamespaceProcessParser.command.argv:
+            return ok("@netns 4026531840\n")  // no process runs in a simulation
+        case "rm" where argv.count == 3 && argv[1] == "-rf":
+            runFolders[role]?.remove(argv[2])
             return ok()
         case "pkill", "mkdir", "rm":
             return ok()
@@ -220,6 +281,79 @@ public final class SimulatedTestbed: @unchecked Sendable {
         default:
             return fail("simulation: unknown command: \(text)", status: 127)
         }
+    }
+
+    /// The harness's own scripts (`sh -c <script> <name> <arguments>`), by their name; nil for others.
+    private func answerScript(_ role: HostRole, _ name: String, _ arguments: [String], _ command: Command) -> CommandResult? {
+        switch name {
+        case "wgbench-lease" where arguments.count == 4:
+            return answerLease(role, operation: arguments[0], token: arguments[1], line: arguments[2], expected: arguments[3])
+        case "prepare" where arguments.count == 1:
+            runFolders[role, default: []].insert(arguments[0])
+            return ok()
+        case "run-folders" where arguments.count == 1:
+            let folders = (runFolders[role] ?? []).sorted()
+            if arguments[0] == "remove" {
+                // The local testbed's hosts share one /run: a folder goes for every host that marked it.
+                for other in HostRole.allCases { runFolders[other]?.subtract(folders) }
+            }
+            return ok(folders.map { $0 + "\n" }.joined())
+        case "fresh" where arguments.count == 1:
+            return ok()
+        case "daemon" where arguments.count >= 3:
+            // A userspace daemon started with its log: its interface appears.
+            guard let interface = arguments.last, interface.hasPrefix("wgb") else { return nil }
+            guard links[role, default: []].insert(interface).inserted else { return fail("interface \(interface) exists", status: 1) }
+            killed[role]?.remove(interface)
+            return ok()
+        case "tunnel-health" where arguments.count >= 1:
+            let daemon = arguments[0]
+            return ok(arguments.dropFirst().map { interface -> String in
+                let present = links[role]?.contains(interface) == true
+                let running = daemon == "-" ? "-" : (present && killed[role]?.contains(interface) != true ? "running" : "dead")
+                let handshake = handshaken[role]?.contains(interface) == true && present ? leaseClock : 0
+                return "\(interface) \(present ? "up" : "gone") \(running) \(handshake)\n"
+            }.joined())
+        case "handshake":
+            // A ping through the tunnels: every tunnel whose two sides exist handshakes.
+            for interface in links[.gw1] ?? [] where interface.hasPrefix(TrafficPlan.interfacePrefix(.gw1)) {
+                let peer = TrafficPlan.interfacePrefix(.gw2) + interface.dropFirst(TrafficPlan.interfacePrefix(.gw1).count)
+                if links[.gw2]?.contains(peer) == true {
+                    handshaken[.gw1, default: []].insert(interface)
+                    handshaken[.gw2, default: []].insert(peer)
+                }
+            }
+            return ok()
+        case "log-tail" where arguments.count == 2:
+            return ok("simulated log of \(arguments[0])\nINFO: (\(role)) last line\n")
+        default:
+            return nil
+        }
+    }
+
+    /// The lease script (`LeaseCommands`), with the lease line held in memory.
+    private func answerLease(_ role: HostRole, operation: String, token: String, line: String, expected: String) -> CommandResult {
+        let now = leaseClock
+        let current = leases[role]
+        let ours = { (token: String) in current?.contains(" token=\(token) ") == true }
+        let held = CommandResult(status: LeaseCommands.heldStatus, stdout: "held \(now)\n\(current ?? "")\n", stderr: "")
+        switch operation {
+        case "acquire":
+            if current != nil { return held }
+        case "takeover":
+            if current != nil, expected != "*", !ours(expected) { return held }
+        case "renew":
+            guard ours(token) else { return CommandResult(status: LeaseCommands.lostStatus, stdout: "lost \(now)\n\(current ?? "")\n", stderr: "") }
+        case "release":
+            if ours(token) { leases[role] = nil }
+            return ok("free \(now)\n")
+        case "show":
+            return current == nil ? ok("free \(now)\n") : ok("held \(now)\n\(current!)\n")
+        default:
+            return fail("unknown lease operation", status: 2)
+        }
+        leases[role] = "\(line) renewed=\(now)"
+        return ok("free \(now)\n")
     }
 
     /// `0000ffff`: 32-bit groups, zero-padded, as the kernel prints a cpumask.
@@ -256,6 +390,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
                 return CommandResult(status: 1, stdout: "", stderr: "Cannot find device \"\(argv[3])\"")
             }
             routes[role] = routes[role]?.filter { $0.value != argv[3] }  // the kernel drops routes through a deleted device
+            handshaken[role]?.remove(argv[3])
             sysfs[role] = sysfs[role]?.filter { !$0.key.hasPrefix(argv[3] + "/") }
         }
         if argv.starts(with: ["ip", "addr", "replace"]) && argv[3].hasSuffix("/32") { addresses[role, default: []].insert(argv[3]) }

@@ -2,9 +2,31 @@ import Foundation
 import WGBenchCore
 import WGBenchRemote
 
+/// Why a run stopped before measuring every repetition. Each leaves the run resumable: what was
+/// being measured is not recorded, and `--resume` measures it.
+public enum RunStop: Error, CustomStringConvertible, Sendable {
+    /// A host could not be reached even after reconnecting (the circuit breaker).
+    case hostLost(HostLost)
+    /// The controller could not write the results (a full disk): not a fault of any host.
+    case localWrite(LocalWriteError)
+    /// Another holder took the testbed's lease over: the testbed is no longer ours to touch.
+    case leaseLost(LeaseError)
+
+    public var description: String {
+        switch self {
+        case .hostLost(let lost): return "\(lost)"
+        case .localWrite(let error): return "\(error)"
+        case .leaseLost(let error): return "\(error)"
+        }
+    }
+}
+
 /// Runs an experiment's repetitions in their recorded order, skipping those a run directory
-/// already holds (so `--resume` finishes an interrupted sweep), and tears the testbed's tunnels,
-/// flows and rules down at the end, with a residue check to prove it.
+/// already holds (so `--resume` finishes an interrupted sweep; failed ones are measured again
+/// unless `retryFailed` is off). Before measuring it sweeps the testbed of anything of ours a
+/// crashed run left; it stops at the first host lost, at a local write failure, or when the
+/// lease is taken from it; and it tears the testbed's tunnels, flows and rules down at the end
+/// (on every host it can still reach), with a residue check to prove it.
 public final class ExperimentRunner: @unchecked Sendable {
     public let store: ResultStore
     public let record: RunRecord
@@ -23,6 +45,16 @@ public final class ExperimentRunner: @unchecked Sendable {
     private var topology: [HostRole: HostTopology] = [:]
     private let teardownLock = NSLock()
     private var tornDown = false
+    /// Measure repetitions recorded as failed again (`--resume` does, unless `--keep-failed`).
+    public var retryFailed = true
+    /// The testbed's lease, checked between repetitions; nil where none is taken (plans, unit tests).
+    public var lease: TestbedLease?
+    /// The random part of each attempt's folder on the hosts (plans make it constant).
+    var makeNonce: @Sendable () -> String = { String(ShellFraming.newNonce().prefix(8)) }
+    /// Pause between reconnect attempts to a host whose session broke.
+    var reconnectPause: useconds_t = HostFault.reconnectPause
+    /// When the first repetition started: wall time for the overhead ratio counts from there.
+    private var measuringSince: Date?
 
     /// What a finished invocation did.
     public struct Report: Sendable {
@@ -36,6 +68,10 @@ public final class ExperimentRunner: @unchecked Sendable {
         public var overheadRatio: Double?
         public var residue: [String]
         public var samplerCoreFraction: Double?
+        /// What the sweep before measuring found and removed (left by a crashed run).
+        public var swept: [String] = []
+        /// Why the run stopped early, if it did.
+        public var stop: RunStop?
     }
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
@@ -52,7 +88,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         var recording: [HostRole: RemoteHost] = [:]
         for (role, host) in hosts { recording[role] = RecordingHost(host, store: store) }
         self.hosts = recording
-        provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering)
+        provisioner = Provisioner(testbed: testbed, hosts: recording, steering: record.spec.placement.steering, runID: record.id)
     }
 
     /// A new run's record: picks the seed (the spec's, or a random one), fixes the order and notes
@@ -69,10 +105,77 @@ public final class ExperimentRunner: @unchecked Sendable {
         return record
     }
 
-    public var pending: [RunKey] { record.order.filter { !store.exists(store.resultPath($0)) } }
+    /// Repetitions still to measure: those without a result and, with `retryFailed`, those that failed.
+    public var pending: [RunKey] {
+        record.order.filter { key in
+            guard let result = store.readResult(key) else { return true }
+            return retryFailed && result.status == .failed
+        }
+    }
 
     public func run() throws -> Report {
+        var report = Report(summary: [], ratios: [], executed: 0, failed: 0, wallSeconds: 0, overheadRatio: nil, residue: [],
+                            samplerCoreFraction: nil)
+        var lostHost: HostRole?
+        do {
+            try prepareHosts(into: &report)
+            try measureAll(into: &report)
+        } catch let stop as RunStop {
+            report.stop = stop
+        } catch let lost as HostLost {
+            report.stop = .hostLost(lost)
+        } catch let error as LocalWriteError {
+            report.stop = .localWrite(error)
+        } catch {
+            // A step before the first repetition that met a host which does not answer any more.
+            if let role = HostFault.host(of: error),
+               let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) {
+                report.stop = .hostLost(lost)
+            } else {
+                _ = teardown()
+                throw error
+            }
+        }
+        if case .hostLost(let lost) = report.stop { lostHost = lost.host }
+        onStage("teardown")
+        if case .leaseLost = report.stop {
+            // The testbed belongs to another run now: touching it would trample that run.
+        } else {
+            report.residue = teardown(skipping: lostHost)
+        }
+        // From the first repetition to the end of the teardown, as the overhead ratio has always been.
+        report.wallSeconds = measuringSince.map { Date().timeIntervalSince($0) } ?? 0
         let spec = record.spec
+        let results = store.results(for: record.order)
+        let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
+        report.summary = RunSummary.build(record: record, results: results, cost: cost)
+        report.ratios = PairedRatios.build(record: record, results: results)
+        let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
+        report.overheadRatio = report.executed > 0 ? report.wallSeconds / (Double(report.executed) * perRun) : nil
+        report.samplerCoreFraction = Self.samplerCost(results)
+        do {
+            try store.writeJSON(report.summary, to: "summary.json")
+            try store.writeJSON(report.ratios, to: "ratios.json")
+            try store.write(RunSummary.csv(report.summary, sweep: spec.sweep, cost: cost, ratios: report.ratios), to: "summary.csv")
+            try store.write(PairedRatios.csv(report.ratios), to: "ratios.csv")
+            try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
+        } catch let error as LocalWriteError {
+            if report.stop == nil { report.stop = .localWrite(error) }
+        }
+        return report
+    }
+
+    /// Everything before the first repetition: the sweep, the run's folders, uploads, metadata,
+    /// topology and the crypto floor.
+    private func prepareHosts(into report: inout Report) throws {
+        onStage("sweep")
+        report.swept = try sweepTestbed()
+        if report.swept.isEmpty {
+            log("testbed swept before measuring: nothing of ours was left on it")
+        } else {
+            log("testbed swept before measuring; removed what an earlier run left: \(report.swept.joined(separator: "; "))")
+        }
+        _ = try onEachHostOrThrow(HostRole.allCases) { role in try self.hosts[role]!.check(HostFolders.prepare(runID: self.record.id)) }
         do { try uploadTools() } catch {
             _ = teardown()  // a partial upload is removed with the run's directory
             throw error
@@ -83,7 +186,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         onStage("topology")
         try readTopology()
-        if let preflight = spec.preflight {
+        if let preflight = record.spec.preflight {
             onStage("preflight")
             try checkQuietness(preflight)
         }
@@ -91,14 +194,29 @@ public final class ExperimentRunner: @unchecked Sendable {
             onStage("crypto floor")
             try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
         }
-        let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
-        if let floor = cost?.floor {
+        if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
             log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (libsodium, one core)",
                        floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
         }
+    }
+
+    /// Removes what a run that never tore down left (a controller killed with -9, a host lost):
+    /// every tunnel, daemon, iperf3, flow route and address, and run folder of ours, found on the
+    /// hosts as the teardown finds them. Returns what it removed.
+    private func sweepTestbed() throws -> [String] {
+        let sweep = ResidueCheck.sweep(hosts: hosts, testbed: testbed, folders: true)
+        for problem in sweep.problems { log("sweep: \(problem)") }
+        // A host that cannot be reached stops the run before it starts.
+        for (role, error) in sweep.failures where HostFault.host(of: error) != nil {
+            if let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) { throw lost }
+        }
+        return sweep.removed
+    }
+
+    private func measureAll(into report: inout Report) throws {
         var todo = pending
         onStage("probe")
-        let unsupported = probeTargets(Set(todo.map(\.series)))
+        let unsupported = try probeTargets(Set(todo.map(\.series)))
         for key in todo {
             guard let reason = unsupported[key.series] else { continue }
             let now = Date()
@@ -108,53 +226,42 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) { log("series \(series) is unsupported here: \(reason)") }
         todo.removeAll { unsupported[$0.series] != nil }
-        log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run")
+        let again = todo.filter { store.readResult($0)?.status == .failed }.count
+        log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
+            + (again > 0 ? " (\(again) of them failed before and are measured again)" : ""))
         let start = Date()
-        var executed = 0, failed = 0
-        defer { _ = teardown() }
+        measuringSince = start
+        let spec = record.spec
         for key in todo {
+            if let lost = lease?.lost { throw RunStop.leaseLost(lost) }
             onStage("point \(key.series) \(key.point.id) rep \(key.repetition)")
-            let result = measure(key)
+            let result = try measure(key, previous: store.readResult(key))
             // After an abort, what was being measured is not a result: resume measures it again.
             guard !provisioner.isAborted else { break }
+            try store.checkFault()
             try store.writeResult(result)
-            executed += 1
-            if result.status == .failed { failed += 1 }
+            report.executed += 1
+            if result.status == .failed { report.failed += 1 }
             let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(executed) * Double(todo.count - executed)
+            let eta = elapsed / Double(report.executed) * Double(todo.count - report.executed)
             let outcome = result.throughput.map { String(format: "%.3f Gbit/s", $0 / 1e9) } ?? "FAILED: \(result.reason ?? "?")"
-            log("[\(record.order.count - todo.count + executed)/\(record.order.count)] \(key.series) \(key.point.id) "
+            log("[\(record.order.count - todo.count + report.executed)/\(record.order.count)] \(key.series) \(key.point.id) "
                 + "rep \(key.repetition): \(outcome) | ETA \(Self.clock(eta))")
-            if spec.pauseMilliseconds > 0 && executed < todo.count { usleep(useconds_t(spec.pauseMilliseconds) * 1000) }
+            if spec.pauseMilliseconds > 0 && report.executed < todo.count { usleep(useconds_t(spec.pauseMilliseconds) * 1000) }
         }
-        onStage("teardown")
-        let residue = teardown()
-        let wall = Date().timeIntervalSince(start)
-        let results = store.results(for: record.order)
-        let summary = RunSummary.build(record: record, results: results, cost: cost)
-        let ratios = PairedRatios.build(record: record, results: results)
-        try store.writeJSON(summary, to: "summary.json")
-        try store.writeJSON(ratios, to: "ratios.json")
-        try store.write(RunSummary.csv(summary, sweep: spec.sweep, cost: cost, ratios: ratios), to: "summary.csv")
-        try store.write(PairedRatios.csv(ratios), to: "ratios.csv")
-        try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
-        let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
-        return Report(summary: summary, ratios: ratios, executed: executed, failed: failed, wallSeconds: wall,
-                      overheadRatio: executed > 0 ? wall / (Double(executed) * perRun) : nil, residue: residue,
-                      samplerCoreFraction: Self.samplerCost(results))
     }
 
     /// Which series' targets the gateways cannot run, with the reason; their repetitions are
     /// recorded as unsupported instead of being attempted.
-    private func probeTargets(_ names: Set<String>) -> [String: String] {
+    private func probeTargets(_ names: Set<String>) throws -> [String: String] {
         let series = record.spec.series.filter { names.contains($0.name) }
         var probed = Set<TargetKind>(), verdicts: [TargetKind: String] = [:]
         // Each target once, in the spec's order (plans print the probes).
-        for entry in series where probed.insert(entry.target).inserted { verdicts[entry.target] = probe(entry.target) }
+        for entry in series where probed.insert(entry.target).inserted { verdicts[entry.target] = try probe(entry.target) }
         return Dictionary(uniqueKeysWithValues: series.compactMap { entry in verdicts[entry.target].map { (entry.name, $0) } })
     }
 
-    private func probe(_ target: TargetKind) -> String? {
+    private func probe(_ target: TargetKind) throws -> String? {
         for role in [HostRole.gw1, .gw2] {
             for command in TunnelCommands.probe(target, on: role, program: testbed.tools[target.rawValue]?.rawValue) ?? [] {
                 do {
@@ -164,6 +271,9 @@ public final class ExperimentRunner: @unchecked Sendable {
                         return "\(what) on \(role): `\(command)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"
                     }
                 } catch {
+                    // A host that does not answer says nothing about the target.
+                    if HostFault.host(of: error) != nil, let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error,
+                                                                                          pause: reconnectPause, log: log) { throw lost }
                     return "probing \(target) on \(role): \(error)"
                 }
             }
@@ -173,11 +283,14 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     // MARK: One repetition
 
-    private func measure(_ key: RunKey) -> RepetitionResult {
+    /// One repetition with its retries. `previous` is its failed result from an earlier invocation,
+    /// whose attempts are kept. Throws what stops the run: a lost host, a local write failure.
+    private func measure(_ key: RunKey, previous: RepetitionResult?) throws -> RepetitionResult {
         let spec = record.spec
         let started = Date()
+        var attempts = previous.map(Self.attempts(of:)) ?? []
         guard let series = spec.series.first(where: { $0.name == key.series }) else {
-            return failed(key, "series \(key.series) is not in the spec", attempts: 0, started: started, steps: [])
+            return failed(key, "series \(key.series) is not in the spec", attempts: attempts, started: started, steps: [])
         }
         let knobs: KnobSettings
         let plan: TrafficPlan
@@ -190,39 +303,76 @@ public final class ExperimentRunner: @unchecked Sendable {
                 .gw1: testbed.host(.gw1).interface(.ingress).name.rawValue, .gw2: testbed.host(.gw2).interface(.underlay).name.rawValue,
             ])
         } catch {
-            return failed(key, "\(error)", attempts: 0, started: started, steps: [])
+            return failed(key, "\(error)", attempts: attempts, started: started, steps: [])
         }
         onPlacement(placement.describe(plan: plan, knobs: knobs, target: series.target))
+        let health = TunnelHealthCheck(hosts: hosts, runID: record.id)
         var lastFailure = "not attempted"
         var steps: [StepRecord] = []
         for attempt in 1...(spec.retries + 1) {
+            let attemptStarted = Date()
+            // Raw files of an earlier attempt must not lie beside this one's result.
+            for raw in (try? FileManager.default.contentsOfDirectory(atPath: store.url(key.directory).path)) ?? [] where raw != "result.json" {
+                store.remove("\(key.directory)/\(raw)")
+            }
+            var inTraffic = false
             do {
                 let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan, placement: placement)
                 steps = prepared.steps
-                let work = "/run/wgbench/runs/\(record.id)/\(key.series)-\(key.point.directoryName)-\(key.repetition)-\(attempt)"
-                let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
-                if let failure = outcome.failure {
-                    lastFailure = failure
+                if let dead = try health.beforeTraffic(plan, target: series.target) {
+                    lastFailure = dead
+                    _ = provisioner.teardown()  // the next attempt makes the tunnels anew
                 } else {
-                    return RepetitionResult(
-                        key: key, status: .ok, reason: nil, attempts: attempt, started: started, finished: Date(),
-                        throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
-                        cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
-                        knobs: prepared.knobs, steps: steps, placement: prepared.placed)
+                    let work = HostFolders.attempt(runID: record.id, key: key, attempt: attempts.count + 1, nonce: makeNonce())
+                    inTraffic = true
+                    let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
+                    // A daemon that died explains a traffic failure better than iperf3's view of it.
+                    if let dead = try health.afterTraffic(plan, target: series.target) {
+                        lastFailure = dead
+                        _ = provisioner.teardown()
+                    } else if let failure = outcome.failure {
+                        lastFailure = failure
+                    } else {
+                        attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: nil))
+                        return RepetitionResult(
+                            key: key, status: .ok, reason: nil, attempts: attempts.count, started: started, finished: Date(),
+                            throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
+                            cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
+                            knobs: prepared.knobs, steps: steps, placement: prepared.placed, attemptLog: attempts)
+                    }
                 }
+            } catch let error as LocalWriteError {
+                throw error  // this machine's fault: retrying on the hosts would not help
             } catch {
-                lastFailure = "\(error)"
+                if let role = HostFault.host(of: error),
+                   let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) {
+                    throw lost
+                }
+                // A daemon that died during traffic stalls iperf3 until its time limit: name the daemon.
+                let dead = inTraffic ? (try? health.afterTraffic(plan, target: series.target)) ?? nil : nil
+                lastFailure = dead ?? "\(error)"
                 // Start the next attempt from a clean slate.
                 _ = provisioner.teardown()
             }
+            attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: lastFailure))
             log("\(key): attempt \(attempt) failed: \(lastFailure)")
+            try store.checkFault()
+            if provisioner.isAborted { break }
         }
-        return failed(key, lastFailure, attempts: spec.retries + 1, started: started, steps: steps)
+        return failed(key, lastFailure, attempts: attempts, started: started, steps: steps)
     }
 
-    private func failed(_ key: RunKey, _ reason: String, attempts: Int, started: Date, steps: [StepRecord]) -> RepetitionResult {
-        RepetitionResult(key: key, status: .failed, reason: reason, attempts: attempts, started: started, finished: Date(),
-                         throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, knobs: [:], steps: steps)
+    /// The attempts a result records; an older result without the list has its last reason.
+    static func attempts(of result: RepetitionResult) -> [AttemptRecord] {
+        if !result.attemptLog.isEmpty { return result.attemptLog }
+        guard result.attempts > 0 else { return [] }
+        return [AttemptRecord(started: result.started, finished: result.finished, failure: result.reason)]
+    }
+
+    private func failed(_ key: RunKey, _ reason: String, attempts: [AttemptRecord], started: Date, steps: [StepRecord]) -> RepetitionResult {
+        RepetitionResult(key: key, status: .failed, reason: reason, attempts: attempts.count, started: started, finished: Date(),
+                         throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, knobs: [:], steps: steps,
+                         attemptLog: attempts)
     }
 
     // MARK: Metadata, teardown
@@ -300,12 +450,14 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
     /// more than once.
     @discardableResult
-    public func teardown() -> [String] {
+    public func teardown(skipping lost: HostRole? = nil) -> [String] {
         teardownLock.lock()
         defer { teardownLock.unlock() }
         if tornDown { return [] }
         tornDown = true
-        return cleanUp(using: hosts)
+        guard let lost else { return cleanUp(using: hosts) }
+        log("tearing down on every host but \(lost), which cannot be reached")
+        return cleanUp(using: hosts.filter { $0.key != lost })
     }
 
     /// For a signal handler: stops the run where it is and tears down over `fresh` connections,
@@ -322,8 +474,10 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     private func cleanUp(using hosts: [HostRole: RemoteHost]) -> [String] {
         var problems = provisioner.teardown(using: hosts)
-        let base = "/run/wgbench/runs/\(record.id)"
-        for role in HostRole.allCases { _ = try? hosts[role]?.run(Command("rm", "-rf", base)) }
+        // The id reaches `rm -rf` on every host: only one wgbench itself would have made.
+        if RunRecord.isValidID(record.id) {
+            for role in HostRole.allCases { _ = try? hosts[role]?.run(Command("rm", "-rf", HostFolders.run(record.id))) }
+        }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
         return problems
     }

@@ -30,9 +30,13 @@ final class Provisioner: @unchecked Sendable {
         let description: String
     }
 
-    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement) {
+    /// The run whose folder on the gateways holds the daemons' logs.
+    let runID: String
+
+    init(testbed: Testbed, hosts: [HostRole: RemoteHost], steering: StepRequirement, runID: String) {
         self.testbed = testbed
         self.hosts = hosts
+        self.runID = runID
         self.steering = Steering(testbed: testbed, hosts: hosts, requirement: steering)
     }
 
@@ -70,7 +74,7 @@ final class Provisioner: @unchecked Sendable {
         applied.steps += steered.steps
         var placed = steered.placed
         for (role, cores) in applied.placed { placed[role, default: []] += cores }
-        return Prepared(steps: applied.steps, knobs: try readBackKnobs(plan, expected: applied.expected), placed: placed)
+        return Prepared(steps: applied.steps, knobs: try readBackKnobs(plan, expected: applied.expected, present: applied.present), placed: placed)
     }
 
     // MARK: Tunnels
@@ -80,7 +84,8 @@ final class Provisioner: @unchecked Sendable {
         let target = self.target
         try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
             for command in TunnelCommands.create(target, interface: tunnel.interface(role), role: role, tunnel: tunnel.index, knobs: knobs,
-                                                 placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue) {
+                                                 placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue,
+                                                 log: HostFolders.daemonLog(runID: self.runID, interface: tunnel.interface(role))) {
                 try self.checked(role, command, "creating \(tunnel.interface(role)) (\(target))")
             }
         }
@@ -145,6 +150,8 @@ final class Provisioner: @unchecked Sendable {
         var placed: [String: [CoreAssignment]] = [:]
         /// `role:interface:file` -> the value written.
         var expected: [String: String] = [:]
+        /// `role:interface` -> the knob files its sysfs directory has.
+        var present: [String: Set<String>] = [:]
     }
 
     /// Daemon pinning for userspace targets; for the kernel, every knob in force (the series' or
@@ -182,6 +189,7 @@ final class Provisioner: @unchecked Sendable {
                                   placement: ResolvedPlacement, into applied: inout Applied) throws {
         let present = Set(try checked(role, TunnelCommands.listKnobs(interface: interface), "listing \(interface)'s sysfs")
             .split(whereSeparator: \.isWhitespace).map(String.init))
+        applied.present["\(role):\(interface)"] = present
         var writes: [(file: String, value: String)] = []
         func note(_ step: String, _ status: StepRecord.Status, _ detail: String) {
             applied.steps.append(StepRecord(host: role, step: "\(step) \(interface)", status: status, detail: detail))
@@ -239,9 +247,10 @@ final class Provisioner: @unchecked Sendable {
         }
     }
 
-    /// Every knob file there is, read back, whether wgbench wrote it or not; a file that does not
-    /// read back what was written fails the repetition.
-    private func readBackKnobs(_ plan: TrafficPlan, expected: [String: String]) throws -> [String: String] {
+    /// Every knob file there is, read back, whether wgbench wrote it or not (one the module does not
+    /// have is recorded as absent, from the directory listing); a file that does not read back what
+    /// was written fails the repetition.
+    private func readBackKnobs(_ plan: TrafficPlan, expected: [String: String], present: [String: Set<String>]) throws -> [String: String] {
         guard target == .kernel else { return [:] }
         var values: [String: String] = [:]
         for tunnel in plan.tunnels {
@@ -250,8 +259,12 @@ final class Provisioner: @unchecked Sendable {
                 let peerFiles = expected.keys.filter { $0.hasPrefix("\(role):\(interface):peer_") }
                     .map { String($0.dropFirst("\(role):\(interface):".count)) }
                 for file in TunnelCommands.recordedKernelKnobs + peerFiles.sorted() {
-                    let result = try host(role).run(TunnelCommands.readKnob(path: TunnelCommands.knobPath(interface: interface, file)))
                     let key = "\(role):\(interface):\(file)"
+                    guard file.hasPrefix("peer_") || present["\(role):\(interface)"]?.contains(file) != false else {
+                        values[key] = "absent"
+                        continue
+                    }
+                    let result = try host(role).run(TunnelCommands.readKnob(path: TunnelCommands.knobPath(interface: interface, file)))
                     let value = result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
                     values[key] = value
                     if let wanted = expected[key], !Self.sameKnobValue(value, wanted, file: file) {
@@ -302,7 +315,7 @@ final class Provisioner: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let hosts = other ?? self.hosts
-        let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed)
+        let problems = steering.teardown(using: hosts) + ResidueCheck.sweep(hosts: hosts, testbed: testbed).problems
         flows = [:]
         unrouted = []
         tunnels = []

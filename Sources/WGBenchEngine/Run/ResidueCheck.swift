@@ -3,20 +3,33 @@ import WGBenchCore
 import WGBenchRemote
 
 /// Finds on the hosts everything a run makes (tunnel interfaces and daemons, flow addresses and
-/// routes, iperf3 processes), to prove a teardown (`check`) or to perform one by discovery
-/// (`sweep`), which also works when the run's own bookkeeping was cut short by a signal.
+/// routes, iperf3 processes, run folders), to prove a teardown (`check`) or to perform one by
+/// discovery (`sweep`), which also works when the run's own bookkeeping was lost: cut short by a
+/// signal, or by a controller killed outright before it could clean up. Processes are looked for
+/// in each host's own network namespace only, so a sweep on the local testbed never touches
+/// another testbed's traffic on the same machine.
 public enum ResidueCheck {
     struct Leftovers {
         var interfaces: [String] = []
-        var processes: [String] = []
+        var processes: [NamespaceProcessParser.Entry] = []
         var routes: [String] = []
         /// (address/32, device)
         var addresses: [(String, String)] = []
+        var folders: [String] = []
 
         func describe(_ role: HostRole) -> [String] {
-            interfaces.map { "\(role): interface \($0)" } + processes.map { "\(role): process \($0)" }
+            interfaces.map { "\(role): interface \($0)" } + processes.map { "\(role): process \($0.args)" }
                 + routes.map { "\(role): route \($0)" } + addresses.map { "\(role): address \($0.0) on \($0.1)" }
+                + folders.map { "\(role): run folder \($0)" }
         }
+    }
+
+    /// What a sweep removed, and the hosts it could not sweep.
+    public struct SweepReport: @unchecked Sendable {
+        public var removed: [String] = []
+        public var failures: [(HostRole, Error)] = []
+
+        public var problems: [String] { failures.map { "could not sweep \($0.0): \($0.1)" } }
     }
 
     /// iperf3, and tunnel daemons of wgbench's interfaces.
@@ -33,13 +46,13 @@ public enum ResidueCheck {
         args.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) }
     }
 
-    static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed) throws -> Leftovers {
+    static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed, folders: Bool) throws -> Leftovers {
         var found = Leftovers()
         let prefixes = [TrafficPlan.interfacePrefix(.gw1), TrafficPlan.interfacePrefix(.gw2)]
         found.interfaces = IPLinkParser.names(try host.check(Command("ip", "-o", "link", "show")))
             .filter { name in prefixes.contains { name.hasPrefix($0) } }
         // Zombies are dead already; this machine's init may reap them late.
-        found.processes = ProcessListParser.living(try host.check(ProcessListParser.command)).filter(isOurs)
+        found.processes = NamespaceProcessParser.living(try host.check(NamespaceProcessParser.command)).filter { isOurs($0.args) }
         let flowNetworks = [testbed.host(.source).interface(.ingress).address.network,
                             testbed.host(.drain).interface(.egress).address.network]
         let isFlowAddress = { (text: Substring) -> Bool in
@@ -54,44 +67,60 @@ public enum ResidueCheck {
                 found.addresses.append((String(fields[index + 1]), String(fields[1])))
             }
         }
+        if folders {
+            found.folders = try host.check(HostFolders.sweep(remove: false)).split(separator: "\n").map(String.init)
+        }
         return found
     }
 
-    /// What is left on every host; empty means clean.
-    public static func check(hosts: [HostRole: RemoteHost], testbed: Testbed) -> [String] {
+    /// What is left on every host; empty means clean. `folders` includes the hosts' run folders.
+    public static func check(hosts: [HostRole: RemoteHost], testbed: Testbed, folders: Bool = true) -> [String] {
         collect(onEachHost(HostRole.allCases) { role -> [String] in
             guard let host = hosts[role] else { return [] }
-            return try find(host, role: role, testbed: testbed).describe(role)
+            return try find(host, role: role, testbed: testbed, folders: folders).describe(role)
         })
     }
 
     /// Removes everything `find` sees: kills our traffic and daemons, deletes tunnel interfaces,
-    /// flow routes and flow addresses. Returns what it could not remove.
-    public static func sweep(hosts: [HostRole: RemoteHost], testbed: Testbed) -> [String] {
-        collect(onEachHost(HostRole.allCases) { role -> [String] in
+    /// flow routes and flow addresses, and with `folders` every run folder of the hosts. Between
+    /// attempts the run's own folder (its uploaded programs) stays; before a run and at its end it goes.
+    public static func sweep(hosts: [HostRole: RemoteHost], testbed: Testbed, folders: Bool = false) -> SweepReport {
+        let results = onEachHost(HostRole.allCases) { role -> [String] in
             guard let host = hosts[role] else { return [] }
-            let found = try find(host, role: role, testbed: testbed)
-            if !found.processes.isEmpty {
-                _ = try host.run(Command("pkill", "-x", "iperf3"))
-            }
+            let found = try find(host, role: role, testbed: testbed, folders: false)
+            let iperf = found.processes.filter { program($0.args) == "iperf3" }.map { String($0.pid) }
+            if !iperf.isEmpty { _ = try host.run(Command(["kill"] + iperf)) }
             for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
-            if found.processes.contains(where: { program($0) != "iperf3" }) {  // tunnel daemons
+            if found.processes.contains(where: { program($0.args) != "iperf3" }) {  // tunnel daemons
                 _ = try host.run(daemonsGone)
             }
             for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
             for (address, device) in found.addresses { _ = try host.run(Command("ip", "addr", "del", address, "dev", device)) }
-            return []
-        })
+            var removed = found
+            if folders {
+                removed.folders = try host.check(HostFolders.sweep(remove: true)).split(separator: "\n").map(String.init)
+            }
+            return removed.describe(role)
+        }
+        var report = SweepReport()
+        for (role, result) in zip(HostRole.allCases, results) {
+            switch result {
+            case .success(let removed): report.removed += removed
+            case .failure(let error): report.failures.append((role, error))
+            }
+        }
+        return report
     }
 
     /// Tunnel daemons exit when their interface goes, some after a few hundred milliseconds (the
-    /// parallel engine joins its threads): wait up to 5 s, then terminate what is left.
+    /// parallel engine joins its threads): wait up to 5 s, then terminate what is left, in this
+    /// host's network namespace only.
     static var daemonsGone: Command {
         let pattern = "^([^ ]*/)?wireguard-(go|swift)( .*)? (" + [HostRole.gw1, .gw2].map { TrafficPlan.interfacePrefix($0) }.joined(separator: "|") + ")[0-9]+$"
         // A constant script; the pattern arrives as an argument.
         return Command("sh", "-c", """
-            for i in $(seq 50); do pgrep -f "$1" >/dev/null || exit 0; sleep 0.1; done
-            pkill -TERM -f "$1"; sleep 0.5; exit 0
+            for i in $(seq 50); do pgrep --ns $$ --nslist net -f "$1" >/dev/null || exit 0; sleep 0.1; done
+            pkill --ns $$ --nslist net -TERM -f "$1"; sleep 0.5; exit 0
             """, "sh", pattern)
     }
 

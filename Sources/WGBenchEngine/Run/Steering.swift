@@ -142,17 +142,22 @@ final class Steering: @unchecked Sendable {
 
     private func removeRules(using hosts: [HostRole: RemoteHost]? = nil) throws {
         let hosts = hosts ?? self.hosts
-        for (role, nic, id) in rules { _ = try hosts[role]!.run(SteeringCommands.deleteRule(nic, id: id)) }
+        for (role, nic, id) in rules {
+            guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable: its rule \(id) on \(nic) stays") }
+            _ = try host.run(SteeringCommands.deleteRule(nic, id: id))
+        }
         rules = []
     }
 
-    /// Deletes every rule and restores every IRQ affinity; returns what failed.
+    /// Deletes every rule and restores every IRQ affinity on the hosts in `hosts` (a lost host is
+    /// left out); returns what failed.
     func teardown(using hosts: [HostRole: RemoteHost]) -> [String] {
         var problems: [String] = []
         do { try removeRules(using: hosts) } catch { problems.append("removing steering rules: \(error)") }
         for (role, irq, cpus) in originalAffinity {
             do {
-                _ = try hosts[role]!.check(Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpus)\n".utf8)))
+                guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable") }
+                _ = try host.check(Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpus)\n".utf8)))
             } catch {
                 problems.append("restoring IRQ \(irq) on \(role): \(error)")
             }
@@ -160,7 +165,8 @@ final class Steering: @unchecked Sendable {
         originalAffinity = []
         for (role, nic) in ntupleSwitchedOn {
             do {
-                _ = try hosts[role]!.check(Command("ethtool", "-K", nic, "ntuple", "off"))
+                guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable") }
+                _ = try host.check(Command("ethtool", "-K", nic, "ntuple", "off"))
                 nicFacts["\(role):\(nic)"]?.ntuple = .disabled
             } catch {
                 problems.append("switching ntuple filters off again on \(role) \(nic): \(error)")

@@ -14,7 +14,7 @@ enum ToolUpload {
     }
 
     /// Where a run keeps its copy of `tool` on a gateway.
-    static func remotePath(runID: String, tool: String) -> String { "/run/wgbench/runs/\(runID)/\(tool)" }
+    static func remotePath(runID: String, tool: String) -> String { "\(HostFolders.run(runID))/\(tool)" }
 
     /// The local file `source` names.
     static func localFile(_ source: UploadSource, tool: String) -> URL {

@@ -8,7 +8,7 @@ struct TrafficRun {
     let hosts: [HostRole: RemoteHost]
     let spec: ExperimentSpec
     let store: ResultStore
-    /// Per-host scratch directory for this attempt, removed afterwards.
+    /// Per-host scratch directory for this attempt, made fresh (never appended to) and removed afterwards.
     let workDirectory: String
 
     struct Outcome {
@@ -23,7 +23,7 @@ struct TrafficRun {
     func run(plan: TrafficPlan, key: RunKey) throws -> Outcome {
         let source = hosts[.source]!, drain = hosts[.drain]!
         let traffic = spec.traffic
-        for host in [source, drain] { try host.check(Command("mkdir", "-p", workDirectory)) }
+        for host in [source, drain] { try host.check(HostFolders.fresh(workDirectory)) }
         defer { cleanUp(plan) }
 
         for flow in plan.flows { try drain.check(IperfCommands.server(flow, directory: workDirectory)) }
@@ -63,6 +63,8 @@ struct TrafficRun {
                 }
                 outcome.samplerCPUSeconds[role.rawValue] = ProcStatParser.samplerCPUSeconds(result.stdout)
             case .failure(let error):
+                // A host that cannot be reached is the run's problem, not this repetition's.
+                if HostFault.host(of: error) != nil { throw error }
                 outcome.failure = "CPU sampler on \(role): \(error)"
             }
         }

@@ -55,7 +55,7 @@ final class SSH2Session {
         return "SHA256:" + Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
     }
 
-    enum KnownHostCheck { case match, mismatch, notFound, unreadable(String) }
+    enum KnownHostCheck { case match, mismatch, pinnedWithAnotherType, notFound, unreadable(String) }
 
     /// Looks the session's host key up in an OpenSSH known_hosts file.
     func checkKnownHost(file: String, host: String, port: Int32) -> KnownHostCheck {
@@ -70,7 +70,12 @@ final class SSH2Session {
         switch libssh2_knownhost_checkp(known, host, port, key, length, mask, nil) {
         case Int32(LIBSSH2_KNOWNHOST_CHECK_MATCH): return .match
         case Int32(LIBSSH2_KNOWNHOST_CHECK_MISMATCH): return .mismatch
-        case Int32(LIBSSH2_KNOWNHOST_CHECK_NOTFOUND): return .notFound
+        case Int32(LIBSSH2_KNOWNHOST_CHECK_NOTFOUND):
+            // libssh2 looks only at entries of the offered key's type: a host pinned with a key of
+            // another type reads "not found", and accept-new would add the new type beside the pin.
+            // Compared with the entries of every type, it is a mismatch.
+            let anyType = libssh2_knownhost_checkp(known, host, port, key, length, wgb_ssh2_knownhost_anytype_mask(), nil)
+            return anyType == Int32(LIBSSH2_KNOWNHOST_CHECK_MISMATCH) ? .pinnedWithAnotherType : .notFound
         default: return .unreadable(lastError())
         }
     }

@@ -38,6 +38,10 @@ public final class SSHConnection {
         case .mismatch:
             throw reject("the key (\(fingerprint)) does NOT match the one recorded in \(endpoint.knownHosts): "
                          + "the host was reinstalled or someone is in the middle; remove the old entry only if you know which")
+        case .pinnedWithAnotherType:
+            throw reject("\(endpoint.knownHosts) pins this host with a key of another type, and the host now offers "
+                         + "\(session.hostKey().flatMap(KnownHostsLine.keyType) ?? "another key") (\(fingerprint)): treated as a mismatch, "
+                         + "whatever host_key_checking says; remove the old entry only if you know the host changed its keys")
         case .unreadable(let why):
             throw reject(why)
         case .notFound:
@@ -123,12 +127,17 @@ public final class SSHConnection {
 enum KnownHostsLine {
     /// `host keytype base64` (or `[host]:port ...` off port 22); the key type is read from the blob itself.
     static func format(host: String, port: UInt16, keyBlob: [UInt8]) -> String? {
+        guard let type = keyType(keyBlob) else { return nil }
+        let name = port == 22 ? host : "[\(host)]:\(port)"
+        return "\(name) \(type) \(Data(keyBlob).base64EncodedString())\n"
+    }
+
+    /// The key type named at the start of a key blob (`ssh-ed25519`).
+    static func keyType(_ keyBlob: [UInt8]) -> String? {
         guard keyBlob.count > 4 else { return nil }
         let length = Int(keyBlob[0]) << 24 | Int(keyBlob[1]) << 16 | Int(keyBlob[2]) << 8 | Int(keyBlob[3])
         guard length > 0, 4 + length <= keyBlob.count else { return nil }
-        let type = String(decoding: keyBlob[4..<4 + length], as: UTF8.self)
-        let name = port == 22 ? host : "[\(host)]:\(port)"
-        return "\(name) \(type) \(Data(keyBlob).base64EncodedString())\n"
+        return String(decoding: keyBlob[4..<4 + length], as: UTF8.self)
     }
 
     static func append(_ line: String, to path: String) throws {

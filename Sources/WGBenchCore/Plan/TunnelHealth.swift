@@ -1,0 +1,73 @@
+/// Is each tunnel of a point alive? Asked on both gateways before traffic starts and after it ends:
+/// the interface exists, its daemon (userspace targets) runs, and its peer has completed a
+/// handshake. A daemon that died is named with its host, its program and the last lines of its
+/// log at once, instead of surfacing later as an iperf3 timeout blamed on source.
+public enum TunnelHealth {
+    /// One tunnel side as the gateway reports it.
+    public struct Side: Equatable, Sendable {
+        public var interface: String
+        public var present: Bool
+        /// Userspace targets: whether a daemon serving the interface runs; nil for the kernel.
+        public var daemonRunning: Bool?
+        /// The latest handshake's time (epoch seconds); 0 when there has been none.
+        public var handshake: Int
+
+        public init(interface: String, present: Bool, daemonRunning: Bool?, handshake: Int) {
+            self.interface = interface
+            self.present = present
+            self.daemonRunning = daemonRunning
+            self.handshake = handshake
+        }
+
+        public var alive: Bool { present && daemonRunning != false }
+    }
+
+    /// The daemon program of a target, as its process's command line names it; nil for the kernel.
+    public static func daemon(_ target: TargetKind) -> String? {
+        switch target {
+        case .wireguardGo: return "wireguard-go"
+        case .wireguardSwift: return "wireguard-swift"
+        case .kernel, .plain: return nil
+        }
+    }
+
+    /// One line per interface: `<interface> <up|gone> <running|dead|-> <handshake epoch or 0>`.
+    /// Daemons are looked for in this host's network namespace only (the local testbed's hosts share
+    /// one process table).
+    public static func status(_ target: TargetKind, interfaces: [String]) -> Command {
+        // One pgrep for all daemons (it reads every process's command line), then a match per interface.
+        Command(["sh", "-c", """
+            d=$1; shift; ps=; if [ "$d" != - ]; then ps=$(pgrep -a --ns $$ --nslist net -f "^([^ ]*/)?$d( |$)"); fi
+            for i; do
+              if [ -d "/sys/class/net/$i" ]; then l=up; else l=gone; fi
+              p=-; if [ "$d" != - ]; then if printf '%s\\n' "$ps" | grep -q " $i\\$"; then p=running; else p=dead; fi; fi
+              h=$(wg show "$i" latest-handshakes 2>/dev/null | awk '{print $2; exit}')
+              echo "$i $l $p ${h:-0}"
+            done
+            """, "tunnel-health", daemon(target) ?? "-"] + interfaces)
+    }
+
+    public static func parse(_ stdout: String) -> [String: Side] {
+        var sides: [String: Side] = [:]
+        for line in stdout.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 4 else { continue }
+            let daemon: Bool? = words[2] == "-" ? nil : words[2] == "running"
+            sides[String(words[0])] = Side(interface: String(words[0]), present: words[1] == "up", daemonRunning: daemon,
+                                           handshake: Int(words[3]) ?? 0)
+        }
+        return sides
+    }
+
+    /// One ping to each address (a tunnel peer's inner address) at once: a tunnel that has not
+    /// handshaken yet does so on its first packet.
+    public static func ping(_ addresses: [IPv4Address]) -> Command {
+        Command(["sh", "-c", "for a; do ping -c 1 -W 2 -q \"$a\" >/dev/null 2>&1 & done; wait; exit 0", "handshake"]
+                + addresses.map(\.description), timeout: SpecDuration(milliseconds: 10_000))
+    }
+
+    /// The last lines of a daemon's log (empty when it wrote none).
+    public static func logTail(_ path: String, lines: Int = 8) -> Command {
+        Command("sh", "-c", "tail -n \"$2\" \"$1\" 2>/dev/null; exit 0", "log-tail", path, String(lines))
+    }
+}

@@ -1,0 +1,60 @@
+/// A run.json that `--resume` must not trust: its id ends up in `rm -rf /run/wgbench/runs/<id>` on
+/// every host, and series and point names in paths here and there, so anything that could climb
+/// out of its directory (`../../..`) or is not what wgbench itself writes is refused.
+public struct RunRecordError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let file: String
+    public let field: String
+    public let value: String
+    public let expectation: String
+
+    public init(file: String, field: String, value: String, expectation: String) {
+        self.file = file
+        self.field = field
+        self.value = value
+        self.expectation = expectation
+    }
+
+    public var description: String {
+        "\(file): \(field) '\(value)' is not \(expectation); wgbench did not write this run.json, refusing to resume it"
+    }
+}
+
+extension RunRecord {
+    /// The characters of a run id: what `ExperimentRunner.newRecord` makes (`<name>-<UTC time>`).
+    public static func isValidID(_ id: String) -> Bool {
+        guard (1...100).contains(id.utf8.count), let first = id.utf8.first, isAlphanumeric(first) else { return false }
+        return id.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+            && !id.contains("..")
+    }
+
+    /// Checks every value of the record that becomes part of a path or a remote command line.
+    public func validate(file: String) throws(RunRecordError) {
+        func refuse(_ field: String, _ value: String, _ expectation: String) -> RunRecordError {
+            RunRecordError(file: file, field: field, value: value, expectation: expectation)
+        }
+        guard Self.isValidID(id) else { throw refuse("id", id, "a run id (1-100 of A-Z a-z 0-9 _ - ., starting with a letter or digit, no ..)") }
+        guard order.count <= InputLimits.maxRepetitions else {
+            throw refuse("order", "\(order.count) repetitions", "at most \(InputLimits.maxRepetitions) repetitions")
+        }
+        for series in spec.series where Identifier(specText: series.name) == nil {
+            throw refuse("spec.series.name", series.name, Identifier.expectation)
+        }
+        for (index, key) in order.enumerated() {
+            guard Identifier(specText: key.series) != nil else { throw refuse("order[\(index)].series", key.series, Identifier.expectation) }
+            guard key.repetition >= 1 else { throw refuse("order[\(index)].repetition", String(key.repetition), "a repetition from 1") }
+            for assignment in key.point.assignments {
+                guard Self.isSafePathPart(assignment.name), assignment.name.utf8.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") })
+                else { throw refuse("order[\(index)].point", assignment.name, "a sweep variable name (a-z 0-9 _)") }
+                guard Self.isSafePathPart(assignment.value) else {
+                    throw refuse("order[\(index)].point.\(assignment.name)", assignment.value, "a sweep value (no /, no .., at most 100 characters)")
+                }
+            }
+        }
+    }
+
+    /// Part of a file name: no separator, no control character, not `.` or `..`.
+    static func isSafePathPart(_ text: String) -> Bool {
+        (1...100).contains(text.utf8.count) && text != "." && text != ".."
+            && !text.utf8.contains { $0 == UInt8(ascii: "/") || $0 < 0x20 || $0 == 0x7f }
+    }
+}

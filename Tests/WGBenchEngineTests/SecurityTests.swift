@@ -1,0 +1,155 @@
+import Foundation
+import Glibc
+import Testing
+import WGBenchCore
+import WGBenchRemote
+@testable import WGBenchEngine
+
+/// The security review's items that live on the controller, each with the attack it stops.
+struct SecurityTests {
+    func scratch() throws -> String {
+        let path = "/tmp/wgb-security-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        chmod(path, 0o755)
+        return path
+    }
+
+    // MARK: Item 9: run.json's id reaches `rm -rf` on every host
+
+    @Test(arguments: ["../../..", "..", "a/../../etc", "/", "x y", "-rf", ".hidden", ""])
+    func aResumedRunJSONWhoseIDCouldClimbIsRefused(_ id: String) throws {
+        let store = try ResultStore(directory: URL(fileURLWithPath: try scratch()))
+        defer { try? FileManager.default.removeItem(at: store.directory) }
+        let testbed = try TestbedLoader.parse(yaml: ExperimentRunnerTests.testbedYAML, file: "fake.yaml")
+        var record = ExperimentRunner.newRecord(spec: try RunResilienceTests.spec(), experimentFile: "t.yaml", testbed: testbed)
+        try store.writeRecord(record)
+        #expect(try store.readRecord().id == record.id)
+        record.id = id
+        try store.writeRecord(record)
+        #expect {
+            _ = try store.readRecord()
+        } throws: { error in
+            guard let refusal = error as? RunRecordError else { return false }
+            return refusal.field == "id" && "\(refusal)".contains("refusing to resume") && ExitStatus.of(error) == .badInput
+        }
+    }
+
+    @Test func seriesAndPointNamesOfARunJSONCannotClimbEither() throws {
+        let testbed = try TestbedLoader.parse(yaml: ExperimentRunnerTests.testbedYAML, file: "fake.yaml")
+        var record = ExperimentRunner.newRecord(spec: try RunResilienceTests.spec(), experimentFile: "t.yaml", testbed: testbed)
+        try record.validate(file: "run.json")
+        record.order[1].series = "../x"
+        #expect(throws: RunRecordError.self) { try record.validate(file: "run.json") }
+        record.order[1].series = "wg"
+        record.order[1].point.assignments[0].value = "../../x"
+        #expect(throws: RunRecordError.self) { try record.validate(file: "run.json") }
+    }
+
+    /// Even a runner handed a bad record (not through readRecord) never sends `rm -rf` with it.
+    @Test func theTeardownNeverRemovesAFolderNamedByABadID() throws {
+        let lab = recordedLab()
+        let testbed = try TestbedLoader.parse(yaml: ExperimentRunnerTests.testbedYAML, file: "fake.yaml")
+        var record = ExperimentRunner.newRecord(spec: try RunResilienceTests.spec(), experimentFile: "t.yaml", testbed: testbed)
+        record.id = "../../.."
+        let store = try ResultStore(directory: URL(fileURLWithPath: try scratch()))
+        defer { try? FileManager.default.removeItem(at: store.directory) }
+        _ = ExperimentRunner(testbed: testbed, hosts: lab.remoteHosts, store: store, record: record).teardown()
+        #expect(!HostRole.allCases.flatMap(lab.commands).contains { $0.hasPrefix("rm -rf") })
+    }
+
+    // MARK: Item 11: the local testbed's state directory holds sshd's authorized keys
+
+    /// `testbed up` under a directory another user owns stops before it makes anything: that user
+    /// could otherwise swap the state directory, and with it sshd's authorized keys.
+    @Test func upRefusesAStateDirectoryUnderAnotherUsersDirectory() throws {
+        try #require(geteuid() == 0, "chown and testbed up need root")
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        mkdir(base + "/theirs", 0o755)
+        chown(base + "/theirs", 65534, 65534)
+        let yaml = LocalTestbedPlanFixture.yaml(prefix: "wgbsec", stateDirectory: base + "/theirs/state", management: "198.18.247.1/24")
+        let local = LocalTestbed(testbed: try TestbedLoader.parse(yaml: yaml, file: "sec.yaml"))
+        defer { local.down() }
+        #expect(throws: SecureDirectory.Refusal(path: base + "/theirs", reason: "it is owned by uid 65534, not root")) { try local.up() }
+        #expect(local.residue().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: base + "/theirs/state"))
+    }
+
+    @Test func theStateDirectoryIsMadeRootsAlone() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try SecureDirectory.create(base + "/a/state")
+        var info = stat()
+        #expect(lstat(base + "/a/state", &info) == 0 && info.st_mode & 0o777 == 0o700 && info.st_uid == 0)
+    }
+
+    @Test func aStateDirectoryAnotherUserCouldWriteIsRefused() throws {
+        try #require(geteuid() == 0, "chown needs root")
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        // Pre-created by another user (as an attacker would before `testbed up`).
+        mkdir(base + "/theirs", 0o700)
+        chown(base + "/theirs", 65534, 65534)
+        #expect(throws: SecureDirectory.Refusal(path: base + "/theirs", reason: "it is owned by uid 65534, not root")) {
+            try SecureDirectory.create(base + "/theirs")
+        }
+        // Root's but open to all.
+        mkdir(base + "/open", 0o700)
+        chmod(base + "/open", 0o777)
+        #expect(throws: SecureDirectory.Refusal.self) { try SecureDirectory.create(base + "/open") }
+        // A parent others may write to (without the sticky bit): they could swap the directory.
+        mkdir(base + "/parent", 0o755)
+        chmod(base + "/parent", 0o777)
+        #expect(throws: SecureDirectory.Refusal.self) { try SecureDirectory.create(base + "/parent/state") }
+        #expect(!FileManager.default.fileExists(atPath: base + "/parent/state"))
+        // A parent that is a symbolic link.
+        symlink(base + "/theirs", base + "/link")
+        #expect(throws: SecureDirectory.Refusal.self) { try SecureDirectory.create(base + "/link/state") }
+        // A sticky world-writable parent (/tmp) is fine: others cannot rename root's entries there.
+        try SecureDirectory.create(base + "/a")
+    }
+
+    // MARK: Local writes
+
+    @Test func aFailedWriteLeavesNoTemporaryFileAndNamesPathAndErrno() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try Data("old".utf8).write(to: URL(fileURLWithPath: base + "/file"))
+        #expect(throws: LocalWriteError(operation: "create directory", path: base + "/file", code: ENOTDIR)) {
+            try LocalFile.writeAtomically(Data("x".utf8), to: base + "/file/inside.json", sync: true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["file"])
+        let fd = open("/dev/full", O_WRONLY)
+        defer { close(fd) }
+        #expect(throws: LocalWriteError(operation: "append to", path: "/dev/full", code: ENOSPC)) {
+            try LocalFile.append(Data("a line\n".utf8), fd: fd, path: "/dev/full")
+        }
+        #expect("\(LocalWriteError(operation: "write", path: "/r/x.json", code: ENOSPC))"
+                == "cannot write /r/x.json on this machine: No space left on device (errno 28)")
+    }
+
+    @Test func aCommandLogThatCannotGrowIsAFaultTheRunChecks() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let store = try ResultStore(directory: URL(fileURLWithPath: base))
+        try Data().write(to: URL(fileURLWithPath: base + "/commands"))  // a file where the log folder goes
+        store.append("line", to: "commands/gw1.log")
+        #expect(store.fault?.code == ENOTDIR)
+        #expect(throws: LocalWriteError.self) { try store.checkFault() }
+    }
+}
+
+enum LocalTestbedPlanFixture {
+    static func yaml(prefix: String, stateDirectory: String, management: String) -> String {
+        let net = management.split(separator: ".").prefix(3).joined(separator: ".")
+        return """
+        name: sec
+        local: {prefix: \(prefix), state_dir: \(stateDirectory), management: \(management)}
+        hosts:
+          source: {ssh: {address: \(net).11}, interfaces: {ingress: {name: eth1, address: 198.18.1.2/24}}}
+          gw1: {ssh: {address: \(net).12}, interfaces: {ingress: {name: eth1, address: 198.18.1.1/24}, underlay: {name: eth2, address: 198.18.2.1/24}}}
+          gw2: {ssh: {address: \(net).13}, interfaces: {underlay: {name: eth2, address: 198.18.2.2/24}, egress: {name: eth1, address: 198.18.3.1/24}}}
+          drain: {ssh: {address: \(net).14}, interfaces: {egress: {name: eth1, address: 198.18.3.2/24}}}
+        """
+    }
+}
