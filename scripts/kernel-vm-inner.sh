@@ -15,9 +15,9 @@ fi
 testbed=/run/local-vm.yaml
 sed -e 's/^  connect_timeout: .*/  connect_timeout: 180s/' -e 's/^  command_timeout: .*/  command_timeout: 600s/' testbeds/local.yaml > "$testbed"
 out="results/kernel-vm-$(date -u +%Y%m%dT%H%M%SZ)"
-trap '$wgbench testbed down "$testbed" >/dev/null 2>&1 || true' EXIT
-$wgbench testbed up "$testbed"
-$wgbench testbed check "$testbed" || true   # kernel wg must show as loaded; veth has no ntuple
+trap '$wgbench testbed down --testbed "$testbed" >/dev/null 2>&1 || true' EXIT
+$wgbench testbed up --testbed "$testbed"
+$wgbench testbed check --testbed "$testbed" || true   # kernel wg must show as loaded; veth has no ntuple
 $wgbench run experiments/kernel-vm.yaml --testbed "$testbed" --out "$out"
 $wgbench report "$out" >/dev/null
 

@@ -25,8 +25,8 @@ swift build -c release --product wgbench
 wgbench=.build/release/wgbench
 export WGBENCH_COMMIT=${WGBENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || true)}
 if grep -q '^local:' "$testbed"; then
-  trap '$wgbench testbed down "$testbed"' EXIT
-  $wgbench testbed up "$testbed"
+  trap '$wgbench testbed down --testbed "$testbed"' EXIT
+  $wgbench testbed up --testbed "$testbed"
 fi
 # The run's status (1: repetitions failed, 3: residue left, 4: testbed busy) fails the job too,
 # after the report and the comparison of what was measured.

@@ -13,9 +13,9 @@ install -m 755 .build/release/wireguard-swift /usr/local/bin/wireguard-swift
 wgbench=.build/release/wgbench
 testbed=testbeds/local.yaml
 
-trap '$wgbench testbed down "$testbed"' EXIT
-$wgbench testbed up "$testbed"
-$wgbench testbed check "$testbed"
+trap '$wgbench testbed down --testbed "$testbed"' EXIT
+$wgbench testbed up --testbed "$testbed"
+$wgbench testbed check --testbed "$testbed"
 out="results/$(basename "${1:-experiments/smoke.yaml}" .yaml)-$(date -u +%Y%m%dT%H%M%SZ)"
 # wgbench run exits 1 when repetitions failed (3: residue, 4: testbed busy): write the report of
 # what was measured all the same, and end with the run's status.

@@ -10,7 +10,8 @@ struct WGBench: ParsableCommand {
 }
 
 /// The testbed file argument shared by commands.
+/// The testbed, named the same way in every subcommand.
 struct TestbedOptions: ParsableArguments {
-    @Argument(help: "The testbed file (YAML), e.g. testbeds/local.yaml.")
-    var testbed: String
+    @Option(help: "The testbed file (YAML).")
+    var testbed = "testbeds/local.yaml"
 }

@@ -91,7 +91,8 @@ final class FaultInjectionTests: XCTestCase {
     /// once with status 4, naming the first; `testbed down` is refused too; the first finishes
     /// undisturbed.
     func testASecondRunOnABusyTestbedIsRefusedAndTheFirstIsUndisturbed() throws {
-        let experiment = try write("busy.yaml", experiment(name: "busy", repetitions: 3, tunnels: "[1]", duration: 2))
+        // Long enough that the first run still holds the testbed while the others are refused, on a loaded machine too.
+        let experiment = try write("busy.yaml", experiment(name: "busy", repetitions: 8, tunnels: "[1]", duration: 2))
         let first = try Run(binary, ["run", experiment, "--testbed", testbedFile, "--out", Self.scratch + "/busy-1"], in: Self.scratch)
         try waitFor(first, file: Self.scratch + "/busy-1/points/wg/tunnels-1/rep-1/result.json")
         let record = try ResultStore.readRecord(in: URL(fileURLWithPath: Self.scratch + "/busy-1"))
@@ -106,13 +107,13 @@ final class FaultInjectionTests: XCTestCase {
         // --force does not take a lease its holder renews.
         let forced = try Run(binary, ["run", experiment, "--testbed", testbedFile, "--out", Self.scratch + "/busy-3", "--force"], in: Self.scratch)
         XCTAssertEqual(forced.wait(seconds: 60), ExitStatus.busy.rawValue, forced.stderr)
-        let down = try Run(binary, ["testbed", "down", testbedFile], in: Self.scratch)
+        let down = try Run(binary, ["testbed", "down", "--testbed", testbedFile], in: Self.scratch)
         XCTAssertEqual(down.wait(seconds: 60), ExitStatus.busy.rawValue, down.stderr)
         XCTAssertTrue(down.stderr.contains("testbed busy:"), down.stderr)
 
-        XCTAssertEqual(first.wait(seconds: 120), ExitStatus.ok.rawValue, first.stderr)
+        XCTAssertEqual(first.wait(seconds: 180), ExitStatus.ok.rawValue, first.stderr)
         let results = try results(in: Self.scratch + "/busy-1")
-        XCTAssertEqual(results.count, 3)
+        XCTAssertEqual(results.count, 8)
         XCTAssertTrue(results.allSatisfy { $0.status == .ok && $0.attempts == 1 }, "\(results.map(\.reason))")
     }
 

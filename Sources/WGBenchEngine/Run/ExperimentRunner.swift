@@ -405,7 +405,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for warning in warnings { log("preflight: \(warning)") }
         if warnings.isEmpty { log("preflight: \(preflight.hosts.map(\.rawValue).joined(separator: ", ")) quiet") }
         if preflight.strict && !warnings.isEmpty {
-            throw Provisioner.Failure(description: "the hosts are not quiet (preflight strict): \(warnings.joined(separator: "; "))")
+            throw ProvisioningError.notQuiet(warnings: warnings)
         }
     }
 
@@ -416,7 +416,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
             let output = try hosts[role]!.check(TopologyCommands.read(nics: nics))
             guard let topology = TopologyCommands.parse(output) else {
-                throw Provisioner.Failure(description: "\(role): could not read its CPUs from /sys/devices/system/cpu/online")
+                throw ProvisioningError.topologyUnreadable(host: role)
             }
             return (role, topology)
         }

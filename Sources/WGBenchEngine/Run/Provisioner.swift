@@ -26,10 +26,6 @@ final class Provisioner: @unchecked Sendable {
     private let lock = NSLock()
     private var aborted = false
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// The run whose folder on the gateways holds the daemons' logs.
     let runID: String
 
@@ -53,7 +49,7 @@ final class Provisioner: @unchecked Sendable {
     func prepare(series spec: SeriesSpec, knobs: KnobSettings, plan: TrafficPlan, placement: ResolvedPlacement) throws -> Prepared {
         lock.lock()
         defer { lock.unlock() }
-        guard !aborted else { throw Failure(description: "the run was aborted") }
+        guard !aborted else { throw ProvisioningError.aborted }
         if series != spec.name || target != spec.target || appliedKnobs != knobs {
             // Another target or other knobs: start from no tunnels (knobs such as threaded NAPI or
             // the engine flag of a daemon are set when a tunnel is made).
@@ -167,7 +163,8 @@ final class Provisioner: @unchecked Sendable {
                     guard let expression = knobs.expression(.daemonCPUs, on: role, for: target) else { continue }
                     let cpus = placement.cpus(expression, on: role, tunnel: tunnel.index)
                     guard !cpus.isEmpty else {
-                        throw Failure(description: "\(role): daemon_cpus `\(expression)` is empty for tunnel \(tunnel.index)")
+                        throw ProvisioningError.emptyCPUSet(host: role, knob: Knob.daemonCPUs.rawValue, expression: "\(expression)",
+                                                            tunnel: tunnel.index, topology: nil)
                     }
                     try checked(role, TunnelCommands.pin(daemon: target, interface: tunnel.interface(role), cpus: cpus),
                                 "pinning the daemon of \(tunnel.interface(role))")
@@ -199,8 +196,9 @@ final class Provisioner: @unchecked Sendable {
             if present.contains(file) {
                 writes.append((file, on ? "1" : "0"))
             } else if on || knob == .threaded {
-                throw Failure(description: "\(role): \(TunnelCommands.knobPath(interface: interface, file)) does not exist: "
-                              + (knob == .threaded ? "this kernel has no threaded NAPI" : "this kernel's WireGuard is not the paper's patched module"))
+                throw ProvisioningError.knobMissing(host: role, path: TunnelCommands.knobPath(interface: interface, file),
+                                                    reason: knob == .threaded ? "this kernel has no threaded NAPI"
+                                                        : "this kernel's WireGuard is not the paper's patched module")
             } else {
                 note(file, .unsupported, "no \(file) file: the upstream module, whose only path is the vanilla one")
             }
@@ -212,7 +210,8 @@ final class Provisioner: @unchecked Sendable {
             guard let expression = knobs.expression(knob, on: role, for: .kernel), case .cryptoMask(let file) = knob.application(for: .kernel) else { continue }
             let cpus = placement.cpus(expression, on: role, tunnel: tunnel)
             guard !cpus.isEmpty else {
-                throw Failure(description: "\(role): \(knob.rawValue) `\(expression)` is empty for tunnel \(tunnel) (\(placement.topology[role]!.summary))")
+                throw ProvisioningError.emptyCPUSet(host: role, knob: knob.rawValue, expression: "\(expression)", tunnel: tunnel,
+                                                    topology: placement.topology[role]?.summary)
             }
             pools[file] = cpus
         }
@@ -220,15 +219,13 @@ final class Provisioner: @unchecked Sendable {
             writes += pools.sorted { $0.key < $1.key }.map { ($0.key, CPUList.hexMask($0.value)) }
         } else if present.contains("cpumask") {
             guard Set(pools.values.map(Set.init)).count <= 1, let cpus = pools.values.first else {
-                throw Failure(description: "\(role): \(interface) has one cpumask for both crypto pools (an older patched module); "
-                              + "the series gives encryption and decryption different CPUs")
+                throw ProvisioningError.singleCryptoMask(host: role, interface: interface)
             }
             writes.append(("cpumask", CPUList.hexMask(cpus)))
         } else if pools.values.allSatisfy({ $0 == online }) {
             note("crypto masks", .unsupported, "no encrypt_cpumask/decrypt_cpumask: the upstream module, crypto workers on every CPU")
         } else {
-            throw Failure(description: "\(role): \(interface) has no crypto masks (encrypt_cpumask, decrypt_cpumask or cpumask): "
-                          + "this kernel's WireGuard is not the paper's patched module")
+            throw ProvisioningError.noCryptoMasks(host: role, interface: interface)
         }
         // The TX worker: the patched module pins it per peer; upstream puts it on (peer id mod online CPUs).
         let peers = present.filter { $0.hasPrefix("peer_") }.sorted()
@@ -268,8 +265,8 @@ final class Provisioner: @unchecked Sendable {
                     let value = result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
                     values[key] = value
                     if let wanted = expected[key], !Self.sameKnobValue(value, wanted, file: file) {
-                        throw Failure(description: "\(role): \(TunnelCommands.knobPath(interface: interface, file)) reads \(value) "
-                                      + "after wgbench wrote \(wanted): the series' configuration did not take")
+                        throw ProvisioningError.readBack(host: role, path: TunnelCommands.knobPath(interface: interface, file), read: value,
+                                                         written: wanted)
                     }
                 }
             }
@@ -342,8 +339,8 @@ final class Provisioner: @unchecked Sendable {
     private func checked(_ role: HostRole, _ command: Command, _ what: String) throws -> String {
         let result = try host(role).run(command)
         guard result.succeeded else {
-            throw Failure(description: "\(what) on \(role) failed: `\(command)` exited \(result.status)"
-                          + (result.stderrTail.isEmpty ? "" : ": \(result.stderrTail)"))
+            throw ProvisioningError.commandFailed(host: role, what: what, command: command.description, status: result.status,
+                                                  stderr: result.stderrTail)
         }
         return result.stdout
     }

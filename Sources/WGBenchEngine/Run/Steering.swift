@@ -91,7 +91,7 @@ final class Steering: @unchecked Sendable {
         let facts = try self.facts(role, nic: nic)
         guard facts.ntuple != .unsupported && facts.ntuple != .unknown else {
             let detail = "\(nic) has no ntuple flow steering (ntuple-filters \(facts.ntuple.rawValue))"
-            if requirement == .required { throw Provisioner.Failure(description: "steering is required, but on \(role) \(detail)") }
+            if requirement == .required { throw ProvisioningError.steeringRequired(host: role, detail: detail) }
             return ([StepRecord(host: role, step: "steering \(nic)", status: .unsupported, detail: detail)], [])
         }
         var steps: [StepRecord] = []
@@ -108,7 +108,7 @@ final class Steering: @unchecked Sendable {
             let queue = cpu % max(1, facts.queues)
             let output = try host.check(item.rule(queue))
             guard let id = SteeringCommands.ruleID(output) else {
-                throw Provisioner.Failure(description: "\(role): ethtool did not report a rule ID for \(item.label): \(output)")
+                throw ProvisioningError.noRuleID(host: role, item: item.label, output: output)
             }
             rules.append((role, nic, id))
             var detail = "rule \(id): queue \(queue)"
@@ -143,7 +143,7 @@ final class Steering: @unchecked Sendable {
     private func removeRules(using hosts: [HostRole: RemoteHost]? = nil) throws {
         let hosts = hosts ?? self.hosts
         for (role, nic, id) in rules {
-            guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable: its rule \(id) on \(nic) stays") }
+            guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "its rule \(id) on \(nic) stays") }
             _ = try host.run(SteeringCommands.deleteRule(nic, id: id))
         }
         rules = []
@@ -156,7 +156,7 @@ final class Steering: @unchecked Sendable {
         do { try removeRules(using: hosts) } catch { problems.append("removing steering rules: \(error)") }
         for (role, irq, cpus) in originalAffinity {
             do {
-                guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable") }
+                guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "") }
                 _ = try host.check(Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpus)\n".utf8)))
             } catch {
                 problems.append("restoring IRQ \(irq) on \(role): \(error)")
@@ -165,7 +165,7 @@ final class Steering: @unchecked Sendable {
         originalAffinity = []
         for (role, nic) in ntupleSwitchedOn {
             do {
-                guard let host = hosts[role] else { throw Provisioner.Failure(description: "\(role) is not reachable") }
+                guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "") }
                 _ = try host.check(Command("ethtool", "-K", nic, "ntuple", "off"))
                 nicFacts["\(role):\(nic)"]?.ntuple = .disabled
             } catch {

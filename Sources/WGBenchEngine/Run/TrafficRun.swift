@@ -85,7 +85,7 @@ struct TrafficRun {
             if wanted.isSubset(of: listening) { return }
             usleep(20_000)
         }
-        throw Provisioner.Failure(description: "iperf3 servers on drain did not all start listening within 2 s")
+        throw ProvisioningError.serversNotListening
     }
 
     /// A one-off server writes its JSON when its test ends, a moment after the client's.
