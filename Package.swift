@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore", "WireGuard", "WireGuardCrypto"]
+            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore", "WireGuard", "WireGuardCrypto", "WireGuardSystem"]
         ),
     ]
 )

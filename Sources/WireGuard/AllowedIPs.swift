@@ -9,9 +9,12 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     public let address: [UInt8]
     public let length: Int
 
+    /// `a.b.c.d/len`, `v6::/len`, or an address alone (the full length); nil for anything else,
+    /// `/` and `1.2.3.4/+8` included.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let bytes = IPPrefix.parse(parts[0]) else { return nil }
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty, let bytes = IPPrefix.parse(first) else { return nil }
+        if parts.count == 2 { guard (1...3).contains(parts[1].utf8.count), parts[1].utf8.allSatisfy({ (48...57).contains($0) }) else { return nil } }
         let maximum = bytes.count * 8
         let length = parts.count == 2 ? Int(parts[1]) : maximum
         guard let length, (0...maximum).contains(length) else { return nil }

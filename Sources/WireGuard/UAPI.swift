@@ -4,6 +4,7 @@
 // line. Pure text in, text out: the socket lives in the daemon. A `set` applies all or nothing.
 
 import Foundation
+import WireGuardCrypto
 
 /// The configuration `wg` sets and reads, plus the per-peer counters it shows.
 public struct DeviceConfiguration: Sendable, Equatable {
@@ -82,7 +83,10 @@ public enum UAPI {
             let key = String(line[..<equals]), value = String(line[line.index(after: equals)...])
             if key == "public_key" {
                 guard let publicKey = unhex(value) else { return invalid }
-                if let index = draft.peers.firstIndex(where: { $0.publicKey == publicKey }) {
+                // A peer with the device's own public key is ignored, as the kernel and wireguard-go do.
+                if let privateKey = draft.privateKey, publicKey == Curve25519.publicKey(privateKey: privateKey) {
+                    section = .ignoredPeer
+                } else if let index = draft.peers.firstIndex(where: { $0.publicKey == publicKey }) {
                     section = .peer(index)
                 } else {
                     draft.peers.append(PeerConfiguration(publicKey: publicKey))
@@ -150,15 +154,23 @@ public enum UAPI {
 
     public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
+    /// 64 ASCII hex digits -> 32 bytes; nil for anything else (a sign, non-ASCII, another length).
     public static func unhex(_ text: String) -> [UInt8]? {
-        guard text.utf8.count == 64 else { return nil }
+        let digits = Array(text.utf8)
+        guard digits.count == 64 else { return nil }
+        let value = { (digit: UInt8) -> UInt8? in
+            switch digit {
+            case 48...57: return digit - 48
+            case 97...102: return digit - 87
+            case 65...70: return digit - 55
+            default: return nil
+            }
+        }
         var out: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            out.append(byte)
-            index = next
+        out.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
         }
         return out
     }

@@ -2,8 +2,15 @@ import Foundation
 import Glibc
 
 /// The UAPI socket /var/run/wireguard/<ifname>.sock: accepts `wg`'s connections on a thread of
-/// its own and answers each request with `handler`. socket(2), bind(2), listen(2), accept(2).
+/// its own and answers each request with `handler`, each client on a thread of its own so an idle
+/// one blocks no other; a client gets `readTimeout` to finish its request and `maximumRequest`
+/// bytes at most. The socket is made under umask 077: only root may configure the tunnel.
+/// socket(2), bind(2), listen(2), accept(2), setsockopt(SO_RCVTIMEO).
 public final class UAPIListener: @unchecked Sendable {
+    /// A request larger than this (wg's for thousands of allowed IPs is far smaller) is refused.
+    public static let maximumRequest = 1 << 20
+    /// Seconds a client may take to send its request.
+    public static let readTimeout = 5
     public let path: String
     private let fd: Int32
     private let handler: @Sendable (String) -> String
@@ -27,9 +34,12 @@ public final class UAPIListener: @unchecked Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
+        // Created 0600 from the start: chmod after bind would leave a moment open to others.
+        let previousMask = umask(0o077)
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
+        umask(previousMask)
         guard rc == 0, listen(fd, 8) == 0 else { throw SystemError(call: "bind \(path)", code: errno) }
         chmod(path, 0o600)
         var status = stat()
@@ -52,22 +62,36 @@ public final class UAPIListener: @unchecked Sendable {
         while true {
             let client = accept(fd, nil, nil)
             if client < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == ECONNABORTED { continue }
                 return
             }
-            var request = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            // A request ends with an empty line.
-            while !(request.count >= 2 && request.suffix(2) == [10, 10]) {
-                let count = read(client, &buffer, buffer.count)
-                if count <= 0 { break }
-                request += buffer.prefix(count)
-            }
-            if !request.isEmpty {
-                let response = Array(handler(String(decoding: request, as: UTF8.self)).utf8)
-                _ = response.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-            }
-            close(client)
+            var timeout = timeval(tv_sec: Self.readTimeout, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            Thread { [self] in self.answer(client) }.start()
+        }
+    }
+
+    /// Reads one request (it ends with an empty line), answers it and closes. A client that sends
+    /// too much, too slowly or nothing is closed without an answer.
+    private func answer(_ client: Int32) {
+        defer { close(client) }
+        var request = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !(request.count >= 2 && request.suffix(2) == [10, 10]) {
+            let count = read(client, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            request += buffer.prefix(count)
+            if request.count > Self.maximumRequest { return }
+        }
+        let response = Array(handler(String(decoding: request, as: UTF8.self)).utf8)
+        var sent = 0
+        while sent < response.count {
+            // MSG_NOSIGNAL: a client gone before its answer must not raise SIGPIPE in the daemon.
+            let count = response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            sent += count
         }
     }
 }

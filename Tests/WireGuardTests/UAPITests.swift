@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WireGuard
+import WireGuardCrypto
 
 /// The userspace API against what the real tools say: `wg setconf`'s request and wireguard-go's
 /// answer to `get=1` for the same configuration, recorded under Fixtures/.
@@ -73,5 +74,35 @@ struct EndpointTests {
         let mapped: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 2, 1]
         #expect(mapped.withUnsafeBytes { Endpoint(ipv6: $0, port: 51820) } == v4)
         #expect(v4.ipv4NetworkOrder == UInt32(bigEndian: 0xc612_0201))
+    }
+
+    /// No input crashes the daemon: each of these once trapped or was taken; all give errno=-22.
+    @Test(arguments: [
+        "public_key=\(String(repeating: "ab", count: 32))\nallowed_ip=/",
+        "public_key=\(String(repeating: "ab", count: 32))\nallowed_ip=/24",
+        "public_key=\(String(repeating: "ab", count: 32))\nallowed_ip=198.18.0.0/",
+        "public_key=\(String(repeating: "ab", count: 32))\nallowed_ip=198.18.0.0/+8",
+        "public_key=\(String(repeating: "ab", count: 31))a\u{e9}",       // non-ASCII, 64 bytes of UTF-8
+        "public_key=+f\(String(repeating: "ab", count: 31))",              // a sign where a digit goes
+        "private_key=\(String(repeating: "ab", count: 31))-1",
+        "listen_port=65536",
+        "fwmark=4294967296",
+        "public_key=\(String(repeating: "ab", count: 32))\npersistent_keepalive_interval=65536",
+    ])
+    func hostileInputIsRefusedNotFatal(_ body: String) {
+        var configuration = DeviceConfiguration()
+        #expect(UAPI.handle("set=1\n\(body)\n\n", configuration: &configuration) == "errno=\(UAPI.invalid)\n\n")
+        #expect(configuration == DeviceConfiguration())
+    }
+
+    /// A peer with the device's own public key is ignored (the kernel's and wireguard-go's rule).
+    @Test func aPeerWithTheDevicesOwnKeyIsIgnored() {
+        let privateKey = [UInt8](repeating: 0x41, count: 32)
+        let own = Curve25519.publicKey(privateKey: privateKey)
+        var configuration = DeviceConfiguration()
+        let request = "set=1\nprivate_key=\(UAPI.hex(privateKey))\npublic_key=\(UAPI.hex(own))\nallowed_ip=198.18.9.0/24\n"
+            + "public_key=\(String(repeating: "ab", count: 32))\nallowed_ip=198.18.8.0/24\n\n"
+        #expect(UAPI.handle(request, configuration: &configuration) == "errno=0\n\n")
+        #expect(configuration.peers.map(\.publicKey) == [[UInt8](repeating: 0xab, count: 32)])
     }
 }
