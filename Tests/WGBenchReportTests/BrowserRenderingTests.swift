@@ -25,29 +25,10 @@ struct BrowserRenderingTests {
         #expect(bigEndian(16) == Self.width && bigEndian(20) == Self.height)
 
         // Decode the pixels (python3's zlib; PNG filters undone row by row) and count what is not white.
-        let script = """
-        import sys, zlib, struct
-        data = open(sys.argv[1], 'rb').read()
-        w, h, depth, ctype = struct.unpack('>IIBB', data[16:26])
-        idat = b''; i = 8
-        while i < len(data):
-            n, kind = struct.unpack('>I4s', data[i:i+8]); 
-            if kind == b'IDAT': idat += data[i+8:i+8+n]
-            i += 12 + n
-        raw = zlib.decompress(idat); bpp = {2: 3, 6: 4}[ctype]; stride = w * bpp
-        prev = bytearray(stride); nonwhite = 0; colours = set(); pos = 0
-        for y in range(h):
-            f = raw[pos]; line = bytearray(raw[pos+1:pos+1+stride]); pos += 1 + stride
-            for x in range(stride):
-                a = line[x-bpp] if x >= bpp else 0; b = prev[x]; c = prev[x-bpp] if x >= bpp else 0
-                if f == 1: line[x] = (line[x] + a) & 255
-                elif f == 2: line[x] = (line[x] + b) & 255
-                elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-                elif f == 4:
-                    p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
-                    line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-            prev = line
-            for x in range(0, stride, bpp * 4):
+        let script = Self.decoder + """
+        colours = set(); nonwhite = 0
+        for line in lines:
+            for x in range(0, len(line), bpp * 4):
                 px = bytes(line[x:x+3]); colours.add(px)
                 if px != b'\\xff\\xff\\xff': nonwhite += 1
         print(nonwhite, len(colours))
