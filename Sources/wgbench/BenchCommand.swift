@@ -43,7 +43,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Datapath: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Per-packet cost of wireguard-swift's engines over in-memory TUN/UDP, next to libsodium's floor.",
+            abstract: "Per-packet cost of wireguard-swift's engines over in-memory TUN/UDP, next to the crypto floor (OpenSSL, the datapath's; libsodium for comparison).",
             discussion: "Build with -c release for meaningful figures. CPU time is the whole process's (all threads).")
         @Option(help: "Packets per measurement.") var packets = 200_000
         @Option(help: "IP packet size in bytes.") var size = 1420

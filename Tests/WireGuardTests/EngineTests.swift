@@ -55,22 +55,22 @@ struct EngineTests {
         let total = 2000
         var sent = 0
         while sent < total {
-            let batch = a.outboundBatch()
-            for _ in 0..<min(37, total - sent) {  // batches of odd sizes
-                Self.numbered(sent).withUnsafeBytes { _ = batch.appendPacket($0) }
-                sent += 1
+            a.outbound(now: 1) { batch in
+                for _ in 0..<min(37, total - sent) {  // batches of odd sizes
+                    Self.numbered(sent).withUnsafeBytes { _ = batch.appendPacket($0) }
+                    sent += 1
+                }
             }
-            a.submitOutbound(batch, now: 1)
         }
         try waitFor { aSinks.count == total }
         let datagrams = aSinks.take().datagrams
         #expect(datagrams.allSatisfy { $0.1 == pair.bEndpoint })
         for start in stride(from: 0, to: datagrams.count, by: 50) {
-            let batch = b.inboundBatch()
-            for (payload, _) in datagrams[start..<min(start + 50, datagrams.count)] {
-                payload.withUnsafeBytes { _ = batch.appendDatagram($0, from: pair.aEndpoint) }
+            b.inbound(now: 1) { batch in
+                for (payload, _) in datagrams[start..<min(start + 50, datagrams.count)] {
+                    payload.withUnsafeBytes { _ = batch.appendDatagram($0, from: pair.aEndpoint) }
+                }
             }
-            b.submitInbound(batch, now: 1)
         }
         try waitFor { bSinks.count == total }
         let delivered = bSinks.take().packets
@@ -116,18 +116,19 @@ struct OrderedPipelineTests {
                                        process: { batch in usleep(batch.lengths[0] == 0 ? 150_000 : UInt32.random(in: 0...300)) },
                                        deliver: { log.add($0.lengths[0]) })
         defer { pipeline.stop() }
-        let peers = [NSObject(), NSObject()]
-        for number in 0..<200 {
-            let batch = PacketBatch(capacity: 1, slotSize: 64)
+        // The pipeline holds batches unretained, as the engines' pools own theirs: these are kept here.
+        let batches = (0..<200).map { _ in PacketBatch(capacity: 1, slotSize: 64) }
+        for (number, batch) in batches.enumerated() {
             batch.lengths[0] = number  // batch 0, a head, finishes long after all the others
             batch.count = 1
-            pipeline.submit(batch, key: ObjectIdentifier(peers[number % 2]))
+            pipeline.submit(batch, key: number % 2)
         }
         let deadline = Date().addingTimeInterval(3)
         while log.count < 200 && Date() < deadline { usleep(1000) }
         #expect(log.count == 200, "the consumer was not woken for every head")
         let even = log.order.filter { $0 % 2 == 0 }, odd = log.order.filter { $0 % 2 == 1 }
         #expect(even == even.sorted() && odd == odd.sorted())  // in order per peer
+        withExtendedLifetime(batches) {}
     }
 }
 
@@ -162,11 +163,11 @@ struct ManyPeersTests {
         let sinks = CollectingSinks()
         let engine = ParallelEngine(device: hub, tun: sinks, udp: sinks, options: options)
         defer { engine.stop() }
-        let batch = engine.outboundBatch()
-        for number in 0..<5 {
-            for spoke in 0..<6 { packet(spoke, number).withUnsafeBytes { _ = batch.appendPacket($0) } }
+        engine.outbound(now: 1) { batch in
+            for number in 0..<5 {
+                for spoke in 0..<6 { packet(spoke, number).withUnsafeBytes { _ = batch.appendPacket($0) } }
+            }
         }
-        engine.submitOutbound(batch, now: 1)
         let deadline = Date().addingTimeInterval(5)
         while sinks.count < 30 && Date() < deadline { usleep(1000) }
         let datagrams = sinks.take().datagrams
