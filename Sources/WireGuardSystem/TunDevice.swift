@@ -96,7 +96,8 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
                 scratchNext = 0
             } else {
                 // One byte more than a slot can seal (the slot has room for it): a packet that long was
-                // cut short by the read, and is dropped rather than sent truncated (MTU above ~4000).
+                // cut short by the read, and is dropped rather than sent truncated (a slot holds 64 KiB:
+                // only a TUN device with a larger MTU than IP allows could do that).
                 let area = batch.packetArea(batch.count)
                 let count = Glibc.read(fd, area.baseAddress, area.count + 1)
                 if count < 0 {

@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
 
         func validate() throws {
             guard packets >= 1000 else { throw ValidationError("--packets must be at least 1000") }
-            guard (20...4000).contains(size) else { throw ValidationError("--size must be 20 to 4000 bytes") }
+            guard (20...65535).contains(size) else { throw ValidationError("--size must be 20 to 65535 bytes") }
             guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256") }
         }
 

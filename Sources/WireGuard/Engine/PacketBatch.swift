@@ -6,8 +6,9 @@
 // Sealing turns the first into the second where it lies, opening the reverse. `lengths[i]` is
 // the length of the current form; 0 means dropped.
 //
-// The slots are reserved as address space (mmap, MAP_NORESERVE): the kernel backs only the pages
-// packets touch.
+// Any MTU: a slot has room for the largest IP packet (65535 bytes) sealed in place, as
+// wireguard-go's buffers do. The slots are reserved as address space (mmap, MAP_NORESERVE) and
+// the kernel backs only the pages packets touch: at MTU 1420 about one page per slot.
 //
 // No reference counting on the hot path: everything the engines note per slot between preparing
 // and finishing a packet is a plain value (`SlotWork`: counter, key, session index, peer id),
@@ -67,7 +68,9 @@ public final class PacketBatch: @unchecked Sendable {
     var peer = 0
     var readAt = 0.0
 
-    public static let defaultSlotSize = 4096
+    /// Room for a 65535-byte IP packet behind the transport header, padded, with its tag; not a
+    /// power of two, so that consecutive slots do not all fall on the same cache sets.
+    public static let defaultSlotSize = 65536 + 128
     public static let defaultCapacity = 64
 
     public init(capacity: Int = PacketBatch.defaultCapacity, slotSize: Int = PacketBatch.defaultSlotSize) {
