@@ -84,7 +84,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
         if let floor = cost?.floor {
-            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (libsodium, one core)",
+            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
                        floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
         }
         var todo = pending
@@ -228,7 +228,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
-    /// The crypto floor as `wgbench run` measures it: libsodium on one core of the controller.
+    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the controller.
     public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
 
     /// Reads each gateway's topology (placement resolves against it) and records it.
