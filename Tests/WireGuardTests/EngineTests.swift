@@ -46,17 +46,20 @@ struct EngineTests {
         DeviceTests.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: String(format: "%08d", number) + String(repeating: "x", count: size))
     }
 
+    /// `sizes`: the batches' sizes, in turn (the parallel engine runs small ones on the reading thread).
     func run(sender: (Device, PacketSink & DatagramSink) -> DatapathEngine,
-             receiver: (Device, PacketSink & DatagramSink) -> DatapathEngine) throws {
+             receiver: (Device, PacketSink & DatagramSink) -> DatapathEngine, sizes: [Int] = [37, 50]) throws {
         try connected()
         let aSinks = CollectingSinks(), bSinks = CollectingSinks()
         let a = sender(pair.a, aSinks), b = receiver(pair.b, bSinks)
         defer { a.stop(); b.stop() }
         let total = 2000
-        var sent = 0
+        var sent = 0, turn = 0
         while sent < total {
+            let size = sizes[turn % sizes.count]
+            turn += 1
             a.outbound(now: 1) { batch in
-                for _ in 0..<min(37, total - sent) {  // batches of odd sizes
+                for _ in 0..<min(size, total - sent) {  // batches of odd sizes
                     Self.numbered(sent).withUnsafeBytes { _ = batch.appendPacket($0) }
                     sent += 1
                 }
@@ -65,12 +68,16 @@ struct EngineTests {
         try waitFor { aSinks.count == total }
         let datagrams = aSinks.take().datagrams
         #expect(datagrams.allSatisfy { $0.1 == pair.bEndpoint })
-        for start in stride(from: 0, to: datagrams.count, by: 50) {
+        var start = 0
+        while start < datagrams.count {
+            let end = min(start + sizes[turn % sizes.count], datagrams.count)
+            turn += 1
             b.inbound(now: 1) { batch in
-                for (payload, _) in datagrams[start..<min(start + 50, datagrams.count)] {
+                for (payload, _) in datagrams[start..<end] {
                     payload.withUnsafeBytes { _ = batch.appendDatagram($0, from: pair.aEndpoint) }
                 }
             }
+            start = end
         }
         try waitFor { bSinks.count == total }
         let delivered = bSinks.take().packets
@@ -97,6 +104,18 @@ struct EngineTests {
         options.poolSize = 4
         try run(sender: { ParallelEngine(device: $0, tun: $1, udp: $1, options: options) },
                 receiver: { ParallelEngine(device: $0, tun: $1, udp: $1, options: options) })
+    }
+}
+
+extension EngineTests {
+    /// Small batches skip the hand-offs only while their peer has nothing in flight: mixed with
+    /// large ones still queued on the workers, every packet still comes out in order.
+    @Test func parallelKeepsOrderWhenSmallBatchesRunOnTheReadingThread() throws {
+        var options = ParallelOptions()
+        options.workers = 3
+        options.poolSize = 4
+        try run(sender: { ParallelEngine(device: $0, tun: $1, udp: $1, options: options) },
+                receiver: { ParallelEngine(device: $0, tun: $1, udp: $1, options: options) }, sizes: [1, 2, 40, 3, 1, 64, 4, 1, 1, 30])
     }
 }
 

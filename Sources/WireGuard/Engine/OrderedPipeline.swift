@@ -18,17 +18,36 @@ final class OrderedPipeline: @unchecked Sendable {
     private var queues: [Int: Ring<Unmanaged<PacketBatch>>] = [:]
     /// Peers (their ids) with batches queued, in the order their queues were created (consumer round-robin).
     private var keys: [Int] = []
+    /// The peer whose batch the consumer is delivering with the lock released, if any.
+    private var delivering: Int?
     private var stopping = false
     private var threads: [PinnedThread] = []
     private let workAvailable = NSCondition()
+    private let process: @Sendable (PacketBatch) -> Void
+    private let deliver: @Sendable (PacketBatch) -> Void
 
     /// `process` runs on the workers, `deliver` on the consumer, in order per key.
     init(name: String, workerCPUs: [[Int]], consumerCPUs: [Int],
          process: @escaping @Sendable (PacketBatch) -> Void, deliver: @escaping @Sendable (PacketBatch) -> Void) {
+        self.process = process
+        self.deliver = deliver
         for (number, cpus) in workerCPUs.enumerated() {
             threads.append(PinnedThread(name: "\(name)-w\(number)", cpus: cpus) { [self] in workerLoop(process) })
         }
         threads.append(PinnedThread(name: "\(name)-serial", cpus: consumerCPUs) { [self] in consumerLoop(deliver) })
+    }
+
+    /// Processes and delivers `batch` on the calling thread if peer `key` has nothing queued or
+    /// being delivered (then nothing of the peer can be overtaken: batches are submitted by one
+    /// thread per direction, which is busy here); false otherwise, and nothing was done.
+    func runHereIfIdle(_ batch: PacketBatch, key: Int) -> Bool {
+        condition.lock()
+        let idle = queues[key]?.isEmpty != false && delivering != key
+        condition.unlock()
+        guard idle else { return false }
+        process(batch)
+        deliver(batch)
+        return true
     }
 
     /// Queues `batch` behind the earlier batches of peer `key` and hands it to the workers.
@@ -94,9 +113,11 @@ final class OrderedPipeline: @unchecked Sendable {
                 let key = keys[position]
                 while let head = queues[key]?.first, head._withUnsafeGuaranteedRef({ $0.done }) {
                     _ = queues[key]!.popFirst()
+                    delivering = key
                     condition.unlock()
                     head._withUnsafeGuaranteedRef { deliver($0) }
                     condition.lock()
+                    delivering = nil
                     delivered = true
                 }
             }

@@ -2,7 +2,8 @@
 // its counters (or finds its sessions) and queues it; a pool of worker threads on the encrypt
 // (decrypt) CPU set seals (opens) batches in any order; a serial consumer per direction, on its
 // own CPU, sends (delivers) them strictly in order per peer. Batches come from a fixed pool: when
-// the workers fall behind, reading waits (back-pressure) instead of allocating.
+// the workers fall behind, reading waits (back-pressure) instead of allocating. A small batch whose
+// peer has nothing in flight skips the hand-offs (`ParallelOptions.smallBatch`).
 
 import Foundation
 
@@ -17,6 +18,11 @@ public struct ParallelOptions: Sendable, Equatable {
     public var workers = max(1, PinnedThread.allowedCPUs)
     /// Batches in flight per direction.
     public var poolSize = 16
+    /// A batch of at most this many packets whose peer has nothing queued or being delivered is
+    /// sealed (opened) and sent (delivered) by the thread that read it: two hand-offs between
+    /// threads cost more than the work on a few packets (a TCP receiver's stream of ACKs), and on
+    /// a machine with few cores each is a context switch. 0: always hand off.
+    public var smallBatch = 4
 
     public init() {}
 }
@@ -29,12 +35,14 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
     private let inboundPool: BatchPool
     private var encrypt: OrderedPipeline!
     private var decrypt: OrderedPipeline!
+    private let smallBatch: Int
 
     public init(device: Device, tun: PacketSink, udp: DatagramSink, options: ParallelOptions = ParallelOptions(),
                 batchSize: Int = PacketBatch.defaultCapacity) {
         self.device = device
         self.tun = tun
         self.udp = udp
+        smallBatch = options.smallBatch
         outboundPool = BatchPool(count: options.poolSize, batchSize: batchSize)
         inboundPool = BatchPool(count: options.poolSize, batchSize: batchSize)
         let workers = { (cpus: [Int]) in cpus.isEmpty ? Array(repeating: [Int](), count: options.workers) : cpus.map { [$0] } }
@@ -100,6 +108,8 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
             pool.put(batch)
             return
         }
+        batch.readAt = readAt
+        if !mixed && batch.count <= smallBatch && pipeline.runHereIfIdle(batch, key: first) { return }
         if mixed {
             // Rare (several peers in one read): peers in the order they first appear, one part each.
             var done: Set<Int> = [first]
@@ -115,7 +125,6 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
                 }
             }
         }
-        batch.readAt = readAt
         pipeline.submit(batch, key: first)
     }
 }
