@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(iperf3 wireguard-tools wireguard-go openssh-server openssh-client ethtool iproute2
-          iputils-ping kmod procps libssh2-1-dev libsodium-dev pkg-config chromium python3)
+          iputils-ping kmod procps libssh2-1-dev libsodium-dev libssl-dev pkg-config chromium python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

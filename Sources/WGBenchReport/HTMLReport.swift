@@ -46,7 +46,7 @@ public enum HTMLReport {
         if let floor = cost?.floor {
             html += "<p>CPU cost: CPU-seconds of the gateways per GB delivered through the tunnel"
                 + (cost?.gatewaysShareMachine == true ? " (gw1 and gw2 are one machine here, with source and drain: its CPUs count once)" : "")
-                + String(format: ". Crypto-only floor, measured on %@ in this run: %.2f CPU-s/GB (libsodium sealing %.2f + opening %.2f, %d-byte packets, one core).</p>\n",
+                + String(format: ". Crypto-only floor, measured on %@ in this run: %.2f CPU-s/GB (OpenSSL sealing %.2f + opening %.2f, %d-byte packets, one core).</p>\n",
                          esc(floor.host), floor.tunnelSecondsPerGB, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes)
         }
         html += "<table class=\"summary\">\n<tr><th>series</th><th>target</th>"

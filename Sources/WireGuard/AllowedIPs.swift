@@ -46,26 +46,38 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Prefixes to peers, with longest-prefix lookup. `Peer` is whatever identifies a peer.
+///
+/// The trie is flat: nodes are values in one array, linked by index, so that a lookup (the
+/// datapath's, once per packet each way) walks plain memory and touches no reference count.
 public struct AllowedIPs<Peer: Hashable & Sendable>: Sendable {
-    private final class Node: @unchecked Sendable {
-        var children: [Node?] = [nil, nil]
-        var peer: Peer?
+    private struct Node: Sendable {
+        /// Indices of the children in `nodes`; 0: none (node 0 and 1 are the roots, never children).
+        var zero: Int32 = 0
+        var one: Int32 = 0
+        /// Index in `values`; -1: no prefix ends here.
+        var value: Int32 = -1
     }
 
-    private var v4 = Node()
-    private var v6 = Node()
+    /// Node 0: the IPv4 root; node 1: the IPv6 root.
+    private var nodes = [Node(), Node()]
+    private var values: [Peer] = []
 
     public init() {}
 
     /// Gives `prefix` to `peer` (taking it from whoever had exactly that prefix).
     public mutating func insert(_ prefix: IPPrefix, peer: Peer) {
-        var node = root(prefix.address.count)
+        var node = Self.root(prefix.address.count)
         for bit in 0..<prefix.length {
-            let b = Self.bit(prefix.address, bit)
-            if node.children[b] == nil { node.children[b] = Node() }
-            node = node.children[b]!
+            let one = Self.bit(prefix.address, bit) == 1
+            var child = one ? nodes[node].one : nodes[node].zero
+            if child == 0 {
+                child = Int32(nodes.count)
+                nodes.append(Node())
+                if one { nodes[node].one = child } else { nodes[node].zero = child }
+            }
+            node = Int(child)
         }
-        node.peer = peer
+        nodes[node].value = Int32(valueIndex(peer))
     }
 
     /// The peer whose prefix matches `address` longest, if any.
@@ -76,46 +88,60 @@ public struct AllowedIPs<Peer: Hashable & Sendable>: Sendable {
 
     /// The same over `count` (4 or 16) address bytes where they lie in a packet: the datapath's call.
     public func lookup(_ address: UnsafeRawPointer, count: Int) -> Peer? {
-        var node: Node? = count == 4 ? v4 : v6
-        var best: Peer?
-        var bit = 0
-        while let current = node {
-            if let peer = current.peer { best = peer }
-            guard bit < count * 8 else { break }
-            let byte = address.load(fromByteOffset: bit >> 3, as: UInt8.self)
-            node = current.children[Int(byte >> UInt8(7 - (bit & 7))) & 1]
-            bit += 1
+        let found = lookupIndex(address, count: count)
+        return found < 0 ? nil : values[found]
+    }
+
+    /// The matching peer's position in `values` (-1: none): no value is copied out.
+    func lookupIndex(_ address: UnsafeRawPointer, count: Int) -> Int {
+        nodes.withUnsafeBufferPointer { nodes in
+            var node = Self.root(count)
+            var best: Int32 = -1
+            var bit = 0
+            let bits = count * 8
+            while true {
+                let current = nodes[node]
+                if current.value >= 0 { best = current.value }
+                guard bit < bits else { break }
+                let byte = address.load(fromByteOffset: bit >> 3, as: UInt8.self)
+                let child = (byte >> UInt8(7 - (bit & 7))) & 1 == 1 ? current.one : current.zero
+                guard child != 0 else { break }
+                node = Int(child)
+                bit += 1
+            }
+            return Int(best)
         }
-        return best
     }
 
     /// Removes every prefix of `peer`.
     public mutating func remove(peer: Peer) {
-        for node in [v4, v6] { Self.remove(peer, from: node) }
+        for index in nodes.indices where nodes[index].value >= 0 && values[Int(nodes[index].value)] == peer { nodes[index].value = -1 }
     }
 
-    /// Every (prefix, peer) pair, for `wg show`.
+    /// Every prefix of `peer`, for `wg show`.
     public func entries(of peer: Peer) -> [IPPrefix] {
         var out: [IPPrefix] = []
-        for (node, count) in [(v4, 4), (v6, 16)] { Self.collect(node, peer: peer, bits: [], count: count, into: &out) }
+        for (root, count) in [(0, 4), (1, 16)] { collect(root, peer: peer, bits: [], count: count, into: &out) }
         return out
     }
 
-    private func root(_ count: Int) -> Node { count == 4 ? v4 : v6 }
+    private static func root(_ count: Int) -> Int { count == 4 ? 0 : 1 }
 
     private static func bit(_ address: [UInt8], _ index: Int) -> Int { Int(address[index / 8] >> UInt8(7 - index % 8)) & 1 }
 
-    private static func remove(_ peer: Peer, from node: Node) {
-        if node.peer == peer { node.peer = nil }
-        for child in node.children.compactMap({ $0 }) { remove(peer, from: child) }
+    private mutating func valueIndex(_ peer: Peer) -> Int {
+        if let index = values.firstIndex(of: peer) { return index }
+        values.append(peer)
+        return values.count - 1
     }
 
-    private static func collect(_ node: Node, peer: Peer, bits: [Int], count: Int, into out: inout [IPPrefix]) {
-        if node.peer == peer {
+    private func collect(_ node: Int, peer: Peer, bits: [Int], count: Int, into out: inout [IPPrefix]) {
+        if nodes[node].value >= 0 && values[Int(nodes[node].value)] == peer {
             var bytes = [UInt8](repeating: 0, count: count)
             for (index, bit) in bits.enumerated() where bit == 1 { bytes[index / 8] |= 0x80 >> UInt8(index % 8) }
             out.append(IPPrefix(address: bytes, length: bits.count))
         }
-        for (b, child) in node.children.enumerated() { if let child { collect(child, peer: peer, bits: bits + [b], count: count, into: &out) } }
+        if nodes[node].zero != 0 { collect(Int(nodes[node].zero), peer: peer, bits: bits + [0], count: count, into: &out) }
+        if nodes[node].one != 0 { collect(Int(nodes[node].one), peer: peer, bits: bits + [1], count: count, into: &out) }
     }
 }

@@ -3,11 +3,13 @@
 // and says what to write to each. Invariants: every malformed or unauthenticated input is
 // dropped and counted, never thrown; a packet waits at most for one handshake, then is dropped.
 //
-// Two ways in. The datapath's: `prepareSend` / `seal` and `prepareReceive` / `open` /
-// `finishReceive` work on packets where they lie in the engine's buffers, allocate nothing, and
-// hold the lock only for lookups and counters; the cryptography runs outside it, so that worker
-// threads can seal and open in parallel. The array API (`outbound`, `inbound`) is built on the
-// same calls, for tests and for the rare packets that take the slow path (handshakes).
+// Two ways in. The datapath's works on whole batches where they lie in the engine's buffers
+// (Send.swift: `prepareOutbound`, `seal`; Receive.swift: `prepareInbound`, `open`,
+// `finishInbound`): it allocates nothing, takes the lock once per batch and only for lookups and
+// counters, and leaves in the batch only values (counters, copied keys, indices), so that the
+// cryptography runs outside the lock on any thread and nothing is reference-counted per packet.
+// The array API (`outbound`, `inbound`) shares the same per-packet steps, for tests and for the
+// rare packets that take the slow path (handshakes). This file: configuration, handshakes, timers.
 
 import Foundation
 import WireGuardCrypto
@@ -37,47 +39,28 @@ public struct DropCounters: Sendable, Equatable {
     public var cookieReplies = 0
 }
 
-/// A packet cleared to be sealed: the session and counter it gets, and where it goes.
-public struct Sealing: @unchecked Sendable {
-    public let peer: Peer
-    public let keypair: Keypair
-    public let counter: UInt64
-    public let endpoint: Endpoint
-}
-
-public enum SendDecision {
-    /// Seal it (`Device.seal`) and send it to the endpoint.
-    case seal(Sealing)
-    /// The device took care of it (dropped, or queued for a handshake); send what it asks.
-    case handled(DeviceOutput)
-}
-
-/// A transport message whose session is known: open it (`Device.open`), then `finishReceive`.
-public struct Opening: @unchecked Sendable {
-    public let keypair: Keypair
-    public let counter: UInt64
-    public let peer: Peer
-}
-
-public enum ReceiveDecision {
-    case open(Opening)
-    case handled(DeviceOutput)
-}
-
 public final class Device: @unchecked Sendable {
     /// The transport header in front of each packet, and the tag after it.
     public static let headroom = WireConstants.transportHeaderLength
     public static let overhead = WireConstants.transportHeaderLength + AEAD.tagLength
 
-    private let lock = NSLock()
+    let lock = NSLock()
     private var configuration = DeviceConfiguration()
     private var identity: StaticKeys?
-    private var allowedIPs = AllowedIPs<Peer>()
-    /// In the configuration's order.
+    /// Prefixes to positions in `peers`.
+    var allowedIPs = AllowedIPs<Int>()
+    /// In the configuration's order; every peer here (and only these) may be in `byIndex`.
     private(set) var peers: [Peer] = []
-    /// Receiver indices of sessions and of handshakes in progress.
-    private var byIndex: [UInt32: Peer] = [:]
-    private var drops_ = DropCounters()
+    /// The same peers, unretained: what the datapath's loops reach a peer through (`peers` keeps them alive).
+    var peerRefs: [Unmanaged<Peer>] = []
+    /// Receiver indices of sessions and of handshakes in progress, to their peers (unretained:
+    /// `peers` holds them, and a peer's entries go when it does).
+    var byIndex: [UInt32: Unmanaged<Peer>] = [:]
+    var drops_ = DropCounters()
+    /// Peers' ids, never reused: a batch in flight names its peer by one.
+    private var nextPeerID = 1
+    /// Seals the slow path's packets (queued ones, keepalives) under the lock.
+    let slowPathCipher = ChaCha20Poly1305()
 
     /// Draws the jitter added to each handshake retransmission (0...0.333 s); tests fix it.
     private let jitter: () -> Double
@@ -106,6 +89,12 @@ public final class Device: @unchecked Sendable {
         AEAD.prepare()
     }
 
+    /// How many packets of the last batches failed to authenticate (counted once per batch).
+    public func countUnauthenticated(_ count: Int) {
+        guard count > 0 else { return }
+        locked { drops_.unauthenticated += count }
+    }
+
     public var drops: DropCounters { locked { drops_ } }
 
     public var listenPort: UInt16 { locked { configuration.listenPort } }
@@ -116,7 +105,7 @@ public final class Device: @unchecked Sendable {
         locked { if configuration.listenPort == 0 { configuration.listenPort = port } }
     }
 
-    private func locked<T>(_ body: () -> T) -> T {
+    func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body()
@@ -141,22 +130,28 @@ public final class Device: @unchecked Sendable {
             }
             let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
             peers = configuration.peers.map { config in
-                let peer = existing[config.publicKey] ?? Peer(config)
+                let peer = existing[config.publicKey] ?? newPeer(config)
                 peer.apply(config)
                 return peer
             }
             let kept = Set(peers.map(ObjectIdentifier.init))
             for peer in existing.values where !kept.contains(ObjectIdentifier(peer)) { forgetSessions(of: peer) }
+            peerRefs = peers.map { Unmanaged.passUnretained($0) }
             allowedIPs = AllowedIPs()
-            for (peer, config) in zip(peers, configuration.peers) {
-                for prefix in config.allowedIPs { allowedIPs.insert(prefix, peer: peer) }
+            for (position, config) in configuration.peers.enumerated() {
+                for prefix in config.allowedIPs { allowedIPs.insert(prefix, peer: position) }
             }
             return response
         }
     }
 
+    private func newPeer(_ config: PeerConfiguration) -> Peer {
+        defer { nextPeerID += 1 }
+        return Peer(config, id: nextPeerID)
+    }
+
     private func forgetSessions(of peer: Peer) {
-        byIndex = byIndex.filter { $0.value !== peer }
+        byIndex = byIndex.filter { $0.value.toOpaque() != Unmanaged.passUnretained(peer).toOpaque() }
         peer.current = nil
         peer.previous = nil
         peer.next = nil
@@ -164,68 +159,9 @@ public final class Device: @unchecked Sendable {
         peer.queued = []
     }
 
-    // MARK: Sending: TUN -> peer
-
-    /// Decides what to do with an IP packet read from the TUN device. With `.seal`, the packet's
-    /// counter is taken and the peer's counters moved: the caller must seal and send it.
-    public func prepareSend(_ packet: UnsafeRawBufferPointer, now: Double) -> SendDecision {
-        locked {
-            guard let (offset, count) = Self.destinationField(packet),
-                  let peer = allowedIPs.lookup(packet.baseAddress! + offset, count: count) else {
-                drops_.noPeer += 1
-                return .handled(DeviceOutput())
-            }
-            if let sealing = reserve(peer, length: packet.count, now: now) { return .seal(sealing) }
-            var output = DeviceOutput()
-            queueForHandshake(Array(packet), peer: peer, now: now, into: &output)
-            return .handled(output)
-        }
-    }
-
-    /// Seals the packet at `slot[headroom ..< headroom + length]` where it lies: pads it to 16 bytes,
-    /// writes the transport header in front and the tag after. Returns the message's length
-    /// (`slot` must have room for it: `sealedLength(length)`). No lock: any thread may call it.
-    public static func seal(_ slot: UnsafeMutableRawBufferPointer, length: Int, with sealing: Sealing) -> Int {
-        let padded = paddedLength(length)
-        let base = slot.baseAddress!
-        (base + headroom + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
-        base.storeBytes(of: UInt32(MessageType.transport.rawValue).littleEndian, as: UInt32.self)
-        base.storeBytes(of: sealing.keypair.remoteIndex.littleEndian, toByteOffset: 4, as: UInt32.self)
-        base.storeBytes(of: sealing.counter.littleEndian, toByteOffset: 8, as: UInt64.self)
-        AEAD.seal(key: sealing.keypair.sendingKey, counter: sealing.counter, message: base + headroom, length: padded)
-        return headroom + padded + AEAD.tagLength
-    }
-
-    public static func paddedLength(_ length: Int) -> Int {
-        (length + WireConstants.paddingMultiple - 1) / WireConstants.paddingMultiple * WireConstants.paddingMultiple
-    }
-
-    /// The transport message's length for an IP packet of `length` bytes.
-    public static func sealedLength(_ length: Int) -> Int { paddedLength(length) + overhead }
-
-    /// A counter on the peer's current session, if it has one that may still send.
-    private func reserve(_ peer: Peer, length: Int, now: Double) -> Sealing? {
-        guard let endpoint = peer.endpoint else {
-            drops_.noEndpoint += 1
-            return nil
-        }
-        guard let keypair = peer.current, now - keypair.created < WireConstants.rejectAfterTime,
-              keypair.sendCounter < WireConstants.rejectAfterMessages else { return nil }
-        let counter = keypair.sendCounter
-        keypair.sendCounter += 1
-        peer.lastSent = now
-        peer.txBytes += UInt64(Self.sealedLength(length))
-        // Keep the key fresh (the timers act on it): after messages, and after time on the initiator.
-        if keypair.sendCounter >= WireConstants.rekeyAfterMessages
-            || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
-            peer.wantsRekey = true
-        }
-        return Sealing(peer: peer, keypair: keypair, counter: counter, endpoint: endpoint)
-    }
-
     /// No usable session: the packet waits (at most `Peer.queueLimit` of them) and a handshake starts
     /// unless one was sent less than REKEY_TIMEOUT ago.
-    private func queueForHandshake(_ packet: [UInt8], peer: Peer, now: Double, into output: inout DeviceOutput) {
+    func queueForHandshake(_ packet: [UInt8], peer: Peer, now: Double, into output: inout DeviceOutput) {
         guard peer.endpoint != nil else { return }  // counted by reserve
         if !packet.isEmpty {
             peer.queued.append(packet)
@@ -233,24 +169,6 @@ public final class Device: @unchecked Sendable {
         }
         guard now - peer.lastHandshakeSent >= WireConstants.rekeyTimeout else { return }
         initiate(peer, now: now, into: &output)
-    }
-
-    /// Seals an array packet under the lock (queued packets, keepalives).
-    private func sendLocked(_ packet: [UInt8], to peer: Peer, now: Double, into output: inout DeviceOutput) {
-        guard let sealing = reserve(peer, length: packet.count, now: now) else {
-            queueForHandshake(packet, peer: peer, now: now, into: &output)
-            return
-        }
-        output.datagrams.append((Self.sealArray(packet, with: sealing), sealing.endpoint))
-    }
-
-    private static func sealArray(_ packet: [UInt8], with sealing: Sealing) -> [UInt8] {
-        var message = [UInt8](repeating: 0, count: sealedLength(packet.count))
-        let length = message.withUnsafeMutableBytes { slot in
-            slot.baseAddress!.advanced(by: headroom).copyMemory(from: packet, byteCount: packet.count)
-            return seal(slot, length: packet.count, with: sealing)
-        }
-        return Array(message.prefix(length))
     }
 
     private func initiate(_ peer: Peer, now: Double, into output: inout DeviceOutput) {
@@ -269,7 +187,7 @@ public final class Device: @unchecked Sendable {
         peer.jitter = jitter()
         peer.wantsRekey = false
         if peer.firstAttempt == nil { peer.firstAttempt = now }
-        byIndex[index] = peer
+        byIndex[index] = Unmanaged.passUnretained(peer)
         output.datagrams.append((message, endpoint))
         peer.txBytes += UInt64(message.count)
     }
@@ -297,225 +215,99 @@ public final class Device: @unchecked Sendable {
         }
     }
 
-    // MARK: Receiving: peer -> TUN
-
-    /// Decides what to do with a UDP payload from `source`: a transport message for a known session
-    /// comes back as `.open`; handshake messages are answered here.
-    public func prepareReceive(_ message: UnsafeRawBufferPointer, from source: Endpoint, now: Double) -> ReceiveDecision {
-        guard message.count >= WireConstants.minimumTransportLength,
-              message.loadUnaligned(as: UInt32.self) == UInt32(MessageType.transport.rawValue).littleEndian else {
-            return .handled(handshake(Array(message), from: source, now: now))
-        }
-        let receiver = UInt32(littleEndian: message.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        let counter = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        return locked {
-            guard let peer = byIndex[receiver], let keypair = peer.keypair(index: receiver),
-                  now - keypair.created < WireConstants.rejectAfterTime else {
-                drops_.noPeer += 1
-                return .handled(DeviceOutput())
-            }
-            return .open(Opening(keypair: keypair, counter: counter, peer: peer))
-        }
-    }
-
-    /// Authenticates and decrypts the message at `slot[0 ..< length]` in place; the plaintext is
-    /// then at `slot[headroom ..< length - tagLength]`. No lock. False: drop it and `countUnauthenticated`.
-    public static func open(_ slot: UnsafeMutableRawBufferPointer, length: Int, with opening: Opening) -> Bool {
-        open(slot, length: length, keypair: opening.keypair, counter: opening.counter)
-    }
-
-    public static func open(_ slot: UnsafeMutableRawBufferPointer, length: Int, keypair: Keypair, counter: UInt64) -> Bool {
-        length >= overhead && AEAD.open(key: keypair.receivingKey, counter: counter, message: slot.baseAddress! + headroom, length: length - overhead)
-    }
-
-    /// A whole transport message for `packet` (tests, and packets sent from the slow path).
-    public static func sealed(_ packet: [UInt8], keypair: Keypair, counter: UInt64, endpoint: Endpoint) -> [UInt8] {
-        sealArray(packet, with: Sealing(peer: Peer(PeerConfiguration(publicKey: [])), keypair: keypair, counter: counter, endpoint: endpoint))
-    }
-
-    /// The padded plaintext of a transport message for `keypair`, or nil.
-    public static func opened(_ message: [UInt8], keypair: Keypair) -> [UInt8]? {
-        guard message.count >= WireConstants.minimumTransportLength, message[0] == MessageType.transport.rawValue,
-              message.readUInt32LE(at: 4) == keypair.localIndex else { return nil }
-        var slot = message
-        let counter = message.readUInt64LE(at: 8)
-        guard slot.withUnsafeMutableBytes({ open($0, length: message.count, keypair: keypair, counter: counter) }) else { return nil }
-        return Array(slot[headroom..<(message.count - AEAD.tagLength)])
-    }
-
-    public func countUnauthenticated() { locked { drops_.unauthenticated += 1 } }
-
-    /// After a successful `open`: replay check, endpoint roaming, counters, session confirmation,
-    /// and the inner source check. Returns the IP packet's length (at `slot[headroom...]`) to write
-    /// to the TUN device, or nil for a keepalive or a dropped packet. `output` gets what a newly
-    /// confirmed session lets go (packets that waited for it).
-    public func finishReceive(_ opening: Opening, plaintext: UnsafeRawBufferPointer, messageLength: Int,
-                              from source: Endpoint, now: Double, output: inout DeviceOutput) -> Int? {
-        locked {
-            let peer = opening.peer
-            guard opening.keypair.replay.accept(opening.counter) else {
-                drops_.replayed += 1
-                return nil
-            }
-            if peer.endpoint != source { peer.endpoint = source }  // roaming
-            peer.rxBytes += UInt64(messageLength)
-            if opening.keypair === peer.next {
-                // The initiator used the session we answered with: it is confirmed.
-                if let old = peer.previous { byIndex[old.localIndex] = nil }
-                peer.previous = peer.current
-                peer.current = peer.next
-                peer.next = nil
-                let queued = peer.queued
-                peer.queued = []
-                for packet in queued { sendLocked(packet, to: peer, now: now, into: &output) }
-            }
-            // Keep the key fresh from the receiving side too: an initiator whose session nears
-            // REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT asks for a new one.
-            if let current = peer.current, current.isInitiator,
-               now - current.created >= WireConstants.rejectAfterTime - WireConstants.keepaliveTimeout - WireConstants.rekeyTimeout {
-                peer.wantsRekey = true
-            }
-            guard !plaintext.isEmpty else { return nil }  // keepalive
-            peer.lastDataReceived = now
-            guard let length = Self.ipLength(plaintext), let (offset, count) = Self.sourceField(plaintext),
-                  allowedIPs.lookup(plaintext.baseAddress! + offset, count: count) === peer else {
-                drops_.disallowedSource += 1
-                return nil
-            }
-            return length
-        }
-    }
-
-    // MARK: The array API
-
-    /// An IP packet from the TUN device.
-    public func outbound(_ packet: [UInt8], now: Double) -> DeviceOutput {
-        switch packet.withUnsafeBytes({ prepareSend($0, now: now) }) {
-        case .handled(let output):
-            return output
-        case .seal(let sealing):
-            var output = DeviceOutput()
-            output.datagrams.append((Self.sealArray(packet, with: sealing), sealing.endpoint))
-            return output
-        }
-    }
-
-    /// A UDP payload from `source`.
-    public func inbound(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
-        switch datagram.withUnsafeBytes({ prepareReceive($0, from: source, now: now) }) {
-        case .handled(let output):
-            return output
-        case .open(let opening):
-            var slot = datagram
-            var output = DeviceOutput()
-            slot.withUnsafeMutableBytes { raw in
-                guard Self.open(raw, length: datagram.count, with: opening) else {
-                    countUnauthenticated()
-                    return
-                }
-                let plaintext = UnsafeRawBufferPointer(rebasing: raw[Self.headroom..<(datagram.count - AEAD.tagLength)])
-                if let length = finishReceive(opening, plaintext: plaintext, messageLength: datagram.count, from: source, now: now,
-                                              output: &output) {
-                    output.packets.append(Array(plaintext.prefix(length)))
-                }
-            }
-            return output
-        }
-    }
-
     // MARK: Handshakes
 
-    private func handshake(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
-        locked {
-            var output = DeviceOutput()
-            guard let type = datagram.first.flatMap(MessageType.init(rawValue:)), let identity else {
-                drops_.malformed += 1
-                return output
-            }
-            if type == .initiation || type == .response {
-                let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
-                guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
-                    drops_.unauthenticated += 1
-                    log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
-                    return output
-                }
-                if underLoad(now: now), cookieChecker?.verifyMAC2(datagram, source: source, now: now) != true {
-                    let sender = datagram.readUInt32LE(at: 4)
-                    if let reply = cookieChecker?.reply(to: datagram, senderIndex: sender, source: source, now: now) {
-                        output.datagrams.append((reply, source))
-                    }
-                    drops_.cookieReplies += 1
-                    log_?("Sending cookie response for denied handshake message for \(source)")
-                    return output
-                }
-            }
-            switch type {
-            case .initiation:
-                guard let received = Noise.consumeInitiation(datagram, local: identity),
-                      let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
-                    drops_.unauthenticated += 1
-                    log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
-                    return output
-                }
-                // Replay: a timestamp not newer than the last. Flood: more than 50 initiations a second
-                // from one peer, even with fresh timestamps (the kernel's INITIATIONS_PER_SECOND).
-                if let last = peer.lastTimestamp, !(last < received.timestamp) || now - peer.lastInitiationAccepted < 1.0 / 50 {
-                    drops_.replayed += 1
-                    log_?("\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
-                    return output
-                }
-                let index = newIndex()
-                guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
-                                                                 cookie: validCookie(peer, now: now)) else {
-                    drops_.unauthenticated += 1
-                    return output
-                }
-                peer.lastMAC1 = Array(response[Layout.Response.mac1])
-                peer.lastHandshakeSent = now
-                log_?("\(peer.logName) - Received handshake initiation, sending response")
-                peer.lastTimestamp = received.timestamp
-                peer.lastInitiationAccepted = now
-                install(keys, for: peer, now: now)
-                peer.endpoint = source
-                peer.rxBytes += UInt64(datagram.count)
-                peer.txBytes += UInt64(response.count)
-                output.datagrams.append((response, source))
-            case .response:
-                guard datagram.count == WireConstants.responseLength,
-                      let peer = byIndex[datagram.readUInt32LE(at: Layout.Response.receiver.lowerBound)], let state = peer.pending,
-                      let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: peer.presharedKey) else {
-                    drops_.unauthenticated += 1
-                    log_?("Received invalid handshake response from \(source): no handshake of ours, or it does not decrypt")
-                    return output
-                }
-                log_?("\(peer.logName) - Received handshake response, session established")
-                byIndex[state.localIndex] = nil
-                peer.pending = nil
-                peer.pendingSince = -1e9
-                peer.firstAttempt = nil
-                install(keys, for: peer, now: now)
-                peer.endpoint = source
-                peer.rxBytes += UInt64(datagram.count)
-                let queued = peer.queued
-                peer.queued = []
-                // Send what waited, or a keepalive to confirm the session to the responder.
-                for packet in queued.isEmpty ? [[]] : queued { sendLocked(packet, to: peer, now: now, into: &output) }
-            case .transport:
-                drops_.noPeer += 1  // too short to be one
-            case .cookieReply:
-                guard datagram.count == WireConstants.cookieReplyLength,
-                      let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)],
-                      let cookie = CookieJar.open(datagram, peerPublicKey: peer.publicKey, lastMAC1: peer.lastMAC1) else {
-                    drops_.unauthenticated += 1
-                    log_?("Received invalid cookie reply from \(source)")
-                    return output
-                }
-                peer.cookie = cookie
-                peer.cookieReceived = now
-                log_?("\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
-            }
+    /// A handshake message (or anything that is not a transport message), under the lock.
+    func handshakeLocked(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
+        var output = DeviceOutput()
+        guard let type = datagram.first.flatMap(MessageType.init(rawValue:)), let identity else {
+            drops_.malformed += 1
             return output
         }
+        if type == .initiation || type == .response {
+            let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
+            guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
+                drops_.unauthenticated += 1
+                log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
+                return output
+            }
+            if underLoad(now: now), cookieChecker?.verifyMAC2(datagram, source: source, now: now) != true {
+                let sender = datagram.readUInt32LE(at: 4)
+                if let reply = cookieChecker?.reply(to: datagram, senderIndex: sender, source: source, now: now) {
+                    output.datagrams.append((reply, source))
+                }
+                drops_.cookieReplies += 1
+                log_?("Sending cookie response for denied handshake message for \(source)")
+                return output
+            }
+        }
+        switch type {
+        case .initiation:
+            guard let received = Noise.consumeInitiation(datagram, local: identity),
+                  let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
+                drops_.unauthenticated += 1
+                log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
+                return output
+            }
+            // Replay: a timestamp not newer than the last. Flood: more than 50 initiations a second
+            // from one peer, even with fresh timestamps (the kernel's INITIATIONS_PER_SECOND).
+            if let last = peer.lastTimestamp, !(last < received.timestamp) || now - peer.lastInitiationAccepted < 1.0 / 50 {
+                drops_.replayed += 1
+                log_?("\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
+                return output
+            }
+            let index = newIndex()
+            guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
+                                                             cookie: validCookie(peer, now: now)) else {
+                drops_.unauthenticated += 1
+                return output
+            }
+            peer.lastMAC1 = Array(response[Layout.Response.mac1])
+            peer.lastHandshakeSent = now
+            log_?("\(peer.logName) - Received handshake initiation, sending response")
+            peer.lastTimestamp = received.timestamp
+            peer.lastInitiationAccepted = now
+            install(keys, for: peer, now: now)
+            peer.endpoint = source
+            peer.rxBytes += UInt64(datagram.count)
+            peer.txBytes += UInt64(response.count)
+            output.datagrams.append((response, source))
+        case .response:
+            guard datagram.count == WireConstants.responseLength,
+                  let peer = byIndex[datagram.readUInt32LE(at: Layout.Response.receiver.lowerBound)]?.takeUnretainedValue(),
+                  let state = peer.pending,
+                  let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: peer.presharedKey) else {
+                drops_.unauthenticated += 1
+                log_?("Received invalid handshake response from \(source): no handshake of ours, or it does not decrypt")
+                return output
+            }
+            log_?("\(peer.logName) - Received handshake response, session established")
+            byIndex[state.localIndex] = nil
+            peer.pending = nil
+            peer.pendingSince = -1e9
+            peer.firstAttempt = nil
+            install(keys, for: peer, now: now)
+            peer.endpoint = source
+            peer.rxBytes += UInt64(datagram.count)
+            let queued = peer.queued
+            peer.queued = []
+            // Send what waited, or a keepalive to confirm the session to the responder.
+            for packet in queued.isEmpty ? [[]] : queued { sendLocked(packet, to: peer, now: now, into: &output) }
+        case .transport:
+            drops_.noPeer += 1  // too short to be one
+        case .cookieReply:
+            guard datagram.count == WireConstants.cookieReplyLength,
+                  let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)]?.takeUnretainedValue(),
+                  let cookie = CookieJar.open(datagram, peerPublicKey: peer.publicKey, lastMAC1: peer.lastMAC1) else {
+                drops_.unauthenticated += 1
+                log_?("Received invalid cookie reply from \(source)")
+                return output
+            }
+            peer.cookie = cookie
+            peer.cookieReceived = now
+            log_?("\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
+        }
+        return output
     }
 
     /// The initiator's new session becomes current at once (the one before stays for receiving
@@ -532,7 +324,7 @@ public final class Device: @unchecked Sendable {
         } else {
             peer.next = keypair
         }
-        byIndex[keys.localIndex] = peer
+        byIndex[keys.localIndex] = Unmanaged.passUnretained(peer)
         let wall = Date().timeIntervalSince1970
         peer.lastHandshake = (Int(wall), Int((wall - floor(wall)) * 1e9))
     }

@@ -9,6 +9,8 @@ import WireGuardCrypto
 
 public final class Peer: Hashable, @unchecked Sendable {
     public let publicKey: [UInt8]
+    /// Unique in its device for the device's life: batches in flight name their peer by it.
+    public let id: Int
     var presharedKey: [UInt8]
     var endpoint: Endpoint?
     var persistentKeepalive: UInt16 = 0
@@ -54,8 +56,9 @@ public final class Peer: Hashable, @unchecked Sendable {
     var rxBytes: UInt64 = 0
     var lastHandshake: (seconds: Int, nanoseconds: Int) = (0, 0)
 
-    init(_ configuration: PeerConfiguration) {
+    init(_ configuration: PeerConfiguration, id: Int) {
         publicKey = configuration.publicKey
+        self.id = id
         presharedKey = configuration.presharedKey
         apply(configuration)
     }

@@ -2,8 +2,9 @@
 // over the 64-bit transport counters, as the kernel's counter_validate. Invariant: a counter
 // is accepted once, and only if it is newer than the window's bottom and below the reject limit.
 
-/// The sliding window of one receiving key.
-public struct ReplayCounter: Sendable {
+/// The sliding window of one receiving key. Its bitmap lives in memory of its own, owned by this
+/// non-copyable value: a session checks it per packet without touching a reference count.
+public struct ReplayCounter: ~Copyable, @unchecked Sendable {
     static let bitsTotal = 8192
     static let bitsPerWord = 64
     static let words = bitsTotal / bitsPerWord
@@ -11,9 +12,14 @@ public struct ReplayCounter: Sendable {
     public static let windowSize = UInt64(bitsTotal - bitsPerWord)
 
     private var newest: UInt64 = 0
-    private var bitmap = [UInt64](repeating: 0, count: words)
+    private let bitmap: UnsafeMutablePointer<UInt64>
 
-    public init() {}
+    public init() {
+        bitmap = .allocate(capacity: Self.words)
+        bitmap.initialize(repeating: 0, count: Self.words)
+    }
+
+    deinit { bitmap.deallocate() }
 
     /// True the first time a counter in the window is seen; false for replays, counters too old
     /// for the window, and counters at or past the reject limit.

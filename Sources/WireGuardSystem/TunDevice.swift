@@ -29,7 +29,9 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
     /// The next segment of the super-packet in `scratch` still to be split (it filled a batch).
     private var scratchNext = 0
     private let coalescer: Coalescer
-    private var iovecs: [iovec]
+    /// One writev's parts: a virtio header and up to a batch of packets.
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let vnetHeader = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
     private let writeLock = NSLock()
     public private(set) var malformed = 0
 
@@ -53,12 +55,15 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
         self.offloaded = offloaded == 1
         hasHeader = offload
         coalescer = Coalescer(capacity: batchCapacity)
-        iovecs = Array(repeating: iovec(), count: batchCapacity + 2)
+        iovecs = .allocate(capacity: batchCapacity + 2)
+        iovecs.initialize(repeating: iovec(), count: batchCapacity + 2)
     }
 
     deinit {
         close(fd)
         scratch.deallocate()
+        iovecs.deallocate()
+        vnetHeader.deallocate()
     }
 
     /// Part of a super-packet is still to be handed out: read again without waiting for poll(2),
@@ -91,7 +96,8 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
                 scratchNext = 0
             } else {
                 // One byte more than a slot can seal (the slot has room for it): a packet that long was
-                // cut short by the read, and is dropped rather than sent truncated (MTU above ~4000).
+                // cut short by the read, and is dropped rather than sent truncated (a slot holds 64 KiB:
+                // only a TUN device with a larger MTU than IP allows could do that).
                 let area = batch.packetArea(batch.count)
                 let count = Glibc.read(fd, area.baseAddress, area.count + 1)
                 if count < 0 {
@@ -122,7 +128,7 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
         }
         if offloaded {
             coalescer.plan(batch)
-            for head in coalescer.heads { writeGroup(head, batch) }
+            for number in 0..<coalescer.headCount { writeGroup(coalescer.head(number), batch) }
         } else {
             for index in 0..<batch.count where batch.lengths[index] > 0 { writeWithHeader(batch.packet(index)) }
         }
@@ -142,28 +148,26 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
 
     /// With a zero virtio header: nothing for the kernel to do. Under `writeLock`.
     private func writeWithHeader(_ packet: UnsafeMutableRawBufferPointer) {
-        var header = (UInt64(0), UInt16(0))
-        withUnsafeMutableBytes(of: &header) { raw in
-            iovecs[0] = iovec(iov_base: raw.baseAddress, iov_len: VirtioNetHeader.size)
-            iovecs[1] = iovec(iov_base: packet.baseAddress, iov_len: packet.count)
-            _ = iovecs.withUnsafeMutableBufferPointer { writev(fd, $0.baseAddress, 2) }
-        }
+        VirtioNetHeader().write(to: vnetHeader)
+        iovecs[0] = iovec(iov_base: vnetHeader, iov_len: VirtioNetHeader.size)
+        iovecs[1] = iovec(iov_base: packet.baseAddress, iov_len: packet.count)
+        _ = writev(fd, iovecs, 2)
     }
 
+    /// A group's head with its virtio header, then each member's payload. Under `writeLock`.
     private func writeGroup(_ head: Int, _ batch: PacketBatch) {
-        var header = (UInt64(0), UInt16(0))
-        withUnsafeMutableBytes(of: &header) { raw in
-            coalescer.headers[head].write(to: raw.baseAddress!)
-            iovecs[0] = iovec(iov_base: raw.baseAddress, iov_len: VirtioNetHeader.size)
-            var parts = 1
-            let headersLength = coalescer.isGroup(head) ? coalescer.headers[head].headerLength : 0
-            coalescer.members(of: head) { member in
-                let packet = batch.packet(member)
-                let skip = member == head ? 0 : Int(headersLength)
-                iovecs[parts] = iovec(iov_base: packet.baseAddress! + skip, iov_len: packet.count - skip)
-                parts += 1
-            }
-            _ = iovecs.withUnsafeMutableBufferPointer { writev(fd, $0.baseAddress, Int32(parts)) }
+        let header = coalescer.header(of: head)
+        header.write(to: vnetHeader)
+        iovecs[0] = iovec(iov_base: vnetHeader, iov_len: VirtioNetHeader.size)
+        var parts = 1
+        let headersLength = coalescer.isGroup(head) ? Int(header.headerLength) : 0
+        var member = head
+        while member >= 0 {
+            let skip = member == head ? 0 : headersLength
+            iovecs[parts] = iovec(iov_base: batch.slot(member).baseAddress! + Device.headroom + skip, iov_len: batch.lengths[member] - skip)
+            parts += 1
+            member = coalescer.next(of: member)
         }
+        _ = writev(fd, iovecs, Int32(parts))
     }
 }

@@ -20,14 +20,16 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     private static let groBuffers = 8
     private static let groBufferSize = 65536
     private let groScratch: UnsafeMutableRawPointer
-    private var receivePointers: [UnsafeMutableRawPointer?]
-    private var receiveLengths: [Int]
-    private var sources: [wgb_address]
-    private var segments: [UInt16]
+    // Per datagram of one recvmmsg(2) and of one send, allocated once.
+    private let batchCapacity: Int
+    private let receivePointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let receiveLengths: UnsafeMutablePointer<Int>
+    private let sources: UnsafeMutablePointer<wgb_address>
+    private let segments: UnsafeMutablePointer<UInt16>
     // Sending, under `sendLock`.
     private let sendLock = NSLock()
-    private var sendVectors: [iovec]
-    private var destinations: [wgb_address]
+    private let sendVectors: UnsafeMutablePointer<iovec>
+    private let destinations: UnsafeMutablePointer<wgb_address>
 
     public init(port: UInt16, batchCapacity: Int = PacketBatch.defaultCapacity, offload: Bool = true) throws {
         var fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -75,12 +77,20 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
         gso = offload
         gro = offload && wgb_udp_enable_gro(fd) == 0
         groScratch = UnsafeMutableRawPointer.allocate(byteCount: Self.groBuffers * Self.groBufferSize, alignment: 64)
-        receivePointers = Array(repeating: nil, count: batchCapacity)
-        receiveLengths = Array(repeating: 0, count: batchCapacity)
-        sources = Array(repeating: wgb_address(), count: batchCapacity)
-        segments = Array(repeating: 0, count: batchCapacity)
-        sendVectors = Array(repeating: iovec(), count: batchCapacity)
-        destinations = Array(repeating: wgb_address(), count: batchCapacity)
+        let count = max(batchCapacity, Self.groBuffers)
+        self.batchCapacity = batchCapacity
+        receivePointers = .allocate(capacity: count)
+        receivePointers.initialize(repeating: nil, count: count)
+        receiveLengths = .allocate(capacity: count)
+        receiveLengths.initialize(repeating: 0, count: count)
+        sources = .allocate(capacity: count)
+        sources.initialize(repeating: wgb_address(), count: count)
+        segments = .allocate(capacity: count)
+        segments.initialize(repeating: 0, count: count)
+        sendVectors = .allocate(capacity: count)
+        sendVectors.initialize(repeating: iovec(), count: count)
+        destinations = .allocate(capacity: count)
+        destinations.initialize(repeating: wgb_address(), count: count)
     }
 
     private static func bind<Address>(_ fd: Int32, _ address: inout Address) -> Int32 {
@@ -92,6 +102,12 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     deinit {
         close(fd)
         groScratch.deallocate()
+        receivePointers.deallocate()
+        receiveLengths.deallocate()
+        sources.deallocate()
+        segments.deallocate()
+        sendVectors.deallocate()
+        destinations.deallocate()
     }
 
     // MARK: Receiving
@@ -109,22 +125,17 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
         guard batch.count < batch.capacity else { return true }
         if gro {
             if groNext == groCount {
-                let received = receivePointers.withUnsafeMutableBufferPointer { pointers in
-                    for index in 0..<Self.groBuffers { pointers[index] = groScratch + index * Self.groBufferSize }
-                    return wgb_udp_receive(fd, pointers.baseAddress, Self.groBufferSize, Int32(Self.groBuffers),
-                                           &receiveLengths, &sources, &segments)
-                }
+                for index in 0..<Self.groBuffers { receivePointers[index] = groScratch + index * Self.groBufferSize }
+                let received = wgb_udp_receive(fd, receivePointers, Self.groBufferSize, Int32(Self.groBuffers), receiveLengths, sources, segments)
                 guard received > 0 else { return false }
                 (groNext, groCount, groOffset) = (0, Int(received), 0)
             }
             drainGRO(into: batch)
             return true
         }
-        let room = batch.capacity - batch.count
+        let room = min(batch.capacity - batch.count, batchCapacity)
         for index in 0..<room { receivePointers[index] = batch.slot(batch.count + index).baseAddress }
-        let received = receivePointers.withUnsafeBufferPointer { pointers in
-            wgb_udp_receive(fd, pointers.baseAddress, batch.slotSize, Int32(room), &receiveLengths, &sources, &segments)
-        }
+        let received = wgb_udp_receive(fd, receivePointers, batch.slotSize, Int32(room), receiveLengths, sources, segments)
         guard received > 0 else { return false }
         for index in 0..<Int(received) {
             batch.lengths[batch.count] = receiveLengths[index]
@@ -156,7 +167,8 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     public var hasPending: Bool { groNext < groCount }
 
     private func source(_ index: Int) -> Endpoint {
-        withUnsafeBytes(of: sources[index].bytes) { Endpoint(ipv6: $0, port: sources[index].port) }
+        // `bytes` is the struct's first field.
+        Endpoint(ipv6: UnsafeRawBufferPointer(start: UnsafeRawPointer(sources + index), count: 16), port: sources[index].port)
     }
 
     // MARK: Sending
@@ -167,7 +179,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
         sendLock.lock()
         defer { sendLock.unlock() }
         var count = 0
-        for index in 0..<batch.count where batch.lengths[index] > 0 && !(ipv4Only && batch.endpoints[index].isIPv6) {
+        for index in 0..<batch.count where count < batchCapacity && batch.lengths[index] > 0 && !(ipv4Only && batch.endpoints[index].isIPv6) {
             let message = batch.message(index)
             sendVectors[count] = iovec(iov_base: message.baseAddress, iov_len: message.count)
             destinations[count] = Self.address(batch.endpoints[index])
@@ -192,9 +204,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
             if end - start == 1 {
                 sendEach(from: start, count: 1)
             } else {
-                let sent = sendVectors.withUnsafeBufferPointer { vectors in
-                    wgb_udp_send(fd, ipv4Only ? 1 : 0, vectors.baseAddress! + start, Int32(end - start), &destinations[start], UInt16(size))
-                }
+                let sent = wgb_udp_send(fd, ipv4Only ? 1 : 0, sendVectors + start, Int32(end - start), destinations + start, UInt16(size))
                 if sent < 0, sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
                     gso = false  // the kernel or the route refuses GSO: send them one by one from now on
                     sendEach(from: start, count: end - start)
@@ -205,11 +215,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     }
 
     private func sendEach(from start: Int, count: Int) {
-        _ = sendVectors.withUnsafeBufferPointer { vectors in
-            destinations.withUnsafeBufferPointer { addresses in
-                wgb_udp_send_each(fd, ipv4Only ? 1 : 0, vectors.baseAddress! + start, addresses.baseAddress! + start, Int32(count))
-            }
-        }
+        _ = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
     }
 
     public func send(_ payload: [UInt8], to endpoint: Endpoint) {
@@ -237,6 +243,7 @@ public final class UDPSocket: DatagramSink, @unchecked Sendable {
     }
 
     private static func same(_ a: wgb_address, _ b: wgb_address) -> Bool {
-        a.port == b.port && withUnsafeBytes(of: a.bytes) { x in withUnsafeBytes(of: b.bytes) { y in x.elementsEqual(y) } }
+        var (a, b) = (a, b)
+        return a.port == b.port && memcmp(&a.bytes, &b.bytes, 16) == 0
     }
 }

@@ -13,7 +13,7 @@ struct Options {
     static let usage = """
         usage: wireguard-swift [-f|--foreground] [--engine inline|parallel] [--cpu N]
                                [--encrypt-cpus LIST] [--decrypt-cpus LIST] [--serial-cpus LIST] [--workers N]
-                               [--no-offload] <ifname>
+                               [--small-batch N] [--no-offload] <ifname>
                wireguard-swift --version
         """
 
@@ -44,6 +44,11 @@ struct Options {
             case "--workers":
                 guard let workers = Int(try value(argument)), (1...256).contains(workers) else { throw OptionError("--workers takes 1 to 256") }
                 parallel.workers = workers
+            case "--small-batch":
+                guard let limit = Int(try value(argument)), (0...PacketBatch.defaultCapacity).contains(limit) else {
+                    throw OptionError("--small-batch takes 0 to \(PacketBatch.defaultCapacity) packets")
+                }
+                parallel.smallBatch = limit
             case "--no-offload": offload = false
             default:
                 guard interface.isEmpty, !argument.hasPrefix("-") else { throw OptionError("unknown argument \(argument)\n\(Self.usage)") }

@@ -116,19 +116,15 @@ struct WireGuardSwift {
             if descriptors.0.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return }
             if descriptors.0.revents & Int16(POLLIN) != 0 {
                 for _ in 0..<4 {  // a few batches, then the other direction gets its turn
-                    let batch = engine.outboundBatch()
-                    let result = tun.read(into: batch)
+                    let (result, full) = engine.outbound(now: time) { batch in (tun.read(into: batch), batch.count == batch.capacity) }
                     if result == .closed { return }  // the interface was deleted: exit, as wireguard-go does
-                    if batch.count > 0 { engine.submitOutbound(batch, now: time) }
-                    if result == .empty || batch.count < batch.capacity { break }
+                    if result == .empty || !full { break }
                 }
             }
             if let socket, descriptors.1.revents & Int16(POLLIN) != 0 {
                 for _ in 0..<4 {
-                    let batch = engine.inboundBatch()
-                    guard socket.receive(into: batch) else { break }
-                    engine.submitInbound(batch, now: time)
-                    if batch.count < batch.capacity { break }
+                    let (received, full) = engine.inbound(now: time) { batch in (socket.receive(into: batch), batch.count == batch.capacity) }
+                    if !received || !full { break }
                 }
             }
         }
@@ -145,9 +141,7 @@ struct WireGuardSwift {
                     guard poll(&descriptor, 1, 200) > 0 else { continue }
                     if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed.set(); return }
                 }
-                let batch = engine.outboundBatch()
-                let result = tun.read(into: batch)
-                engine.submitOutbound(batch, now: now())  // an empty batch goes back to the pool
+                let result = engine.outbound(now: now()) { tun.read(into: $0) }  // an empty batch goes back to the pool
                 if result == .closed { tunClosed.set(); return }
             }
         }
@@ -158,9 +152,7 @@ struct WireGuardSwift {
                     var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
                     guard poll(&descriptor, 1, 200) > 0 else { continue }
                 }
-                let batch = engine.inboundBatch()
-                socket.receive(into: batch)
-                engine.submitInbound(batch, now: now())
+                engine.inbound(now: now()) { socket.receive(into: $0) }
             }
         }
         while daemonStopping == 0 && !tunClosed.isSet {

@@ -84,6 +84,30 @@ struct TrafficPlanTests {
         #expect(throws: KnobError.self) { try Knob.offload.parse("2") }
     }
 
+    /// A series names its daemon's executable (`binary`): it replaces the testbed's tool for both
+    /// userspace targets, so one experiment compares builds; one word only.
+    @Test func theBinaryKnobNamesTheDaemon() throws {
+        let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 1, flows: 1, target: .wireguardGo)
+        let topology = HostTopology.uniform(cpus: 4, nodes: 1, nics: ["eth1", "eth2"])
+        let placement = try PlacementResolver.resolve(PlacementSpec(), plan: plan, topology: [.gw1: topology, .gw2: topology],
+                                                      dataNIC: [.gw1: "eth1", .gw2: "eth2"])
+        var knobs = KnobSettings()
+        knobs[.binary] = try Knob.binary.parse("/opt/wireguard-go-f333402")
+        let go = TunnelCommands.create(.wireguardGo, interface: "wgb1-t1", role: .gw1, tunnel: 1, knobs: knobs, placement: placement,
+                                       program: "/usr/bin/wireguard-go")
+        #expect(go.map(\.argv) == [["env", TunnelCommands.wireguardGoEnvironment, "/opt/wireguard-go-f333402", "wgb1-t1"]])
+        knobs[.binary] = try Knob.binary.parse("/w/wireguard-swift")
+        knobs[.engine] = .choice("inline")
+        let swift = TunnelCommands.create(.wireguardSwift, interface: "wgb1-t1", role: .gw1, tunnel: 1, knobs: knobs, placement: placement)
+        #expect(swift.map(\.argv) == [["/w/wireguard-swift", "--engine", "inline", "wgb1-t1"]])
+        #expect(Knob.binary.targets == [.wireguardGo, .wireguardSwift])
+        for bad in ["", "-f", "/opt/wireguard go", "a\tb"] { #expect(throws: KnobError.self) { try Knob.binary.parse(bad) } }
+        #expect(KnobValue.program("/opt/x").description == "/opt/x")
+        // Pinning finds a daemon whose name carries a suffix.
+        let pin = TunnelCommands.pin(daemon: .wireguardGo, interface: "wgb1-t1", cpus: [1])
+        #expect(pin.argv[4] == "^([^ ]*/)?wireguard-go[^ /]* wgb1-t1$")
+    }
+
     @Test func wgConfigurationHasEverythingAndTravelsOnStdin() {
         let config = TunnelCommands.config(privateKey: "PRIV", listenPort: 51821, peerPublicKey: "PUB",
                                            allowedIPs: ["198.19.0.2/32", "198.18.3.100/32"], endpoint: "198.18.2.2:51821")

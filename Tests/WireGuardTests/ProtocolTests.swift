@@ -24,20 +24,14 @@ struct HandshakeTests {
         // A transport message: sealed in place behind its header, padded to 16, opened by the other side.
         let packet = Array("hello through the tunnel".utf8)
         let sending = Keypair(initiatorKeys, created: 0), receiving = Keypair(responderKeys, created: 0)
-        var slot = [UInt8](repeating: 0xee, count: 128)
-        let length = slot.withUnsafeMutableBytes { raw in
-            raw.baseAddress!.advanced(by: Device.headroom).copyMemory(from: packet, byteCount: packet.count)
-            return Device.seal(raw, length: packet.count, with: Sealing(peer: Peer(PeerConfiguration(publicKey: responder.publicKey)),
-                                                                        keypair: sending, counter: 5, endpoint: Endpoint("198.18.0.1:1")!))
-        }
-        #expect(length == 16 + 32 + 16 && Device.sealedLength(packet.count) == length)  // 24 bytes padded to 32
-        #expect(slot[0..<16] == [4, 0, 0, 0, 22, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0])
-        let opening = Opening(keypair: receiving, counter: 5, peer: Peer(PeerConfiguration(publicKey: initiator.publicKey)))
-        var tampered = slot
+        let message = Device.sealed(packet, keypair: sending, counter: 5)
+        #expect(message.count == 16 + 32 + 16 && Device.sealedLength(packet.count) == message.count)  // 24 bytes padded to 32
+        #expect(message[0..<16] == [4, 0, 0, 0, 22, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0])
+        var tampered = message
         tampered[20] ^= 1
-        #expect(!tampered.withUnsafeMutableBytes { Device.open($0, length: length, with: opening) })
-        #expect(slot.withUnsafeMutableBytes { Device.open($0, length: length, with: opening) })
-        #expect(Array(slot[16..<(16 + packet.count)]) == packet && slot[(16 + packet.count)..<48].allSatisfy { $0 == 0 })
+        #expect(Device.opened(tampered, keypair: receiving) == nil)
+        let opened = try #require(Device.opened(message, keypair: receiving))
+        #expect(Array(opened.prefix(packet.count)) == packet && opened.dropFirst(packet.count).allSatisfy { $0 == 0 } && opened.count == 32)
     }
 
     @Test func aWrongPresharedKeyOrStaticKeyOrTamperingFails() throws {

@@ -7,10 +7,12 @@ public enum TunnelCommands {
     public static let wireguardGoEnvironment = "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"
 
     /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the
-    /// name); CPU knobs are resolved for `role` and `tunnel` (from 1) by `placement`. With `log`, a
-    /// userspace daemon logs at LOG_LEVEL=verbose (handshakes, errors) to that file on the gateway.
+    /// name), unless the series names one (`binary`); CPU knobs are resolved for `role` and `tunnel`
+    /// (from 1) by `placement`. With `log`, a userspace daemon logs at LOG_LEVEL=verbose (handshakes,
+    /// errors) to that file on the gateway.
     public static func create(_ target: TargetKind, interface: String, role: HostRole, tunnel: Int, knobs: KnobSettings,
                               placement: ResolvedPlacement, program: String? = nil, log: String? = nil) -> [Command] {
+        let program = knobs.value(.binary, for: target)?.program ?? program
         switch target {
         case .plain:
             return []
@@ -24,7 +26,7 @@ public enum TunnelCommands {
             for (knob, value) in knobs.sorted {
                 guard case .daemonArgument(let flag) = knob.application(for: target) else { continue }
                 switch value {
-                case .choice(let choice): argv += [flag, choice]
+                case .choice(let choice), .program(let choice): argv += [flag, choice]
                 case .flag(let on): if !on { argv.append(flag) }  // the one flag knob, offload, is on by default
                 case .cpus:
                     guard let expression = knobs.expression(knob, on: role, for: target) else { continue }
@@ -107,7 +109,8 @@ public enum TunnelCommands {
     /// Pins a userspace daemon (all its threads) to CPUs, found by its exact command line.
     public static func pin(daemon target: TargetKind, interface: String, cpus: [Int]) -> Command {
         // The daemon may run from a path of the testbed's tools.
-        let pattern = target == .wireguardGo ? "^([^ ]*/)?wireguard-go \(interface)$" : "^([^ ]*/)?wireguard-swift .*\(interface)$"
+        // (A build named by the `binary` knob may carry a suffix: wireguard-go-<rev>.)
+        let pattern = target == .wireguardGo ? "^([^ ]*/)?wireguard-go[^ /]* \(interface)$" : "^([^ ]*/)?wireguard-swift[^ /]* .*\(interface)$"
         // A constant script; the pattern and the CPU list arrive as arguments.
         return Command(["sh", "-c", "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do taskset -a -p -c \"$2\" \"$p\" >/dev/null || exit 4; done",
                         "pin", pattern, CPUList.format(cpus)])

@@ -2,7 +2,7 @@ import Foundation
 
 /// What the CPU cost of a run is measured against, written once per run (`metadata/cpu-cost.json`).
 public struct CPUCostContext: Codable, Sendable, Equatable {
-    /// The crypto-only floor: libsodium's ChaCha20-Poly1305 on one core.
+    /// The crypto-only floor: ChaCha20-Poly1305 (OpenSSL, the datapath's) on one core.
     public struct Floor: Codable, Sendable, Equatable {
         /// Where it was measured (the controller; on the local testbed the gateways' machine too).
         public var host: String

@@ -11,6 +11,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
     case serialCPUs = "serial_cpus"
     case inlineCPUs = "inline_cpus"
     case daemonCPUs = "daemon_cpus"
+    case binary
 
     public enum Kind: Sendable, Equatable {
         /// 0 or 1.
@@ -18,6 +19,8 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case choice([String])
         /// A CPU expression, one for both gateways or one per gateway, resolved per tunnel.
         case cpus
+        /// An executable: an absolute path, or a name looked up on the gateways' PATH.
+        case program
     }
 
     /// How a knob reaches a host.
@@ -30,6 +33,8 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case daemonArgument(String)
         /// `taskset` on every thread of the tunnel's daemon, after it starts.
         case taskset
+        /// The userspace daemon to run, instead of the testbed's tool (or the target's name).
+        case program
     }
 
     public var kind: Kind {
@@ -37,6 +42,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .threaded, .inlineEnabled, .offload: return .flag
         case .engine: return .choice(["parallel", "inline"])
         case .encryptCPUs, .decryptCPUs, .serialCPUs, .inlineCPUs, .daemonCPUs: return .cpus
+        case .binary: return .program
         }
     }
 
@@ -45,7 +51,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .threaded, .inlineEnabled: return [.kernel]
         case .encryptCPUs, .decryptCPUs: return [.kernel, .wireguardSwift]
         case .engine, .offload, .serialCPUs, .inlineCPUs: return [.wireguardSwift]
-        case .daemonCPUs: return [.wireguardGo, .wireguardSwift]
+        case .daemonCPUs, .binary: return [.wireguardGo, .wireguardSwift]
         }
     }
 
@@ -62,6 +68,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case (.serialCPUs, _): return .daemonArgument("--serial-cpus")
         case (.inlineCPUs, _): return .daemonArgument("--cpu")
         case (.daemonCPUs, _): return .taskset
+        case (.binary, _): return .program
         }
     }
 
@@ -88,6 +95,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .serialCPUs: return "wireguard-swift parallel engine: the tunnel's in-order send and deliver threads"
         case .inlineCPUs: return "wireguard-swift inline engine: the tunnel's one thread (the first CPU of the set)"
         case .daemonCPUs: return "userspace: pin the tunnel's daemon (taskset), e.g. tunnel for its home core"
+        case .binary: return "userspace: the daemon's executable (a path, or a name on the PATH), e.g. to compare builds of wireguard-go"
         }
     }
 
@@ -104,6 +112,12 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
             do { return .cpus(try PerGateway<CPUExpression?>.parse(text)) } catch {
                 throw KnobError(knob: self, message: "\(rawValue): \(error.description)")
             }
+        case .program:
+            // It becomes the first word of a command line: one word, no option.
+            guard !text.isEmpty, !text.hasPrefix("-"), !text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) else {
+                throw KnobError(knob: self, message: "\(rawValue) takes one path or program name, not '\(text)'")
+            }
+            return .program(text)
         }
     }
 
@@ -115,18 +129,21 @@ public enum KnobValue: Sendable, Hashable, CustomStringConvertible {
     case flag(Bool)
     case choice(String)
     case cpus(PerGateway<CPUExpression?>)
+    case program(String)
 
     public var description: String {
         switch self {
         case .flag(let on): return on ? "1" : "0"
         case .choice(let value): return value
         case .cpus(let value): return value.text
+        case .program(let path): return path
         }
     }
 
     public var flag: Bool? { if case .flag(let on) = self { return on } else { return nil } }
     public var choice: String? { if case .choice(let value) = self { return value } else { return nil } }
     public var cpus: PerGateway<CPUExpression?>? { if case .cpus(let value) = self { return value } else { return nil } }
+    public var program: String? { if case .program(let path) = self { return path } else { return nil } }
 }
 
 public struct KnobError: Error, Sendable, Equatable, CustomStringConvertible {

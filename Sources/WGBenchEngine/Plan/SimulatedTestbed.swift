@@ -151,7 +151,9 @@ public final class SimulatedTestbed: @unchecked Sendable {
             return answer
         }
         switch argv[0] {
-        case "env" where argv.contains("wireguard-go"), _ where argv[0].hasSuffix("wireguard-swift") && argv.last?.hasPrefix("wgb") == true:
+        // (Any build of either daemon, as the `binary` knob may name one: wireguard-go-<rev>, a path.)
+        case "env" where argv.contains { $0.split(separator: "/").last?.hasPrefix("wireguard-go") == true },
+             _ where argv[0].split(separator: "/").last?.hasPrefix("wireguard-swift") == true && argv.last?.hasPrefix("wgb") == true:
             links[role, default: []].insert(argv.last!)
             return ok()
         case _ where (argv[0].hasSuffix("wireguard-swift") || argv[0].hasSuffix("wireguard-go")) && argv.count == 2 && argv[1] == "--version":

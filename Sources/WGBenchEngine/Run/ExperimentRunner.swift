@@ -195,7 +195,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
         }
         if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
-            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (libsodium, one core)",
+            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
                        floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
         }
     }
@@ -390,7 +390,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
-    /// The crypto floor as `wgbench run` measures it: libsodium on one core of the controller.
+    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the controller.
     public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
 
     /// The quiet-machine check: each host's readings and warnings, recorded and logged; with

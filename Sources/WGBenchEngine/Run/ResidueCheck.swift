@@ -37,7 +37,8 @@ public enum ResidueCheck {
         let words = args.split(separator: " ")
         guard let program = program(args) else { return false }
         if program == "iperf3" { return true }
-        guard program == "wireguard-go" || program == "wireguard-swift", let last = words.last else { return false }
+        // (Builds named by the `binary` knob may carry a suffix: wireguard-go-<rev>.)
+        guard program.hasPrefix("wireguard-go") || program.hasPrefix("wireguard-swift"), let last = words.last else { return false }
         return HostRole.allCases.filter(\.isGateway).contains { last.hasPrefix(TrafficPlan.interfacePrefix($0)) }
     }
 

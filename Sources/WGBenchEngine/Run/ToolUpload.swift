@@ -52,7 +52,7 @@ enum ToolUpload {
         guard probe.succeeded else {
             throw Failure(description: "the uploaded \(file.lastPathComponent) does not run on \(role) (\(path) --version exited \(probe.status)"
                           + (probe.stderrTail.isEmpty ? "" : ": \(probe.stderrTail)")
-                          + "); build it with `swift build -c release --static-swift-stdlib` so it needs no Swift runtime there, and install libsodium")
+                          + "); build it with `swift build -c release --static-swift-stdlib` so it needs no Swift runtime there, and install libsodium and libssl3")
         }
     }
 }

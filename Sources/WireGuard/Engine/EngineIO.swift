@@ -19,16 +19,15 @@ public protocol DatagramSink: AnyObject, Sendable {
 }
 
 /// A datapath engine: takes batches read from the TUN device (outbound) and from the UDP socket
-/// (inbound) and sees them sealed or opened and delivered.
+/// (inbound) and sees them sealed or opened and delivered. A batch is lent to the reading code for
+/// the time of one call, so that no reference to it is handed over (or counted) per batch.
 public protocol DatapathEngine: AnyObject, Sendable {
-    /// An empty batch to read into; the parallel engine may block here until one is free (back-pressure).
-    func outboundBatch() -> PacketBatch
-    /// IP packets read from the TUN device: sealed and sent. The batch belongs to the engine until
-    /// `outboundBatch` hands it out again.
-    func submitOutbound(_ batch: PacketBatch, now: Double)
-    func inboundBatch() -> PacketBatch
-    /// Datagrams read from the UDP socket: opened and delivered.
-    func submitInbound(_ batch: PacketBatch, now: Double)
+    /// Lends an empty batch to `fill` (IP packets read from the TUN device), then has what it holds
+    /// sealed and sent. The parallel engine may wait for a free batch first (back-pressure).
+    func outbound<Result>(now: Double, _ fill: (PacketBatch) -> Result) -> Result
+    /// Lends an empty batch to `fill` (datagrams read from the UDP socket), then has what it holds
+    /// opened and delivered.
+    func inbound<Result>(now: Double, _ fill: (PacketBatch) -> Result) -> Result
     /// Stops the engine's threads (if any) and waits for them.
     func stop()
 }

@@ -4,36 +4,63 @@
 // tun offload). Segments join a group only when nothing is lost by it: same flow and header
 // options, contiguous sequence numbers, only ACK (PSH allowed on the last), a valid checksum, and
 // every segment but the last of full size. Everything else is written alone, unchanged, in order.
+// Its per-slot state lives in memory allocated once (no arrays to copy or reference-count per batch).
 
 import Foundation
 
 public final class Coalescer {
+    public let capacity: Int
     /// Per slot: the next member of its group, or -1.
-    private var next: [Int]
+    private let next: UnsafeMutablePointer<Int>
     /// Per slot: whether it heads a group (written with its members) or is a member (skipped).
-    private var role: [Role]
+    private let role: UnsafeMutablePointer<Role>
     /// Per slot: the head of its group; per head: the group's payload bytes.
-    private var headOf: [Int]
-    private var payloadOf: [Int]
+    private let headOf: UnsafeMutablePointer<Int>
+    private let payloadOf: UnsafeMutablePointer<Int>
     /// Per group head: the virtio header to write in front of it.
-    public private(set) var headers: [VirtioNetHeader]
-    /// The slots that head a group, in order.
-    public private(set) var heads: [Int] = []
+    private let headers: UnsafeMutablePointer<VirtioNetHeader>
+    /// The slots that head a group (or are alone), in order: `heads[0 ..< headCount]`.
+    private let heads: UnsafeMutablePointer<Int>
+    public private(set) var headCount = 0
     /// Open groups, by the slot of their last member (at most `openLimit`, newest last).
-    private var open: [Int] = []
+    private let open: UnsafeMutablePointer<Int>
+    private var openCount = 0
     private static let openLimit = 8
 
     enum Role { case alone, head, member }
 
     public init(capacity: Int) {
-        next = Array(repeating: -1, count: capacity)
-        role = Array(repeating: .alone, count: capacity)
-        headOf = Array(repeating: 0, count: capacity)
-        payloadOf = Array(repeating: 0, count: capacity)
-        headers = Array(repeating: VirtioNetHeader(), count: capacity)
-        heads.reserveCapacity(capacity)
-        open.reserveCapacity(Self.openLimit + 1)
+        self.capacity = capacity
+        next = .allocate(capacity: capacity)
+        next.initialize(repeating: -1, count: capacity)
+        role = .allocate(capacity: capacity)
+        role.initialize(repeating: .alone, count: capacity)
+        headOf = .allocate(capacity: capacity)
+        headOf.initialize(repeating: 0, count: capacity)
+        payloadOf = .allocate(capacity: capacity)
+        payloadOf.initialize(repeating: 0, count: capacity)
+        headers = .allocate(capacity: capacity)
+        headers.initialize(repeating: VirtioNetHeader(), count: capacity)
+        heads = .allocate(capacity: capacity)
+        heads.initialize(repeating: 0, count: capacity)
+        open = .allocate(capacity: Self.openLimit + 1)
+        open.initialize(repeating: 0, count: Self.openLimit + 1)
     }
+
+    deinit {
+        for pointer in [next, headOf, payloadOf, heads, open] { pointer.deallocate() }
+        role.deallocate()
+        headers.deallocate()
+    }
+
+    /// The `number`th slot to write (0 ..< headCount): a group's head or a packet alone.
+    public func head(_ number: Int) -> Int { heads[number] }
+
+    /// The member after `slot` in its group, or -1.
+    public func next(of slot: Int) -> Int { next[slot] }
+
+    /// The virtio header to write in front of `head`.
+    public func header(of head: Int) -> VirtioNetHeader { headers[head] }
 
     /// The slots of group `head`, in order (the head first).
     public func members(of head: Int, _ body: (Int) -> Void) {
@@ -47,18 +74,20 @@ public final class Coalescer {
     /// Plans the writes for `batch`'s packets (length 0: skipped) and rewrites each group's first
     /// header in place for the super-packet. Afterwards `heads` lists what to write.
     public func plan(_ batch: PacketBatch) {
-        heads.removeAll(keepingCapacity: true)
-        open.removeAll(keepingCapacity: true)
+        precondition(batch.count <= capacity)
+        headCount = 0
+        openCount = 0
         for index in 0..<batch.count {
             next[index] = -1
             role[index] = .alone
             headers[index] = VirtioNetHeader()
             guard batch.lengths[index] > 0 else { continue }
-            heads.append(index)
+            heads[headCount] = index
+            headCount += 1
             headOf[index] = index
             guard let segment = TCPSegment(batch.packet(index)) else { continue }
             payloadOf[index] = segment.payloadLength
-            if let position = open.lastIndex(where: { TCPSegment(batch.packet($0))!.sameFlow(as: segment) }) {
+            if let position = openGroup(of: segment, in: batch) {
                 let last = open[position]
                 let lastSegment = TCPSegment(batch.packet(last))!
                 let head = headOf[last]
@@ -68,19 +97,35 @@ public final class Coalescer {
                     role[index] = .member
                     headOf[index] = head
                     payloadOf[head] += segment.payloadLength
-                    heads.removeLast()
+                    headCount -= 1
                     role[head] = .head
                     open[position] = index
                     continue
                 }
-                open.remove(at: position)  // a newer group of the flow starts here: the old one closes
+                removeOpen(at: position)  // a newer group of the flow starts here: the old one closes
             }
             if segment.canStartGroup {
-                open.append(index)
-                if open.count > Self.openLimit { open.removeFirst() }
+                open[openCount] = index
+                openCount += 1
+                if openCount > Self.openLimit { removeOpen(at: 0) }
             }
         }
-        for head in heads where role[head] == .head { finish(head, batch) }
+        for number in 0..<headCount where role[heads[number]] == .head { finish(heads[number], batch) }
+    }
+
+    /// The newest open group of the segment's flow, by its position in `open`.
+    private func openGroup(of segment: TCPSegment, in batch: PacketBatch) -> Int? {
+        var position = openCount - 1
+        while position >= 0 {
+            if TCPSegment(batch.packet(open[position]))!.sameFlow(as: segment) { return position }
+            position -= 1
+        }
+        return nil
+    }
+
+    private func removeOpen(at position: Int) {
+        for later in position..<(openCount - 1) { open[later] = open[later + 1] }
+        openCount -= 1
     }
 
     /// Rewrites the head's headers for the whole group and fills its virtio header.
