@@ -38,7 +38,9 @@ let package = Package(
         // Cryptography of the WireGuard datapath (and the harness's key generation).
         .target(name: "WireGuardCrypto", dependencies: ["CSodium", "CLibCrypto"]),
         // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs, the two engines.
-        .target(name: "WireGuard", dependencies: ["WireGuardCrypto", "CShims"], swiftSettings: datapathSettings),
+        .target(name: "WireGuard", dependencies: ["WireGuardCrypto", "CShims", "POSIXThread"], swiftSettings: datapathSettings),
+        // One joinable POSIX thread, for the harness's per-host work and the engines' threads.
+        .target(name: "POSIXThread"),
         // C functions for what Swift cannot import (TUN ioctls, UDP offload control messages, CPU sets).
         .target(name: "CShims"),
         // TUN device, UDP socket, UAPI listener.
@@ -54,7 +56,7 @@ let package = Package(
         // Reaching hosts: the RemoteHost protocol, libssh2 sessions, the persistent shell.
         .target(
             name: "WGBenchRemote",
-            dependencies: ["WGBenchCore", "CLibSSH2"]
+            dependencies: ["WGBenchCore", "CLibSSH2", "POSIXThread"]
         ),
         // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
         .target(

@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import POSIXThread
 
 /// Runs `body` once per item, each on a thread of its own, and waits until every thread has
 /// ended; results keep the input order. Blocking SSH calls must not wait for a free worker:
@@ -10,14 +10,12 @@ public func onEachHost<Item: Sendable, Value: Sendable>(
     _ items: [Item], _ body: @escaping @Sendable (Item) throws -> Value
 ) -> [Result<Value, Error>] {
     let slots = Slots<Value>(count: items.count)
-    let jobs = items.enumerated().map { index, item in
-        ThreadJob { slots.set(index, Result { try body(item) }) }
+    var threads: [JoinableThread] = []
+    for (index, item) in items.enumerated() {
+        let work = { slots.set(index, Result { try body(item) }) }
+        if let thread = JoinableThread(work) { threads.append(thread) } else { work() }  // no thread to be had: run it here
     }
-    var threads: [pthread_t] = []
-    for job in jobs {
-        if let thread = job.start() { threads.append(thread) } else { job.run() }  // no thread to be had: run it here
-    }
-    for thread in threads { pthread_join(thread, nil) }
+    for thread in threads { thread.join() }
     return slots.values.map { $0! }
 }
 
@@ -45,32 +43,5 @@ private final class Slots<Value>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return slots
-    }
-}
-
-/// Work for one POSIX thread. What the work captured is released on that thread, before the join.
-private final class ThreadJob: @unchecked Sendable {
-    private var work: (() -> Void)?
-
-    init(_ work: @escaping () -> Void) { self.work = work }
-
-    func run() {
-        work?()
-        work = nil
-    }
-
-    /// `pthread_create`; nil if no thread could be made.
-    func start() -> pthread_t? {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadJob>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<ThreadJob>.fromOpaque(context).release()
-            return nil
-        }
-        return thread
     }
 }

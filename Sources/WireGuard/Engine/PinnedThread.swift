@@ -1,27 +1,23 @@
-// A POSIX thread, optionally pinned to a set of CPUs, that can be joined. The engines' threads.
+// The engines' threads: a joinable POSIX thread, named and optionally pinned to a set of CPUs.
 
 import CShims
 import Foundation
+import POSIXThread
 
 public final class PinnedThread: @unchecked Sendable {
-    private var thread = pthread_t()
+    private let thread: JoinableThread
 
     /// Starts `body` on a new thread pinned to `cpus` (all allowed CPUs when empty).
     public init(name: String, cpus: [Int] = [], body: @escaping @Sendable () -> Void) {
-        let start = Unmanaged.passRetained(Box {
+        guard let thread = JoinableThread({
             wgb_name_self(name)
             PinnedThread.pinCurrent(to: cpus)
             body()
-        })
-        let rc = pthread_create(&thread, nil, { context in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-            box.body()
-            return nil
-        }, start.toOpaque())
-        precondition(rc == 0, "pthread_create \(name): \(rc)")
+        }) else { preconditionFailure("no thread could be made for \(name)") }
+        self.thread = thread
     }
 
-    public func join() { pthread_join(thread, nil) }
+    public func join() { thread.join() }
 
     /// Pins the calling thread; an empty list leaves it where it is.
     @discardableResult
@@ -36,8 +32,4 @@ public final class PinnedThread: @unchecked Sendable {
     /// How many CPUs this process may use.
     public static var allowedCPUs: Int { Int(wgb_allowed_cpus()) }
 
-    private final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
 }
