@@ -11,6 +11,7 @@ struct ClaimsTests {
     static let yaml = """
     name: c
     repetitions: 3
+    order: shuffled
     sweep: {tunnels: [1, 8]}
     series: [{name: vanilla, target: kernel}, {name: improved, target: kernel}, {name: broken, target: kernel}, {name: absent, target: kernel}]
     claims:
@@ -39,8 +40,8 @@ struct ClaimsTests {
     static let rxBusy = [99.0, 100, 98]
     static let holes: [Int: Int] = [1: 10, 3: 11]  // repetition -> core
 
-    static func run() throws -> (ExperimentSpec, [RepetitionResult]) {
-        let spec = try ExperimentLoader.parse(yaml: yaml, file: "c.yaml")
+    static func run(order: String = "shuffled") throws -> (ExperimentSpec, [RepetitionResult]) {
+        let spec = try ExperimentLoader.parse(yaml: yaml.replacingOccurrences(of: "order: shuffled", with: "order: \(order)"), file: "c.yaml")
         var results: [RepetitionResult] = []
         for repetition in 1...3 {
             let index = repetition - 1
@@ -75,6 +76,17 @@ struct ClaimsTests {
         #expect(abs(claim.value! - stats.mean) < 1e-9 && abs(claim.halfWidth! - stats.ci95) < 1e-9)
         #expect(claim.label == "vanilla (tunnels 1) throughput")
         #expect(claim.note == "vanilla at tunnels=1, 3 repetitions")
+    }
+
+    /// Measured in randomized blocks, a ratio at one point is taken round by round.
+    @Test func inBlocksARatioIsPairedByRound() throws {
+        let (spec, results) = try Self.run(order: "blocks")
+        let claim = Claims.evaluate(spec, results: results)[1]
+        let paired = try #require(PairedRatios.paired(Self.improvedOne, Self.vanillaOne))
+        #expect(abs(claim.value! - paired.ratio) < 1e-9 && claim.method.hasPrefix("paired by round"))
+        #expect(claim.note.contains("3 rounds"))
+        // Over another point there is no pairing: the ratio of means, as before.
+        #expect(Claims.evaluate(spec, results: results)[2].method.contains("delta method"))
     }
 
     @Test func aRatioOfMeansHasADeltaMethodInterval() throws {

@@ -92,6 +92,19 @@ struct Measuring {
         case .throughput(let of):
             return try mean(of) { result in result.throughput.map { $0 / 1e9 } }
         case .ratio(let of, let over):
+            // In randomized blocks, two series at one point are compared round by round.
+            if spec.order == .blocks, of.point == over.point {
+                let byRound = { (results: [RepetitionResult]) in
+                    Dictionary(results.compactMap { r in r.throughput.map { (r.key.repetition, $0 / 1e9) } }, uniquingKeysWith: { x, _ in x })
+                }
+                let a = byRound(try successful(of)), b = byRound(try successful(over))
+                let rounds = a.keys.filter { b[$0] != nil }.sorted()
+                if let estimate = PairedRatios.paired(rounds.map { a[$0]! }, rounds.map { b[$0]! }) {
+                    return Measured(value: estimate.ratio, low: estimate.low ?? estimate.ratio, high: estimate.high ?? estimate.ratio,
+                                    method: "paired by round (randomized blocks): geometric mean of the per-round ratios, 95% t interval on their logarithms",
+                                    note: "\(describe(of)) over \(describe(over)), \(rounds.count) round\(rounds.count == 1 ? "" : "s")")
+                }
+            }
             let a = try mean(of) { $0.throughput.map { $0 / 1e9 } }
             let b = try mean(over) { $0.throughput.map { $0 / 1e9 } }
             guard b.value > 0, a.value > 0 else { throw Unmeasured(text: "a mean throughput of 0: no ratio") }
