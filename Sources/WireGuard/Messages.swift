@@ -1,5 +1,6 @@
 // Wire constants and message layouts of the WireGuard protocol (whitepaper sections 5.4 and 6),
-// all in one place, as the kernel's messages.h. Every other file takes its numbers from here.
+// with the protocol's timers and limits (section 6), as the kernel's messages.h. The daemon's own
+// defences (handshake rate per peer, the load threshold) are still literals in Device.swift.
 
 /// Message types (first byte, then three reserved zero bytes).
 public enum MessageType: UInt8, Sendable {
@@ -75,9 +76,5 @@ extension Array where Element == UInt8 {
 
     mutating func writeUInt32LE(_ value: UInt32, at offset: Int) {
         for i in 0..<4 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
-    }
-
-    mutating func writeUInt64LE(_ value: UInt64, at offset: Int) {
-        for i in 0..<8 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
     }
 }
