@@ -206,3 +206,26 @@ extension LocalTestbedTests {
         }
     }
 }
+
+extension LocalTestbedTests {
+    /// A series that names its daemon's build (`binary`) with a suffixed name, as the comparison
+    /// with upstream wireguard-go does: the tunnel's health checks find that daemon too.
+    func testADaemonNamedByTheBinaryKnobIsFoundByTheHealthChecks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-binary-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let renamed = directory.appendingPathComponent("wireguard-go-renamed").path
+        try FileManager.default.createSymbolicLink(atPath: renamed, withDestinationPath: "/usr/bin/wireguard-go")
+        let spec = try ExperimentLoader.parse(yaml: """
+        name: binary
+        repetitions: 1
+        retries: 0
+        traffic: {duration: 1s, omit: 0s}
+        series: [{name: renamed, target: wireguard-go, knobs: {binary: \(renamed)}}]
+        """, file: "binary.yaml")
+        let (store, record, report) = try runExperiment(spec, file: "binary.yaml", on: testbed)
+        XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
+        XCTAssertEqual(report.residue, [])
+        XCTAssertTrue(try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8).contains("wireguard-go-renamed wgb1-1"))
+    }
+}

@@ -32,12 +32,14 @@ public enum TunnelHealth {
     }
 
     /// One line per interface: `<interface> <up|gone> <running|dead|-> <handshake epoch or 0>`.
+    /// A daemon's program may carry a suffix (`wireguard-go-upstream`, a build the `binary` knob
+    /// names), as the residue check allows.
     /// Daemons are looked for in this host's network namespace only (the local testbed's hosts share
     /// one process table).
     public static func status(_ target: TargetKind, interfaces: [String]) -> Command {
         // One pgrep for all daemons (it reads every process's command line), then a match per interface.
         Command(["sh", "-c", """
-            d=$1; shift; ps=; if [ "$d" != - ]; then ps=$(pgrep -a --ns $$ --nslist net -f "^([^ ]*/)?$d( |$)"); fi
+            d=$1; shift; ps=; if [ "$d" != - ]; then ps=$(pgrep -a --ns $$ --nslist net -f "^([^ ]*/)?$d[^ /]*( |$)"); fi
             for i; do
               if [ -d "/sys/class/net/$i" ]; then l=up; else l=gone; fi
               p=-; if [ "$d" != - ]; then if printf '%s\\n' "$ps" | grep -q " $i\\$"; then p=running; else p=dead; fi; fi
