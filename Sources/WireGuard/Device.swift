@@ -171,11 +171,18 @@ public final class Device: @unchecked Sendable {
         initiate(peer, now: now, into: &output)
     }
 
+    /// The TAI64N timestamp of an initiation sent at `wall` (Unix seconds): nanoseconds rounded down
+    /// to a multiple of 2^24, the power of two below a second over 50 initiations a second, as the
+    /// kernel does so that the timestamp leaks no precise clock.
+    static func initiationTimestamp(_ wall: Double) -> TAI64N {
+        let nanoseconds = UInt32((wall - floor(wall)) * 1e9) & ~UInt32((1 << 24) - 1)
+        return TAI64N(unixSeconds: UInt64(wall), nanoseconds: nanoseconds)
+    }
+
     private func initiate(_ peer: Peer, now: Double, into output: inout DeviceOutput) {
         guard let identity, let endpoint = peer.endpoint else { return }
         let index = newIndex()
-        let wall = Date().timeIntervalSince1970
-        let stamp = TAI64N(unixSeconds: UInt64(wall), nanoseconds: UInt32((wall - floor(wall)) * 1e9))
+        let stamp = Self.initiationTimestamp(Date().timeIntervalSince1970)
         guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
                                                             localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now)) else { return }
         peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
@@ -220,7 +227,9 @@ public final class Device: @unchecked Sendable {
     /// A handshake message (or anything that is not a transport message), under the lock.
     func handshakeLocked(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
         var output = DeviceOutput()
-        guard let type = datagram.first.flatMap(MessageType.init(rawValue:)), let identity else {
+        // The type is a little-endian 32-bit word: its three reserved bytes must be zero, as the kernel reads it.
+        guard datagram.count >= 4, let type = datagram.first.flatMap(MessageType.init(rawValue:)),
+              datagram.readUInt32LE(at: 0) == UInt32(type.rawValue), let identity else {
             drops_.malformed += 1
             return output
         }
@@ -305,6 +314,8 @@ public final class Device: @unchecked Sendable {
             }
             peer.cookie = cookie
             peer.cookieReceived = now
+            // One reply per mac1 sent, as the kernel's have_sent_mac1: a replayed reply finds none.
+            peer.lastMAC1 = []
             log_?("\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
         }
         return output

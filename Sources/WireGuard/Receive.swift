@@ -209,7 +209,7 @@ extension Device {
     /// The padded plaintext of a transport message for `keypair`, or nil (tests, and tools that
     /// speak to a peer).
     public static func opened(_ message: [UInt8], keypair: Keypair) -> [UInt8]? {
-        guard message.count >= WireConstants.minimumTransportLength, message[0] == MessageType.transport.rawValue,
+        guard message.count >= WireConstants.minimumTransportLength, message.readUInt32LE(at: 0) == UInt32(MessageType.transport.rawValue),
               message.readUInt32LE(at: 4) == keypair.localIndex else { return nil }
         var slot = message
         let cipher = ChaCha20Poly1305()

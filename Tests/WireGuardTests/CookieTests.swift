@@ -69,3 +69,32 @@ struct InitiationReplayTests {
         #expect(timers.b.inbound(third.payload, from: timers.aEndpoint, now: 0.1).datagrams.first?.payload[0] == 2)
     }
 }
+
+/// Protocol details as the kernel has them.
+struct ProtocolDetailTests {
+    let timers = TimerTests()
+
+    @Test func initiationTimestampsAreRoundedDownTo2To24Nanoseconds() {
+        let stamp = Device.initiationTimestamp(1_800_000_000.987654321)
+        #expect(stamp.nanoseconds % (1 << 24) == 0 && stamp.nanoseconds <= 987_654_321 && 987_654_321 - stamp.nanoseconds < 1 << 24)
+        #expect(Device.initiationTimestamp(1_800_000_000.01).nanoseconds == 0)
+    }
+
+    @Test func aCookieReplyIsTakenOnceAndAReplayOfItIsDropped() throws {
+        let (a, b) = (timers.a, timers.b)
+        b.loadThreshold = 0
+        let initiation = try #require(a.outbound(timers.ping, now: 0).datagrams.first)
+        let reply = try #require(b.inbound(initiation.payload, from: timers.aEndpoint, now: 0).datagrams.first)
+        #expect(a.inbound(reply.payload, from: timers.bEndpoint, now: 0.1).isEmpty && a.drops.unauthenticated == 0)
+        #expect(a.inbound(reply.payload, from: timers.bEndpoint, now: 0.2).isEmpty)
+        #expect(a.drops.unauthenticated == 1)
+    }
+
+    @Test func handshakeMessagesWithReservedBytesSetAreDropped() throws {
+        let (a, b) = (timers.a, timers.b)
+        var initiation = try #require(a.outbound(timers.ping, now: 0).datagrams.first).payload
+        initiation[1] = 1
+        #expect(b.inbound(initiation, from: timers.aEndpoint, now: 0).isEmpty)
+        #expect(b.drops.malformed == 1)
+    }
+}
