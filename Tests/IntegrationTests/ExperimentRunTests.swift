@@ -30,8 +30,7 @@ extension LocalTestbedTests {
 
     /// The testbed with the built wireguard-swift uploaded to the gateways, as a run of the main job does.
     var testbedWithBuiltDaemon: Testbed {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
-        let path = FileManager.default.isExecutableFile(atPath: binary) ? binary : repositoryRoot.appendingPathComponent(".build/debug/wireguard-swift").path
+        let path = builtProduct("wireguard-swift")
         var testbed = self.testbed
         testbed.uploads["wireguard-swift"] = .file(FilePath(absolute: path))
         return testbed
@@ -78,9 +77,7 @@ extension LocalTestbedTests {
     /// SIGTERM in the middle of `wgbench run` leaves the hosts clean, and `--resume` finishes the sweep
     /// without redoing what was done.
     func testInterruptedRunIsCleanAndResumes() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wgbench")
-        let binaryPath = FileManager.default.fileExists(atPath: binary.path) ? binary.path
-            : repositoryRoot.appendingPathComponent(".build/debug/wgbench").path
+        let binaryPath = builtProduct("wgbench")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binaryPath), "wgbench is not built")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-resume-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -167,10 +164,7 @@ extension LocalTestbedTests {
 /// The CLI's shell completion comes from the build.
 final class CommandLineTests: XCTestCase {
     func testBashCompletionComesFromTheBuild() throws {
-        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wgbench")
-        let binary = FileManager.default.isExecutableFile(atPath: built.path) ? built.path
-            : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/wgbench").path
+        let binary = builtProduct("wgbench")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--generate-completion-script", "bash"]

@@ -74,12 +74,7 @@ final class FaultInjectionTests: XCTestCase {
     var testbed: Testbed { Self.local.testbed }
     var testbedFile: String { Self.scratch + "/testbed.yaml" }
 
-    var binary: String {
-        let next = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wgbench").path
-        if FileManager.default.isExecutableFile(atPath: next) { return next }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/wgbench").path
-    }
+    var binary: String { builtProduct("wgbench") }
 
     func hosts() -> [HostRole: RemoteHost] {
         Dictionary(uniqueKeysWithValues: HostRole.allCases.map { ($0, SSHHost(SSHEndpoint(testbed: testbed, role: $0)) as RemoteHost) })

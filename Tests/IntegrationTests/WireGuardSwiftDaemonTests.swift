@@ -14,10 +14,7 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
 
     override func setUpWithError() throws {
         try XCTSkipUnless(geteuid() == 0, "needs root (namespaces, TUN)")
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("wireguard-swift").path
-        binary = FileManager.default.isExecutableFile(atPath: beside) ? beside
-            : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/wireguard-swift").path
+        binary = builtProduct("wireguard-swift")
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "wireguard-swift is not built")
         tearDown()
         for command in [["ip", "netns", "add", a], ["ip", "netns", "add", b],
