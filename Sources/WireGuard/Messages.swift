@@ -1,6 +1,5 @@
-// Wire constants and message layouts of the WireGuard protocol (whitepaper sections 5.4 and 6),
-// with the protocol's timers and limits (section 6), as the kernel's messages.h. The daemon's own
-// defences (handshake rate per peer, the load threshold) are still literals in Device.swift.
+// Wire constants and message layouts of the WireGuard protocol (whitepaper section 5.4), as the
+// kernel's messages.h; the timers and limits are in Constants.swift.
 
 /// Message types (first byte, then three reserved zero bytes).
 public enum MessageType: UInt8, Sendable {
@@ -24,18 +23,6 @@ public enum WireConstants {
     public static let identifier = Array("WireGuard v1 zx2c4 Jason@zx2c4.com".utf8)
     public static let labelMAC1 = Array("mac1----".utf8)
     public static let labelCookie = Array("cookie--".utf8)
-
-    // Timers and limits (section 6).
-    public static let rekeyAfterMessages: UInt64 = 1 << 60
-    public static let rejectAfterMessages: UInt64 = UInt64.max - (1 << 13)
-    public static let rekeyAfterTime = 120.0
-    public static let rejectAfterTime = 180.0
-    public static let rekeyAttemptTime = 90.0
-    public static let rekeyTimeout = 5.0
-    public static let keepaliveTimeout = 10.0
-    public static let cookieRefreshTime = 120.0
-    /// Up to this much random jitter is added to each handshake retransmission.
-    public static let rekeyTimeoutJitterMax = 0.333
 }
 
 /// Byte offsets inside the handshake messages.

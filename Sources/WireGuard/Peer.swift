@@ -32,9 +32,8 @@ public final class Peer: Hashable, @unchecked Sendable {
     var firstAttempt: Double?
     /// Jitter drawn for the next retransmission.
     var jitter: Double = 0
-    /// Packets waiting for a session, at most `queueLimit`.
+    /// Packets waiting for a session, at most `WireConstants.maxStagedPackets`.
     var queued: [[UInt8]] = []
-    static let queueLimit = 64
     /// The newest TAI64N timestamp seen in an initiation from this peer (replay protection), and
     /// when the last initiation from it was accepted (flood protection).
     var lastTimestamp: TAI64N?

@@ -1,0 +1,53 @@
+// Configuration through the UAPI (`wg set`/`wg show`): the device's peers, their allowed IPs and
+// the local identity follow the configuration; sessions of a peer that goes, or of an identity
+// that changes, end with it (the kernel's netlink.c, wireguard-go's uapi.go).
+
+import WireGuardCrypto
+
+extension Device {
+    public func handleUAPI(_ request: String) -> String {
+        locked {
+            for (index, peer) in zip(configuration.peers.indices, peers) {
+                configuration.peers[index].endpoint = peer.endpoint
+                configuration.peers[index].txBytes = peer.txBytes
+                configuration.peers[index].rxBytes = peer.rxBytes
+                configuration.peers[index].lastHandshake = peer.lastHandshake
+            }
+            let oldKey = configuration.privateKey
+            let response = UAPI.handle(request, configuration: &configuration)
+            if configuration.privateKey != oldKey {
+                identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
+                cookieChecker = identity.map { CookieChecker(localPublicKey: $0.publicKey) }
+                for peer in peers { forgetSessions(of: peer) }  // sessions of the old identity end with it
+            }
+            let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
+            peers = configuration.peers.map { config in
+                let peer = existing[config.publicKey] ?? newPeer(config)
+                peer.apply(config)
+                return peer
+            }
+            let kept = Set(peers.map(ObjectIdentifier.init))
+            for peer in existing.values where !kept.contains(ObjectIdentifier(peer)) { forgetSessions(of: peer) }
+            peerRefs = peers.map { Unmanaged.passUnretained($0) }
+            allowedIPs = AllowedIPs()
+            for (position, config) in configuration.peers.enumerated() {
+                for prefix in config.allowedIPs { allowedIPs.insert(prefix, peer: position) }
+            }
+            return response
+        }
+    }
+
+    private func newPeer(_ config: PeerConfiguration) -> Peer {
+        defer { nextPeerID += 1 }
+        return Peer(config, id: nextPeerID)
+    }
+
+    private func forgetSessions(of peer: Peer) {
+        byIndex = byIndex.filter { $0.value.toOpaque() != Unmanaged.passUnretained(peer).toOpaque() }
+        peer.current = nil
+        peer.previous = nil
+        peer.next = nil
+        peer.pending = nil
+        peer.queued = []
+    }
+}
