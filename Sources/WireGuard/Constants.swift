@@ -17,6 +17,17 @@ extension WireConstants {
     // The device's defences.
     /// At most this many initiations a second are accepted from one peer (INITIATIONS_PER_SECOND).
     public static let initiationsPerSecond = 50.0
+    /// Handshake messages waiting for the handshake thread; more are dropped (MAX_QUEUED_INCOMING_HANDSHAKES).
+    public static let maxQueuedHandshakes = 4096
+    /// The device is under load while this many wait, and for `underLoadAfterTime` after.
+    public static let underLoadQueueLength = maxQueuedHandshakes / 8
+    public static let underLoadAfterTime = 1.0
+    /// Under load, handshake messages with a valid cookie per source address (IPv4, IPv6 /64):
+    /// a burst, then a rate (ratelimiter.c's PACKETS_BURST, PACKETS_PER_SECOND).
+    public static let handshakeBurstPerSource = 5.0
+    public static let handshakesPerSecondPerSource = 20.0
+    /// Sources the rate limiter remembers at once; new ones are denied beyond.
+    public static let maxRateLimiterEntries = 65536
     /// Packets a peer keeps while it waits for a session; the oldest go first (the kernel keeps 128).
     public static let maxStagedPackets = 64
 }

@@ -38,6 +38,10 @@ public struct DropCounters: Sendable, Equatable {
     public var oversized = 0
     /// Handshake messages answered with a cookie reply instead of being processed (under load).
     public var cookieReplies = 0
+    /// Handshake messages dropped because the handshake queue was full.
+    public var handshakeQueueFull = 0
+    /// Handshake messages with a valid cookie dropped by the per-source rate limiter (under load).
+    public var rateLimited = 0
 }
 
 public final class Device: @unchecked Sendable {
@@ -66,16 +70,18 @@ public final class Device: @unchecked Sendable {
     /// Draws the jitter added to each handshake retransmission (0...0.333 s); tests fix it.
     let jitter: () -> Double
 
-    /// Under load (more handshake messages in a second than this), handshakes need a valid mac2:
-    /// the rest get a cookie reply. The kernel's measure is its handshake queue; ours, the rate.
+    /// Handshake messages on their way from the reading thread to the handshake thread.
+    public let handshakeQueue = HandshakeQueue()
+    /// Under load (this many handshake messages waiting, or that many a moment ago), handshakes
+    /// need a valid mac2 and pass the per-source rate limiter; the rest get a cookie reply. The
+    /// kernel's measure; tests lower it (0: always under load).
     public var loadThreshold: Int {
         get { locked { loadThreshold_ } }
         set { locked { loadThreshold_ = newValue } }
     }
-    var loadThreshold_ = 512
-    var loadWindowStart = -Double.infinity
-    var loadCount = 0
-    var underLoadUntil = -Double.infinity
+    var loadThreshold_ = WireConstants.underLoadQueueLength
+    var lastUnderLoad = -Double.infinity
+    var rateLimiter = RateLimiter()
     var cookieChecker: CookieChecker?
 
     /// Where the device says what happens to handshakes (wireguard-go's verbose log lines).

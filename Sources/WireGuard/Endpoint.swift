@@ -76,3 +76,8 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         return isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
+
+extension Endpoint {
+    /// The IPv4 address, or an IPv6 address's first 64 bits: what the handshake rate limiter counts by.
+    var addressPrefix64: UInt64 { high }
+}

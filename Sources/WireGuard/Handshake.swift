@@ -51,15 +51,14 @@ extension Device {
         now - peer.cookieReceived < WireConstants.cookieRefreshTime - 5 ? peer.cookie : nil
     }
 
-    /// Counts a handshake message; true while under load.
+    /// Whether the device is under load: the handshake queue holds `loadThreshold` messages or
+    /// more, or did less than UNDER_LOAD_AFTER_TIME ago.
     private func underLoad(now: Double) -> Bool {
-        if now - loadWindowStart >= 1 {
-            loadWindowStart = now
-            loadCount = 0
+        if handshakeQueue.count >= loadThreshold_ {
+            lastUnderLoad = now
+            return true
         }
-        loadCount += 1
-        if loadCount > loadThreshold_ { underLoadUntil = now + 1 }
-        return now < underLoadUntil
+        return now - lastUnderLoad < WireConstants.underLoadAfterTime
     }
 
     private func newIndex() -> UInt32 {
@@ -69,6 +68,34 @@ extension Device {
         }
     }
 
+
+    // MARK: The handshake queue
+
+    /// Queues a message read with the datapath's batch that is not a transport message, under the
+    /// lock: only its type and length are checked here; the handshake thread does the rest.
+    func enqueueHandshakeLocked(_ message: UnsafeRawBufferPointer, from source: Endpoint, now: Double) {
+        let expected: Int
+        switch message.count >= 4 ? MessageType(rawValue: message[0]) : nil {
+        case .initiation: expected = WireConstants.initiationLength
+        case .response: expected = WireConstants.responseLength
+        case .cookieReply: expected = WireConstants.cookieReplyLength
+        case .transport, nil: expected = -1  // a transport message too short to be one, or no type at all
+        }
+        guard message.count == expected, message[1] == 0, message[2] == 0, message[3] == 0 else {
+            drops_.malformed += 1
+            return
+        }
+        if !handshakeQueue.push(message, from: source, receivedAt: now) { drops_.handshakeQueueFull += 1 }
+    }
+
+    /// Takes the oldest queued handshake message (waiting up to `timeout` seconds for one) and
+    /// handles it at the time it was read; nil if none came. The handshake thread's loop.
+    public func serviceHandshake(timeout: Double) -> DeviceOutput? {
+        guard let (message, source, receivedAt) = handshakeQueue.pop(timeout: timeout) else { return nil }
+        return locked { handshakeLocked(message, from: source, now: receivedAt) }
+    }
+
+    // MARK: Handshake messages
 
     /// A handshake message (or anything that is not a transport message), under the lock.
     func handshakeLocked(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
@@ -80,20 +107,27 @@ extension Device {
             return output
         }
         if type == .initiation || type == .response {
+            let loaded = underLoad(now: now)  // before mac1, as the kernel: junk counts towards load too
             let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
             guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
                 return output
             }
-            if underLoad(now: now), cookieChecker?.verifyMAC2(datagram, source: source, now: now) != true {
-                let sender = datagram.readUInt32LE(at: 4)
-                if let reply = cookieChecker?.reply(to: datagram, senderIndex: sender, source: source, now: now) {
-                    output.datagrams.append((reply, source))
+            if loaded {
+                guard cookieChecker?.verifyMAC2(datagram, source: source, now: now) == true else {
+                    let sender = datagram.readUInt32LE(at: 4)
+                    if let reply = cookieChecker?.reply(to: datagram, senderIndex: sender, source: source, now: now) {
+                        output.datagrams.append((reply, source))
+                    }
+                    drops_.cookieReplies += 1
+                    log_?("Sending cookie response for denied handshake message for \(source)")
+                    return output
                 }
-                drops_.cookieReplies += 1
-                log_?("Sending cookie response for denied handshake message for \(source)")
-                return output
+                guard rateLimiter.allow(source, now: now) else {
+                    drops_.rateLimited += 1
+                    return output
+                }
             }
         }
         switch type {

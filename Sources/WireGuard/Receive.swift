@@ -4,8 +4,8 @@
 //     message's receiver index names its session (the previous message's answer is kept: a
 //     session's messages come in runs); its slot notes, as plain values, the counter, the
 //     session's index, the peer's id and a row of the batch's key table holding a copy of the
-//     receiving key. Anything else is a handshake message (or garbage), handled right there: the
-//     slow path.
+//     receiving key. Anything else is a handshake message (or garbage): its type and length are
+//     checked and it is queued for the handshake thread (HandshakeQueue.swift): the slow path.
 //  2. `open` (any thread, no lock): authenticates and decrypts each message in place with the
 //     batch's own cipher context; a message that fails is dropped; then the copied keys are wiped.
 //  3. `finishInbound` (the thread that delivers, in the order the messages arrived; the lock,
@@ -26,10 +26,8 @@ extension DeviceOutput {
 
 extension Device {
     /// Prepares every datagram of `batch` (read from the UDP socket) for opening, under one lock;
-    /// handshake messages are handled here. Slots not to be opened get length 0. Returns what the
-    /// handshakes ask to send.
-    public func prepareInbound(_ batch: PacketBatch, now: Double) -> DeviceOutput {
-        var output = DeviceOutput()
+    /// handshake messages go to the handshake queue. Slots not to be opened get length 0.
+    public func prepareInbound(_ batch: PacketBatch, now: Double) {
         lock.lock()
         defer { lock.unlock() }
         batch.wipeKeys()
@@ -44,8 +42,7 @@ extension Device {
             guard length >= WireConstants.minimumTransportLength,
                   message.loadUnaligned(as: UInt32.self) == UInt32(MessageType.transport.rawValue).littleEndian else {
                 batch.lengths[index] = 0
-                output.append(handshakeLocked(Array(message), from: batch.endpoints[index], now: now))
-                cachedReceiver = nil  // a handshake may have changed the sessions
+                enqueueHandshakeLocked(message, from: batch.endpoints[index], now: now)
                 continue
             }
             let receiver = UInt32(littleEndian: message.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
@@ -64,7 +61,6 @@ extension Device {
             let counter = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             batch.work[index] = SlotWork(counter: counter, key: cached.key, index: receiver, peer: cached.peer)
         }
-        return output
     }
 
     /// Authenticates and decrypts every prepared message of `batch` in place (the plaintext then

@@ -28,7 +28,7 @@ public protocol DatapathEngine: AnyObject, Sendable {
     /// Lends an empty batch to `fill` (datagrams read from the UDP socket), then has what it holds
     /// opened and delivered.
     func inbound<Result>(now: Double, _ fill: (PacketBatch) -> Result) -> Result
-    /// Stops the engine's threads (if any) and waits for them.
+    /// Stops the engine's threads (its handshake thread, its workers) and waits for them.
     func stop()
 }
 

@@ -36,6 +36,7 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
     private var encrypt: OrderedPipeline!
     private var decrypt: OrderedPipeline!
     private let smallBatch: Int
+    private let handshakes: HandshakeWorker
 
     public init(device: Device, tun: PacketSink, udp: DatagramSink, options: ParallelOptions = ParallelOptions(),
                 batchSize: Int = PacketBatch.defaultCapacity) {
@@ -43,6 +44,7 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
         self.tun = tun
         self.udp = udp
         smallBatch = options.smallBatch
+        handshakes = HandshakeWorker(device: device, tun: tun, udp: udp)
         outboundPool = BatchPool(count: options.poolSize, batchSize: batchSize)
         inboundPool = BatchPool(count: options.poolSize, batchSize: batchSize)
         let workers = { (cpus: [Int]) in cpus.isEmpty ? Array(repeating: [Int](), count: options.workers) : cpus.map { [$0] } }
@@ -81,13 +83,14 @@ public final class ParallelEngine: DatapathEngine, @unchecked Sendable {
                 inboundPool.put(batch)
                 return result
             }
-            BatchSteps.prepareInbound(batch, device: device, now: now, tun: tun, udp: udp)
+            BatchSteps.prepareInbound(batch, device: device, now: now)
             submitByPeer(batch, pool: inboundPool, pipeline: decrypt, readAt: now)
             return result
         }
     }
 
     public func stop() {
+        handshakes.stop()
         encrypt.stop()
         decrypt.stop()
     }
