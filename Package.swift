@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "POSIXThread"),
         // C functions for what Swift cannot import (TUN ioctls, UDP offload control messages, CPU sets).
         .target(name: "CShims"),
-        // TUN device, UDP socket, UAPI listener.
+        // TUN device, UDP socket, UAPI listener, stats file, and the daemon's loops over them.
         .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"], swiftSettings: datapathSettings),
-        // The userspace WireGuard daemon, used like wireguard-go.
-        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuard", "WireGuardSystem", "CShims"]),
+        // The userspace WireGuard daemon, used like wireguard-go: flags, start-up, signals.
+        .executableTarget(name: "wireguard-swift", dependencies: [
+            "WireGuard", "WireGuardSystem", "CShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
@@ -99,6 +101,10 @@ let package = Package(
         .testTarget(
             name: "WireGuardTests",
             dependencies: ["WireGuard", "WireGuardCrypto"]
+        ),
+        .testTarget(
+            name: "WireGuardSystemTests",
+            dependencies: ["WireGuardSystem", "WireGuard", "WireGuardCrypto"]
         ),
         .testTarget(
             name: "WireGuardCryptoTests",

@@ -14,7 +14,14 @@
 # kernel and both iperf3 ends included) and each daemon's own (utime + stime): CPU-seconds per
 # GB received. With --perf DIR the first round also records `perf record -g` of each daemon.
 #
+# With --floods KIND,KIND,... every daemon is measured once per kind of junk sent at --flood-rate
+# datagrams a second (paced every 10 ms, for the whole run) from a's namespace to b's listen
+# port, as NAME.KIND: `none` (no flood), `initiation` (148 bytes typed as an initiation, random
+# body: mac1 does not verify), `transport` (148 bytes typed as a transport message for an unknown
+# receiver index). Issue 13's flood benchmark compares the first two kinds of junk.
+#
 #   scripts/bench-pair.sh [--seconds 8] [--omit 1] [--rounds 3] [--mtu 1420] [--udp] [--reverse]
+#                         [--floods none,initiation,transport] [--flood-rate 50000]
 #                         [--perf DIR] [--out DIR] NAME=COMMAND [NAME=COMMAND ...]
 #   e.g.  scripts/bench-pair.sh upstream=/tmp/wireguard-go-upstream/wireguard-go-f333402 \
 #           debian=wireguard-go inline=".build/release/wireguard-swift --engine inline" \
@@ -26,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/as-root.sh
 
-seconds=8 omit=1 rounds=3 mtu=1420 udp=0 reverse=0 perfdir="" out=""
+seconds=8 omit=1 rounds=3 mtu=1420 udp=0 reverse=0 perfdir="" out="" floods=none flood_rate=50000
 daemons=()
 while (($#)); do
   case "$1" in
@@ -36,6 +43,8 @@ while (($#)); do
     --mtu) mtu=$2; shift 2 ;;
     --udp) udp=1; shift ;;
     --reverse) reverse=1; shift ;;
+    --floods) floods=$2; shift 2 ;;
+    --flood-rate) flood_rate=$2; shift 2 ;;
     --perf) perfdir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *=*) daemons+=("$1"); shift ;;
@@ -93,8 +102,28 @@ up() {  # up COMMAND: both ends with this daemon, configured, a handshake done
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 proc_jiffies() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-run_one() {  # run_one NAME COMMAND ROUND
-  local name=$1 command=$2 round=$3
+flood() {  # flood KIND SECONDS: junk datagrams to b's listen port from a's namespace, paced
+  ip netns exec $A timeout $(($2 + 5)) python3 - "$1" "$flood_rate" "$2" <<'PY'
+import os, socket, sys, time
+kind, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+first = {"initiation": 1, "transport": 4}[kind]
+payloads = [bytes([first, 0, 0, 0]) + os.urandom(144) for _ in range(1024)]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.12.1", 0))
+per_tick, sent, start = max(1, rate // 100), 0, time.monotonic()
+while (now := time.monotonic()) - start < seconds:
+    due = int((now - start) * rate)
+    while sent < due:
+        for _ in range(min(per_tick, due - sent)):
+            s.sendto(payloads[sent % 1024], ("198.18.12.2", 40122))
+            sent += 1
+    time.sleep(0.01)
+print(f"{kind}: {sent} datagrams in {time.monotonic() - start:.1f} s", file=sys.stderr)
+PY
+}
+
+run_one() {  # run_one NAME COMMAND ROUND [FLOOD]
+  local name=$1 command=$2 round=$3 kind=${4:-none}
   up "$command"
   local pa pb; pa=$(daemon_pid $IA); pb=$(daemon_pid $IB)
   ip netns exec $B timeout $((seconds + omit + 20)) iperf3 -s -1 -B 198.19.12.2 -p 5212 >/dev/null 2>&1 &
@@ -108,6 +137,7 @@ run_one() {  # run_one NAME COMMAND ROUND
   fi
   local j0 ja0 jb0 j1 ja1 jb1
   j0=$(busy_jiffies); ja0=$(proc_jiffies "$pa"); jb0=$(proc_jiffies "$pb")
+  [ "$kind" = none ] || flood "$kind" $((seconds + omit)) 2>>"$out/floods.log" &
   timeout $((seconds + omit + 20)) ip netns exec $A iperf3 "${flags[@]}" >"$out/$name-$round.json" || true
   j1=$(busy_jiffies); ja1=$(proc_jiffies "$pa"); jb1=$(proc_jiffies "$pb")
   wait
@@ -116,16 +146,28 @@ run_one() {  # run_one NAME COMMAND ROUND
 }
 
 { echo "# bench-pair $(date -u +%FT%TZ) seconds=$seconds omit=$omit rounds=$rounds mtu=$mtu udp=$udp reverse=$reverse"
+  echo "# floods=$floods at $flood_rate/s"
   echo "# load before: $(cat /proc/loadavg)"; for d in "${daemons[@]}"; do echo "# $d"; done; } >"$out/run.txt"
 : >"$out/cpu.txt"
+IFS=, read -r -a kinds <<<"$floods"
+names=()
+for entry in "${daemons[@]}"; do
+  for kind in "${kinds[@]}"; do
+    case "$kind" in none|initiation|transport) ;; *) echo "bench-pair: --floods takes none, initiation, transport" >&2; exit 2 ;; esac
+    if [ "$floods" = none ]; then names+=("${entry%%=*}"); else names+=("${entry%%=*}.$kind"); fi
+  done
+done
 for round in $(seq "$rounds"); do
   for entry in "${daemons[@]}"; do
-    run_one "${entry%%=*}" "${entry#*=}" "$round"
+    for kind in "${kinds[@]}"; do
+      name=${entry%%=*}; [ "$floods" = none ] || name=$name.$kind
+      run_one "$name" "${entry#*=}" "$round" "$kind"
+    done
   done
 done
 echo "# load after: $(cat /proc/loadavg)" >>"$out/run.txt"
 
-python3 - "$out" "${daemons[@]%%=*}" <<'PY'
+python3 - "$out" "${names[@]}" <<'PY'
 import json, os, statistics, sys
 out, names = sys.argv[1], sys.argv[2:]
 cpu = {}

@@ -26,22 +26,40 @@ public struct DeviceOutput: Sendable {
     public var isEmpty: Bool { datagrams.isEmpty && packets.isEmpty }
 }
 
-/// Drop counters, by reason.
+/// Drop counters, by reason: what the daemon reports (its log at exit and on SIGUSR1, its stats
+/// file) and wgbench records with each repetition.
 public struct DropCounters: Sendable, Equatable {
+    /// Not a WireGuard message of a known type and length, or reserved bytes set.
     public var malformed = 0
+    /// A message that did not authenticate: mac1, a handshake that does not decrypt, a transport
+    /// message whose tag does not verify.
     public var unauthenticated = 0
+    /// A transport message counter seen before or left behind by the replay window; an initiation
+    /// replayed or faster than 50 a second from its peer.
     public var replayed = 0
+    /// Outbound: no peer's allowed IPs hold the packet's destination.
     public var noPeer = 0
+    /// Inbound: a transport message for no current session (unknown receiver index, or expired).
+    public var noSession = 0
+    /// Inbound: the inner source address is not in the allowed IPs of the peer whose session opened it.
     public var disallowedSource = 0
+    /// Outbound: the peer has no endpoint to send to.
     public var noEndpoint = 0
-    /// Packets too large for the engine's buffers.
-    public var oversized = 0
     /// Handshake messages answered with a cookie reply instead of being processed (under load).
     public var cookieReplies = 0
     /// Handshake messages dropped because the handshake queue was full.
     public var handshakeQueueFull = 0
     /// Handshake messages with a valid cookie dropped by the per-source rate limiter (under load).
     public var rateLimited = 0
+
+    public init() {}
+
+    /// Every counter with its name in the stats file (snake_case, as the UAPI's keys).
+    public var named: [(name: String, count: Int)] {
+        [("malformed", malformed), ("unauthenticated", unauthenticated), ("replayed", replayed), ("no_peer", noPeer),
+         ("no_session", noSession), ("disallowed_source", disallowedSource), ("no_endpoint", noEndpoint),
+         ("cookie_replies", cookieReplies), ("handshake_queue_full", handshakeQueueFull), ("rate_limited", rateLimited)]
+    }
 }
 
 public final class Device: @unchecked Sendable {

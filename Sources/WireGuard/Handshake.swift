@@ -183,7 +183,7 @@ extension Device {
             // Send what waited, or a keepalive to confirm the session to the responder.
             for packet in queued.isEmpty ? [[]] : queued { sendLocked(packet, to: peer, now: now, into: &output) }
         case .transport:
-            drops_.noPeer += 1  // too short to be one
+            drops_.malformed += 1  // too short to be one
         case .cookieReply:
             guard datagram.count == WireConstants.cookieReplyLength,
                   let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)]?.takeUnretainedValue(),

@@ -54,7 +54,7 @@ extension Device {
                 }
             }
             guard let cached else {
-                drops_.noPeer += 1
+                drops_.noSession += 1
                 batch.lengths[index] = 0
                 continue
             }
@@ -113,7 +113,7 @@ extension Device {
                 }
             }
             guard let cached else {
-                drops_.noPeer += 1  // the session ended while the message was being opened
+                drops_.noSession += 1  // the session ended while the message was being opened
                 batch.lengths[index] = 0
                 continue
             }
@@ -181,7 +181,7 @@ extension Device {
             let receiver = datagram.readUInt32LE(at: 4), counter = datagram.readUInt64LE(at: 8)
             guard let peer = byIndex[receiver]?.takeUnretainedValue(), let keypair = peer.keypair(index: receiver),
                   now - keypair.created < WireConstants.rejectAfterTime else {
-                drops_.noPeer += 1
+                drops_.noSession += 1
                 return output
             }
             var slot = datagram

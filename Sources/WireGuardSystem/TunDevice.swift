@@ -8,16 +8,7 @@ import WireGuard
 // segments, and consecutive segments of a flow are written back as one (Segmentation, Coalescer).
 // Without them, one packet per read(2) and write(2). Non-blocking; the caller polls `fd`.
 
-public final class TunDevice: PacketSink, @unchecked Sendable {
-    public enum ReadResult: Equatable {
-        /// Packets were appended to the batch (possibly none: dropped or only the slow path's).
-        case read
-        /// Nothing waiting.
-        case empty
-        /// The interface is gone.
-        case closed
-    }
-
+public final class TunDevice: TunnelInterface, @unchecked Sendable {
     public let name: String
     public let fd: Int32
     /// Whether the kernel took the offloads (else plain packets, one per system call).
@@ -71,14 +62,13 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
     public var hasPending: Bool { scratchLength > 0 }
 
     /// Reads what is waiting into `batch` until it is full or nothing is left.
-    public func read(into batch: PacketBatch) -> ReadResult {
+    public func read(into batch: PacketBatch) -> TunReadResult {
         var any = false
         while batch.count < batch.capacity {
             if hasHeader {
                 if scratchLength == 0 {
-                    let count = Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size)
+                    let count = retryingEINTR { Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size) }
                     if count < 0 {
-                        if errno == EINTR { continue }
                         return errno == EAGAIN ? (any ? .read : .empty) : .closed
                     }
                     scratchLength = count
@@ -99,9 +89,8 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
                 // cut short by the read, and is dropped rather than sent truncated (a slot holds 64 KiB:
                 // only a TUN device with a larger MTU than IP allows could do that).
                 let area = batch.packetArea(batch.count)
-                let count = Glibc.read(fd, area.baseAddress, area.count + 1)
+                let count = retryingEINTR { Glibc.read(fd, area.baseAddress, area.count + 1) }
                 if count < 0 {
-                    if errno == EINTR { continue }
                     return errno == EAGAIN ? (any ? .read : .empty) : .closed
                 }
                 if count > area.count {
@@ -122,7 +111,7 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
         defer { writeLock.unlock() }
         guard hasHeader else {
             for index in 0..<batch.count where batch.lengths[index] > 0 {
-                _ = Glibc.write(fd, batch.packet(index).baseAddress, batch.lengths[index])
+                _ = retryingEINTR { Glibc.write(fd, batch.packet(index).baseAddress, batch.lengths[index]) }
             }
             return
         }
@@ -141,7 +130,7 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
             if hasHeader {
                 writeWithHeader(UnsafeMutableRawBufferPointer(mutating: bytes))
             } else {
-                _ = Glibc.write(fd, bytes.baseAddress, bytes.count)
+                _ = retryingEINTR { Glibc.write(fd, bytes.baseAddress, bytes.count) }
             }
         }
     }
@@ -151,7 +140,7 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
         VirtioNetHeader().write(to: vnetHeader)
         iovecs[0] = iovec(iov_base: vnetHeader, iov_len: VirtioNetHeader.size)
         iovecs[1] = iovec(iov_base: packet.baseAddress, iov_len: packet.count)
-        _ = writev(fd, iovecs, 2)
+        _ = retryingEINTR { writev(fd, iovecs, 2) }
     }
 
     /// A group's head with its virtio header, then each member's payload. Under `writeLock`.
@@ -168,6 +157,6 @@ public final class TunDevice: PacketSink, @unchecked Sendable {
             parts += 1
             member = coalescer.next(of: member)
         }
-        _ = writev(fd, iovecs, Int32(parts))
+        _ = retryingEINTR { writev(fd, iovecs, Int32(parts)) }
     }
 }

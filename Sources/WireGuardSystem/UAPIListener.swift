@@ -60,9 +60,9 @@ public final class UAPIListener: @unchecked Sendable {
 
     private func serve() {
         while true {
-            let client = accept(fd, nil, nil)
+            let client = retryingEINTR { accept(fd, nil, nil) }
             if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == ECONNABORTED { continue }
                 return
             }
             var timeout = timeval(tv_sec: Self.readTimeout, tv_usec: 0)
@@ -78,8 +78,7 @@ public final class UAPIListener: @unchecked Sendable {
         var request = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !(request.count >= 2 && request.suffix(2) == [10, 10]) {
-            let count = read(client, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
+            let count = retryingEINTR { read(client, &buffer, buffer.count) }
             if count <= 0 { return }
             request += buffer.prefix(count)
             if request.count > Self.maximumRequest { return }
@@ -88,8 +87,7 @@ public final class UAPIListener: @unchecked Sendable {
         var sent = 0
         while sent < response.count {
             // MSG_NOSIGNAL: a client gone before its answer must not raise SIGPIPE in the daemon.
-            let count = response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0 && errno == EINTR { continue }
+            let count = retryingEINTR { response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }
             if count <= 0 { return }
             sent += count
         }

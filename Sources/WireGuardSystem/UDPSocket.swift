@@ -9,7 +9,7 @@ import WireGuard
 // where GSO is not available. With UDP GRO the kernel hands over runs of datagrams in one buffer,
 // split here. Non-blocking; the caller polls `fd`.
 
-public final class UDPSocket: DatagramSink, @unchecked Sendable {
+public final class UDPSocket: BoundSocket, @unchecked Sendable {
     public let fd: Int32
     public let port: UInt16
     public let ipv4Only: Bool

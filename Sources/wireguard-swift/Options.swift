@@ -1,77 +1,72 @@
+import ArgumentParser
 import WireGuard
 
-/// The daemon's command line.
-struct Options {
+/// The daemon's command line (swift-argument-parser): the interface and how its engine runs.
+struct Options: ParsableArguments {
+    @Flag(name: [.customShort("f"), .long], help: "Stay in the foreground (otherwise the daemon detaches once the interface is up).")
     var foreground = false
-    var engine = "inline"
-    var interface = ""
-    /// inline: the CPU of the tunnel's thread.
+
+    @Option(help: "inline (run to completion on one thread) or parallel (crypto workers).")
+    var engine: EngineKind = .inline
+
+    @Option(help: "inline: the CPU of the tunnel's thread.")
     var cpu: Int?
-    var parallel = ParallelOptions()
-    var offload = true
 
-    static let usage = """
-        usage: wireguard-swift [-f|--foreground] [--engine inline|parallel] [--cpu N]
-                               [--encrypt-cpus LIST] [--decrypt-cpus LIST] [--serial-cpus LIST] [--workers N]
-                               [--small-batch N] [--no-offload] <ifname>
-               wireguard-swift --version
-        """
+    @Option(name: .customLong("encrypt-cpus"), help: "parallel: one encryption worker per CPU of this list (such as 0-3,8).",
+            transform: Options.cpuList)
+    var encryptCPUs: [Int] = []
 
-    /// The arguments after the program's name; a message on error.
-    init(_ arguments: [String]) throws(OptionError) {
-        var rest = arguments[...]
-        func value(_ flag: String) throws(OptionError) -> String {
-            guard let value = rest.popFirst() else { throw OptionError("\(flag) needs a value") }
-            return value
+    @Option(name: .customLong("decrypt-cpus"), help: "parallel: one decryption worker per CPU of this list.", transform: Options.cpuList)
+    var decryptCPUs: [Int] = []
+
+    @Option(name: .customLong("serial-cpus"), help: "parallel: the CPUs of the in-order send and deliver threads.", transform: Options.cpuList)
+    var serialCPUs: [Int] = []
+
+    @Option(help: "parallel: workers per direction where no CPU list is given (1 to 256; default: the CPUs allowed).")
+    var workers: Int?
+
+    @Option(name: .customLong("small-batch"),
+            help: "parallel: batches of at most this many packets whose peer has nothing in flight are handled by the reading thread (0: never).")
+    var smallBatch: Int?
+
+    @Flag(name: .customLong("no-offload"), help: "No TUN TSO and no UDP GSO/GRO.")
+    var noOffload = false
+
+    @Argument(help: "The interface to create (1 to 15 bytes).")
+    var interface: String
+
+    enum EngineKind: String, ExpressibleByArgument { case inline, parallel }
+
+    func validate() throws {
+        guard (1...15).contains(interface.utf8.count), !interface.contains("/") else {
+            throw ValidationError("the interface name must be 1 to 15 bytes without '/', not \(interface)")
         }
-        func cpus(_ flag: String) throws(OptionError) -> [Int] {
-            let text = try value(flag)
-            guard let list = Self.cpuList(text) else { throw OptionError("\(flag) takes a CPU list such as 0-3,8, not \(text)") }
-            return list
+        if let cpu, cpu < 0 { throw ValidationError("--cpu takes a CPU number") }
+        if let workers, !(1...256).contains(workers) { throw ValidationError("--workers takes 1 to 256") }
+        if let smallBatch, !(0...PacketBatch.defaultCapacity).contains(smallBatch) {
+            throw ValidationError("--small-batch takes 0 to \(PacketBatch.defaultCapacity) packets")
         }
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "-f", "--foreground": foreground = true
-            case "--engine":
-                engine = try value(argument)
-                guard ["inline", "parallel"].contains(engine) else { throw OptionError("--engine takes inline or parallel, not \(engine)") }
-            case "--cpu":
-                guard let cpu = Int(try value(argument)), cpu >= 0 else { throw OptionError("--cpu takes a CPU number") }
-                self.cpu = cpu
-            case "--encrypt-cpus": parallel.encryptCPUs = try cpus(argument)
-            case "--decrypt-cpus": parallel.decryptCPUs = try cpus(argument)
-            case "--serial-cpus": parallel.serialCPUs = try cpus(argument)
-            case "--workers":
-                guard let workers = Int(try value(argument)), (1...256).contains(workers) else { throw OptionError("--workers takes 1 to 256") }
-                parallel.workers = workers
-            case "--small-batch":
-                guard let limit = Int(try value(argument)), (0...PacketBatch.defaultCapacity).contains(limit) else {
-                    throw OptionError("--small-batch takes 0 to \(PacketBatch.defaultCapacity) packets")
-                }
-                parallel.smallBatch = limit
-            case "--no-offload": offload = false
-            default:
-                guard interface.isEmpty, !argument.hasPrefix("-") else { throw OptionError("unknown argument \(argument)\n\(Self.usage)") }
-                interface = argument
-            }
-        }
-        guard (1...15).contains(interface.utf8.count) else { throw OptionError(Self.usage) }
+    }
+
+    var parallel: ParallelOptions {
+        var options = ParallelOptions()
+        options.encryptCPUs = encryptCPUs
+        options.decryptCPUs = decryptCPUs
+        options.serialCPUs = serialCPUs
+        if let workers { options.workers = workers }
+        if let smallBatch { options.smallBatch = smallBatch }
+        return options
     }
 
     /// `0-3,8` as [0, 1, 2, 3, 8].
-    static func cpuList(_ text: String) -> [Int]? {
+    static func cpuList(_ text: String) throws -> [Int] {
         var cpus: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
-                  low >= 0, low <= high, high < 4096 else { return nil }
+                  low >= 0, low <= high, high < 4096 else { throw ValidationError("a CPU list such as 0-3,8, not \(text)") }
             cpus += Array(low...high)
         }
         return cpus
     }
-}
-
-struct OptionError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

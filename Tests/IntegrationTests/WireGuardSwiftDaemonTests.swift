@@ -218,7 +218,9 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
     /// A stream of random, truncated, oversized and type-correct but forged datagrams at the
     /// daemon's port, with a session up: the daemon survives it and the tunnel still works.
     func testRandomAndMutatedDatagramsAreDroppedAndTheDaemonCarriesOn() throws {
-        _ = try bringUp()
+        let log = NSTemporaryDirectory() + "wgs-junk-\(getpid()).log"
+        defer { unlink(log) }
+        _ = try bringUp(log: log)
         XCTAssertTrue(try netns(a, "ping", "-c", "2", "-W", "2", "198.19.9.2").contains("2 received"))
         let script = """
         import os, random, socket
@@ -247,6 +249,26 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertEqual(access("/var/run/wireguard/\(swiftInterface).sock", F_OK), 0, "the daemon is gone")
         XCTAssertTrue(try netns(a, "ping", "-c", "3", "-W", "2", "198.19.9.2").contains("3 received"))
         XCTAssertTrue(try netns(a, "wg", "show", swiftInterface).contains("latest handshake"))
+        // The drops are visible: counted by reason in the stats file (within a timer tick)...
+        usleep(300_000)
+        let stats = try String(contentsOfFile: "/var/run/wireguard/\(swiftInterface).stats", encoding: .utf8)
+        let counts = Dictionary(stats.split(separator: "\n").compactMap { line -> (String, Int)? in
+            let parts = line.split(separator: "=")
+            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? -1) : nil
+        }, uniquingKeysWith: { $1 })
+        XCTAssertGreaterThan(counts["malformed"] ?? 0, 1000, stats)
+        XCTAssertGreaterThan(counts["unauthenticated"] ?? 0, 100, stats)
+        XCTAssertGreaterThan(counts["no_session"] ?? 0, 100, stats)
+        XCTAssertEqual(counts["disallowed_source"], 0, stats)
+        // ...and in the log on SIGUSR1 and at exit.
+        let pid = try runner.check(Command("pgrep", "-f", "wireguard-swift.* \(swiftInterface)$")).split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertEqual(kill(pid_t(pid) ?? 0, SIGUSR1), 0)
+        usleep(300_000)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "Drops: malformed=").count, 2)
+        try runner.check(Command("ip", "-n", a, "link", "del", swiftInterface))
+        for _ in 0..<50 where access("/var/run/wireguard/\(swiftInterface).sock", F_OK) == 0 { usleep(100_000) }
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "Drops: malformed=").count, 3)
+        XCTAssertNotEqual(access("/var/run/wireguard/\(swiftInterface).stats", F_OK), 0, "the stats file outlived the daemon")
     }
 
     /// Without a configured listen port the daemon binds an ephemeral one and reports it, as

@@ -62,7 +62,7 @@ struct DeviceTests {
             }
         }
         let drops = b.drops
-        #expect(drops.malformed + drops.unauthenticated + drops.noPeer + drops.replayed > 0)
+        #expect(drops.malformed + drops.unauthenticated + drops.noPeer + drops.noSession + drops.replayed > 0)
         #expect(a.outbound([0x45], now: 1).datagrams.isEmpty)
         #expect(a.outbound(Self.ipv4(from: [198, 19, 0, 1], to: [8, 8, 8, 8], payload: "x"), now: 1).datagrams.isEmpty)
     }
