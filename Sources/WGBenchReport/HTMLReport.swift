@@ -67,6 +67,9 @@ public enum HTMLReport {
                     + "<b>\(esc(tally.kind.words))</b> \(esc(tally.extent))</span>"
                     + (tally.occurrences.first.map { "<br><small>rep \($0.repetition): \(esc($0.detail))</small>" } ?? "")
             }
+            let drops = (row.drops ?? [:]).sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map { host, reasons in
+                "<span class=\"finding drops\"><b>drops</b> on \(esc(host)): \(esc(DaemonDrops.describe(reasons)))</span>"
+            }
             html += "<tr><td>\(esc(row.series))</td><td>\(row.target.rawValue)</td>"
                 + sweep.map { "<td>\(esc(row.point.value($0.name) ?? ""))</td>" }.joined()
                 + "<td class=\"num\">\(row.repetitions)</td><td class=\"num\(row.failed > 0 ? " failed" : "")\">\(row.failed)</td>"
@@ -75,7 +78,7 @@ public enum HTMLReport {
                 + noise(row.noise)
                 + cpu("gw1") + cpu("gw2") + cell(row.cpuSecondsPerGB?.mean)
                 + cell(row.target.hasTunnels ? cost?.floor.flatMap { floor in row.cpuSecondsPerGB.map { $0.mean / floor.tunnelSecondsPerGB } } : nil)
-                + "<td>\(findings.joined(separator: "<br>"))</td></tr>\n"
+                + "<td>\((findings + drops).joined(separator: "<br>"))</td></tr>\n"
         }
         return html + "</table>\n"
     }

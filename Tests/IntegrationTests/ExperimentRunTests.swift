@@ -157,6 +157,8 @@ extension LocalTestbedTests {
         for result in results {
             XCTAssertEqual(result.status, .ok, "\(result.key.series): \(result.reason ?? "")")
             XCTAssertGreaterThan(result.throughput ?? 0, 1_000_000, result.key.series)
+            // The daemons' drop counters were read on both gateways around the traffic.
+            XCTAssertEqual(result.drops.map { Set($0.keys) }, ["gw1", "gw2"], "\(result.key): drops not recorded")
         }
     }
 }

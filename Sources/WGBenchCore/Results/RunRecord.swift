@@ -127,11 +127,14 @@ public struct RepetitionResult: Codable, Sendable {
     public var steps: [StepRecord]
     /// Per gateway, the CPUs the placement gave to each stage (empty where nothing was placed).
     public var placement: [String: [CoreAssignment]]
+    /// wireguard-swift series: per gateway, the packets its daemons dropped during the traffic, by
+    /// reason (only reasons that occurred: an empty map means none); nil where not recorded.
+    public var drops: [String: [String: Int]]?
 
     public init(key: RunKey, status: Status, reason: String?, attempts: Int, started: Date, finished: Date,
                 throughput: Double?, flows: [Iperf3Result], cpu: [String: [CoreUsage]], samplerCPUSeconds: [String: Double],
                 sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord], placement: [String: [CoreAssignment]] = [:],
-                attemptLog: [AttemptRecord] = []) {
+                attemptLog: [AttemptRecord] = [], drops: [String: [String: Int]]? = nil) {
         self.key = key
         self.status = status
         self.reason = reason
@@ -147,11 +150,12 @@ public struct RepetitionResult: Codable, Sendable {
         self.steps = steps
         self.placement = placement
         self.attemptLog = attemptLog
+        self.drops = drops
     }
 
     private enum CodingKeys: String, CodingKey {
         case key, status, reason, attempts, attemptLog, started, finished, throughput, flows, cpu, samplerCPUSeconds, sampledSeconds, knobs, steps,
-             placement
+             placement, drops
     }
 
     public init(from decoder: Decoder) throws {
@@ -172,5 +176,6 @@ public struct RepetitionResult: Codable, Sendable {
         // Results written before placement was recorded have none.
         placement = try c.decodeIfPresent([String: [CoreAssignment]].self, forKey: .placement) ?? [:]
         attemptLog = try c.decodeIfPresent([AttemptRecord].self, forKey: .attemptLog) ?? []
+        drops = try c.decodeIfPresent([String: [String: Int]].self, forKey: .drops)
     }
 }

@@ -25,6 +25,9 @@ public struct PointSummary: Codable, Sendable, Equatable {
     public var findings: [FindingTally]
     /// How noisy the successful repetitions were: CV, drift over the run's time, rounds needed.
     public var noise: NoiseSummary?
+    /// wireguard-swift series: per gateway, the packets its daemons dropped during the successful
+    /// repetitions' traffic, by reason, summed; nil where no repetition recorded them.
+    public var drops: [String: [String: Int]]?
 
     public init(series: String, target: TargetKind, point: Point, repetitions: Int, failed: Int, unsupported: Int = 0,
                 throughputGbps: SampleStatistics?, meanCoreUsage: [String: [CoreUsage]], failures: [String]) {
@@ -46,7 +49,7 @@ public struct PointSummary: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case series, target, point, repetitions, failed, unsupported, throughputGbps, meanCoreUsage, failures, cpuSecondsPerGB
-        case hostBusyPercent, repetitionFindings, findings, noise
+        case hostBusyPercent, repetitionFindings, findings, noise, drops
     }
 
     public init(from decoder: Decoder) throws {
@@ -66,6 +69,7 @@ public struct PointSummary: Codable, Sendable, Equatable {
         repetitionFindings = try c.decodeIfPresent([RepetitionFindings].self, forKey: .repetitionFindings) ?? []
         findings = try c.decodeIfPresent([FindingTally].self, forKey: .findings) ?? []
         noise = try c.decodeIfPresent(NoiseSummary.self, forKey: .noise)
+        drops = try c.decodeIfPresent([String: [String: Int]].self, forKey: .drops)
     }
 }
 
@@ -100,6 +104,12 @@ public enum RunSummary {
                     .compactMap { Findings.analyze($0, hasTunnels: series.target.hasTunnels) }
                 row.findings = Findings.tally(row.repetitionFindings)
                 row.noise = NoiseSummary(ok.compactMap { result in result.throughput.map { (result.started, $0 / 1e9) } })
+                let recorded = ok.compactMap(\.drops)
+                if !recorded.isEmpty {
+                    row.drops = recorded.reduce(into: [:]) { total, drops in
+                        for (host, reasons) in drops { total[host, default: [:]].merge(reasons, uniquingKeysWith: +) }
+                    }
+                }
                 rows.append(row)
             }
         }
@@ -179,13 +189,21 @@ public enum RunSummary {
         }
     }
 
-    /// What the terminal prints after the table: paired ratios, then the noisy or drifting points
-    /// with the rounds a ±5% interval would need.
+    /// What the terminal prints after the table: paired ratios, the packets wireguard-swift's
+    /// daemons dropped, then the noisy or drifting points with the rounds a ±5% interval would need.
     public static func comparisons(_ rows: [PointSummary], ratios: [PairedRatio]) -> String {
         var text = ""
         if !ratios.isEmpty {
             text += "compared " + (ratios.allSatisfy(\.paired) ? "round by round (randomized blocks)" : "as ratios of means (not in blocks)") + ":\n"
             text += PairedRatios.lines(ratios).map { "  \($0)\n" }.joined()
+        }
+        let dropping = rows.filter { $0.drops?.values.contains { !$0.isEmpty } ?? false }
+        if !dropping.isEmpty {
+            text += "packets the wireguard-swift daemons dropped during traffic (all repetitions, by reason):\n"
+            text += dropping.map { row in
+                "  \(row.series) \(row.point.id): " + row.drops!.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }
+                    .map { "\($0.key) \(DaemonDrops.describe($0.value))" }.joined(separator: "; ") + "\n"
+            }.joined()
         }
         let noisy = rows.filter { $0.noise.map { $0.isNoisy || $0.drifts } ?? false }
         if !noisy.isEmpty {

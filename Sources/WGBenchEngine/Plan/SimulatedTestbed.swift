@@ -46,6 +46,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private var killed: [HostRole: Set<String>] = [:]
     /// Tunnel sides that have completed a handshake.
     private var handshaken: [HostRole: Set<String>] = [:]
+    /// Tunnel sides a wireguard-swift daemon serves: they have a stats file (no drops here).
+    private var swiftDaemons: [HostRole: Set<String>] = [:]
     /// Hosts that no longer answer: every command to them fails as an unreachable host does.
     public var lost: Set<HostRole> = []
     /// Called with each command before it is answered (tests inject faults there: a daemon that
@@ -155,6 +157,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
         case "env" where argv.contains { $0.split(separator: "/").last?.hasPrefix("wireguard-go") == true },
              _ where argv[0].split(separator: "/").last?.hasPrefix("wireguard-swift") == true && argv.last?.hasPrefix("wgb") == true:
             links[role, default: []].insert(argv.last!)
+            if !argv[0].hasPrefix("env") { swiftDaemons[role, default: []].insert(argv.last!) }
             return ok()
         case _ where (argv[0].hasSuffix("wireguard-swift") || argv[0].hasSuffix("wireguard-go")) && argv.count == 2 && argv[1] == "--version":
             return ok("\(argv[0]) v0.0.0 (simulated)\n")
@@ -307,7 +310,13 @@ public final class SimulatedTestbed: @unchecked Sendable {
             guard let interface = arguments.last, interface.hasPrefix("wgb") else { return nil }
             guard links[role, default: []].insert(interface).inserted else { return fail("interface \(interface) exists", status: 1) }
             killed[role]?.remove(interface)
+            if arguments.contains(where: { $0.split(separator: "/").last?.hasPrefix("wireguard-swift") == true }) {
+                swiftDaemons[role, default: []].insert(interface)
+            }
             return ok()
+        case "daemon-drops" where arguments.count >= 1:
+            let live = arguments.dropFirst().filter { links[role]?.contains($0) == true && swiftDaemons[role]?.contains($0) == true }
+            return ok(live.map { "\($0) malformed=0\n\($0) replayed=0\n\($0) no_session=0\n" }.joined())
         case "tunnel-health" where arguments.count >= 1:
             let daemon = arguments[0]
             return ok(arguments.dropFirst().map { interface -> String in

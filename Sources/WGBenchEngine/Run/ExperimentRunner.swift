@@ -324,6 +324,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                     _ = provisioner.teardown()  // the next attempt makes the tunnels anew
                 } else {
                     let work = HostFolders.attempt(runID: record.id, key: key, attempt: attempts.count + 1, nonce: makeNonce())
+                    let dropsBefore = try readDrops(plan, target: series.target, settle: false)
                     inTraffic = true
                     let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
                     // A daemon that died explains a traffic failure better than iperf3's view of it.
@@ -333,12 +334,14 @@ public final class ExperimentRunner: @unchecked Sendable {
                     } else if let failure = outcome.failure {
                         lastFailure = failure
                     } else {
+                        let dropsAfter = try readDrops(plan, target: series.target, settle: true)
                         attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: nil))
                         return RepetitionResult(
                             key: key, status: .ok, reason: nil, attempts: attempts.count, started: started, finished: Date(),
                             throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
                             cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
-                            knobs: prepared.knobs, steps: steps, placement: prepared.placed, attemptLog: attempts)
+                            knobs: prepared.knobs, steps: steps, placement: prepared.placed, attemptLog: attempts,
+                            drops: DaemonDrops.perHost(before: dropsBefore, after: dropsAfter))
                     }
                 }
             } catch let error as LocalWriteError {
@@ -360,6 +363,19 @@ public final class ExperimentRunner: @unchecked Sendable {
             if provisioner.isAborted { break }
         }
         return failed(key, lastFailure, attempts: attempts, started: started, steps: steps)
+    }
+
+    /// wireguard-swift's drop counters on both gateways, per gateway and interface; nil for other
+    /// targets and where a gateway has no stats file for its tunnels (an older daemon).
+    private func readDrops(_ plan: TrafficPlan, target: TargetKind, settle: Bool) throws -> [String: [String: [String: Int]]]? {
+        guard target == .wireguardSwift, !plan.tunnels.isEmpty else { return nil }
+        let hosts = self.hosts
+        let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
+            (role.rawValue, DaemonDrops.parse(try hosts[role]!.check(DaemonDrops.read(interfaces: plan.tunnels.map { $0.interface(role) },
+                                                                                       settle: settle))))
+        }
+        guard read.allSatisfy({ !$0.1.isEmpty }) else { return nil }
+        return Dictionary(uniqueKeysWithValues: read)
     }
 
     /// The attempts a result records; an older result without the list has its last reason.
