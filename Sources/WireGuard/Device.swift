@@ -85,8 +85,14 @@ public final class Device: @unchecked Sendable {
     }
     var log_: (@Sendable (String) -> Void)?
 
-    public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) }) {
+    /// Writes each new handshake's ephemeral private key into the secret it is given; tests inject
+    /// known keys to look for them in memory after the handshake.
+    let ephemeralKeys: (Secret) -> Void
+
+    public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) },
+                ephemeralKeys: @escaping (Secret) -> Void = { Curve25519.generatePrivateKey(into: $0) }) {
         self.jitter = jitter
+        self.ephemeralKeys = ephemeralKeys
         AEAD.prepare()
     }
 

@@ -31,7 +31,8 @@ extension Device {
         let index = newIndex()
         let stamp = Self.initiationTimestamp(Date().timeIntervalSince1970)
         guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
-                                                            localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now)) else { return }
+                                                            localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now),
+                                                            ephemeralPrivate: oldEphemeral()) else { return }
         peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
         log_?("\(peer.logName) - Sending handshake initiation")
         if let old = peer.pending { byIndex[old.localIndex] = nil }
@@ -60,6 +61,12 @@ extension Device {
         loadCount += 1
         if loadCount > loadThreshold_ { underLoadUntil = now + 1 }
         return now < underLoadUntil
+    }
+
+    private func oldEphemeral() -> [UInt8] {
+        let key = Secret()
+        ephemeralKeys(key)
+        return key.withUnsafeBytes { Array($0) }
     }
 
     private func newIndex() -> UInt32 {
@@ -113,7 +120,7 @@ extension Device {
             }
             let index = newIndex()
             guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
-                                                             cookie: validCookie(peer, now: now)) else {
+                                                             cookie: validCookie(peer, now: now), ephemeralPrivate: oldEphemeral()) else {
                 drops_.unauthenticated += 1
                 return output
             }

@@ -49,6 +49,7 @@ public struct BLAKE2s {
     }
 
     public mutating func finalize() -> [UInt8] {
+        OperationCounts.countBLAKE2s()
         t &+= UInt64(buffered)
         for index in buffered..<64 { buffer[index] = 0 }
         compress(last: true)

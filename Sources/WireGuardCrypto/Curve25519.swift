@@ -16,6 +16,16 @@ public enum Curve25519 {
         return key
     }
 
+    /// Writes a new private key from the system's CSPRNG, clamped, into `key`.
+    public static func generatePrivateKey(into key: Secret) {
+        precondition(sodiumReady, "libsodium failed to initialise")
+        key.withUnsafeMutableBytes { bytes in
+            randombytes_buf(bytes.baseAddress!, keyLength)
+            bytes[0] &= 248
+            bytes[31] = (bytes[31] & 127) | 64
+        }
+    }
+
     /// The public key of a private key (scalar multiplication by the base point).
     public static func publicKey(privateKey: [UInt8]) -> [UInt8] {
         precondition(sodiumReady, "libsodium failed to initialise")
@@ -32,6 +42,7 @@ public enum Curve25519 {
     public static func sharedSecret(privateKey: [UInt8], publicKey: [UInt8]) -> [UInt8]? {
         precondition(sodiumReady, "libsodium failed to initialise")
         precondition(privateKey.count == keyLength && publicKey.count == keyLength, "X25519 keys are 32 bytes")
+        OperationCounts.countX25519()
         var secret = [UInt8](repeating: 0, count: keyLength)
         let rc = secret.withUnsafeMutableBufferPointer { out in
             privateKey.withUnsafeBufferPointer { priv in
