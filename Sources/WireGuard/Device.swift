@@ -96,6 +96,13 @@ public final class Device: @unchecked Sendable {
         AEAD.prepare()
     }
 
+    /// A fresh ephemeral private key for a handshake message.
+    func newEphemeral() -> Secret {
+        let key = Secret(count: Curve25519.keyLength)
+        ephemeralKeys(key)
+        return key
+    }
+
     /// How many packets of the last batches failed to authenticate (counted once per batch).
     public func countUnauthenticated(_ count: Int) {
         guard count > 0 else { return }

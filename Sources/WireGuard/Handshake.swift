@@ -30,9 +30,8 @@ extension Device {
         guard let identity, let endpoint = peer.endpoint else { return }
         let index = newIndex()
         let stamp = Self.initiationTimestamp(Date().timeIntervalSince1970)
-        guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
-                                                            localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now),
-                                                            ephemeralPrivate: oldEphemeral()) else { return }
+        guard let (message, state) = Noise.createInitiation(local: identity, peer: peer.keys, localIndex: index, timestamp: stamp,
+                                                            cookie: validCookie(peer, now: now), ephemeral: newEphemeral()) else { return }
         peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
         log_?("\(peer.logName) - Sending handshake initiation")
         if let old = peer.pending { byIndex[old.localIndex] = nil }
@@ -63,12 +62,6 @@ extension Device {
         return now < underLoadUntil
     }
 
-    private func oldEphemeral() -> [UInt8] {
-        let key = Secret()
-        ephemeralKeys(key)
-        return key.withUnsafeBytes { Array($0) }
-    }
-
     private func newIndex() -> UInt32 {
         while true {
             let index = UInt32.random(in: 1...UInt32.max)
@@ -88,7 +81,7 @@ extension Device {
         }
         if type == .initiation || type == .response {
             let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
-            guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
+            guard datagram.count == expected, Noise.verifyMAC1(datagram, key: identity.macKeys.mac1) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
                 return output
@@ -105,8 +98,9 @@ extension Device {
         }
         switch type {
         case .initiation:
-            guard let received = Noise.consumeInitiation(datagram, local: identity),
-                  let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
+            guard let (received, peer) = Noise.consumeInitiation(datagram, local: identity, lookup: { key in
+                      peers.first(where: { $0.publicKey == key }).map { ($0, $0.keys) }
+                  }) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
                 return output
@@ -119,8 +113,8 @@ extension Device {
                 return output
             }
             let index = newIndex()
-            guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
-                                                             cookie: validCookie(peer, now: now), ephemeralPrivate: oldEphemeral()) else {
+            guard let (response, keys) = Noise.createResponse(to: received, peer: peer.keys, presharedKey: peer.presharedKey, localIndex: index,
+                                                             cookie: validCookie(peer, now: now), ephemeral: newEphemeral()) else {
                 drops_.unauthenticated += 1
                 return output
             }
@@ -160,7 +154,7 @@ extension Device {
         case .cookieReply:
             guard datagram.count == WireConstants.cookieReplyLength,
                   let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)]?.takeUnretainedValue(),
-                  let cookie = CookieJar.open(datagram, peerPublicKey: peer.publicKey, lastMAC1: peer.lastMAC1) else {
+                  let cookie = CookieJar.open(datagram, key: peer.keys.macKeys.cookie, lastMAC1: peer.lastMAC1) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid cookie reply from \(source)")
                 return output
