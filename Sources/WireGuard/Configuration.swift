@@ -17,8 +17,11 @@ extension Device {
             let response = UAPI.handle(request, configuration: &configuration)
             if configuration.privateKey != oldKey {
                 identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
-                cookieChecker = identity.map { CookieChecker(localPublicKey: $0.publicKey) }
-                for peer in peers { forgetSessions(of: peer) }  // sessions of the old identity end with it
+                cookieChecker = identity.map { CookieChecker(keys: $0.macKeys) }
+                for peer in peers {
+                    forgetSessions(of: peer)  // sessions of the old identity end with it
+                    peer.identityChanged(to: identity)
+                }
             }
             let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
             peers = configuration.peers.map { config in
@@ -39,7 +42,7 @@ extension Device {
 
     private func newPeer(_ config: PeerConfiguration) -> Peer {
         defer { nextPeerID += 1 }
-        return Peer(config, id: nextPeerID)
+        return Peer(config, id: nextPeerID, local: identity)
     }
 
     private func forgetSessions(of peer: Peer) {

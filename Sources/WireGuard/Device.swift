@@ -109,9 +109,22 @@ public final class Device: @unchecked Sendable {
     }
     var log_: (@Sendable (String) -> Void)?
 
-    public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) }) {
+    /// Writes each new handshake's ephemeral private key into the secret it is given; tests inject
+    /// known keys to look for them in memory after the handshake.
+    let ephemeralKeys: (Secret) -> Void
+
+    public init(jitter: @escaping () -> Double = { Double.random(in: 0...WireConstants.rekeyTimeoutJitterMax) },
+                ephemeralKeys: @escaping (Secret) -> Void = { Curve25519.generatePrivateKey(into: $0) }) {
         self.jitter = jitter
+        self.ephemeralKeys = ephemeralKeys
         AEAD.prepare()
+    }
+
+    /// A fresh ephemeral private key for a handshake message.
+    func newEphemeral() -> Secret {
+        let key = Secret(count: Curve25519.keyLength)
+        ephemeralKeys(key)
+        return key
     }
 
     /// How many packets of the last batches failed to authenticate (counted once per batch).

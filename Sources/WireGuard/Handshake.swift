@@ -30,8 +30,8 @@ extension Device {
         guard let identity, let endpoint = peer.endpoint else { return }
         let index = newIndex()
         let stamp = Self.initiationTimestamp(Date().timeIntervalSince1970)
-        guard let (message, state) = Noise.createInitiation(local: identity, remoteStatic: peer.publicKey, presharedKey: peer.presharedKey,
-                                                            localIndex: index, timestamp: stamp, cookie: validCookie(peer, now: now)) else { return }
+        guard let (message, state) = Noise.createInitiation(local: identity, peer: peer.keys, localIndex: index, timestamp: stamp,
+                                                            cookie: validCookie(peer, now: now), ephemeral: newEphemeral()) else { return }
         peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
         log_?("\(peer.logName) - Sending handshake initiation")
         if let old = peer.pending { byIndex[old.localIndex] = nil }
@@ -109,7 +109,7 @@ extension Device {
         if type == .initiation || type == .response {
             let loaded = underLoad(now: now)  // before mac1, as the kernel: junk counts towards load too
             let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
-            guard datagram.count == expected, Noise.verifyMAC1(datagram, localStatic: identity.publicKey) else {
+            guard datagram.count == expected, Noise.verifyMAC1(datagram, key: identity.macKeys.mac1) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
                 return output
@@ -132,8 +132,9 @@ extension Device {
         }
         switch type {
         case .initiation:
-            guard let received = Noise.consumeInitiation(datagram, local: identity),
-                  let peer = peers.first(where: { $0.publicKey == received.peerStatic }) else {
+            guard let (received, peer) = Noise.consumeInitiation(datagram, local: identity, lookup: { key in
+                      peers.first(where: { $0.publicKey == key }).map { ($0, $0.keys) }
+                  }) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
                 return output
@@ -146,8 +147,8 @@ extension Device {
                 return output
             }
             let index = newIndex()
-            guard let (response, keys) = Noise.createResponse(to: received, presharedKey: peer.presharedKey, localIndex: index,
-                                                             cookie: validCookie(peer, now: now)) else {
+            guard let (response, keys) = Noise.createResponse(to: received, peer: peer.keys, presharedKey: peer.presharedKey, localIndex: index,
+                                                             cookie: validCookie(peer, now: now), ephemeral: newEphemeral()) else {
                 drops_.unauthenticated += 1
                 return output
             }
@@ -187,7 +188,7 @@ extension Device {
         case .cookieReply:
             guard datagram.count == WireConstants.cookieReplyLength,
                   let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)]?.takeUnretainedValue(),
-                  let cookie = CookieJar.open(datagram, peerPublicKey: peer.publicKey, lastMAC1: peer.lastMAC1) else {
+                  let cookie = CookieJar.open(datagram, key: peer.keys.macKeys.cookie, lastMAC1: peer.lastMAC1) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid cookie reply from \(source)")
                 return output

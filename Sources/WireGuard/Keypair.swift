@@ -24,8 +24,8 @@ public final class Keypair: @unchecked Sendable {
         isInitiator = transport.isInitiator
         self.created = created
         keys = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
-        keys.copyMemory(from: transport.sending, byteCount: 32)
-        (keys + 32).copyMemory(from: transport.receiving, byteCount: 32)
+        transport.sending.withUnsafeBytes { keys.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        transport.receiving.withUnsafeBytes { (keys + 32).copyMemory(from: $0.baseAddress!, byteCount: 32) }
     }
 
     deinit {

@@ -2,7 +2,9 @@
 // the UAPI are in DeviceConfiguration): the sessions, the handshake in progress, timers' marks
 // and the counters `wg show` reads. One object per peer, shared by reference so that the
 // datapath finds it from the allowed-IPs trie or a receiver index without a dictionary of
-// public keys. Every field is changed under the device's lock.
+// public keys. Every field is changed under the device's lock. What a handshake needs of the
+// peer's key (`PeerKeys`: its MAC keys, the static-static DH) is derived when the peer is made
+// and again when the device's private key changes, never per message.
 
 import Foundation
 import WireGuardCrypto
@@ -11,7 +13,9 @@ public final class Peer: Hashable, @unchecked Sendable {
     public let publicKey: [UInt8]
     /// Unique in its device for the device's life: batches in flight name their peer by it.
     public let id: Int
-    var presharedKey: [UInt8]
+    /// For our device's current identity.
+    private(set) var keys: PeerKeys
+    var presharedKey: Secret
     var endpoint: Endpoint?
     var persistentKeepalive: UInt16 = 0
 
@@ -55,11 +59,17 @@ public final class Peer: Hashable, @unchecked Sendable {
     var rxBytes: UInt64 = 0
     var lastHandshake: (seconds: Int, nanoseconds: Int) = (0, 0)
 
-    init(_ configuration: PeerConfiguration, id: Int) {
+    init(_ configuration: PeerConfiguration, id: Int, local: StaticKeys?) {
         publicKey = configuration.publicKey
         self.id = id
+        keys = PeerKeys(publicKey: configuration.publicKey, local: local)
         presharedKey = configuration.presharedKey
         apply(configuration)
+    }
+
+    /// The device's private key changed: the static-static DH follows it (the old one is wiped).
+    func identityChanged(to local: StaticKeys?) {
+        keys = keys.with(local: local)
     }
 
     /// Takes what `wg set` may change.

@@ -2,13 +2,16 @@
 // over /var/run/wireguard/<ifname>.sock: `get=1` answers the configuration and counters as
 // key=value lines, `set=1` applies key=value operations; each ends with `errno=N` and an empty
 // line. Pure text in, text out: the socket lives in the daemon. A `set` applies all or nothing.
+// Keys that are secret (the private key, preshared keys) go from hex straight into a `Secret`
+// and back to hex from it, never through an array: the configuration holds the device's only
+// copy, shared with the device's identity, and wiped when both let it go.
 
 import Foundation
 import WireGuardCrypto
 
 /// The configuration `wg` sets and reads, plus the per-peer counters it shows.
 public struct DeviceConfiguration: Sendable, Equatable {
-    public var privateKey: [UInt8]?
+    public var privateKey: Secret?
     public var listenPort: UInt16 = 0
     public var fwmark: UInt32 = 0
     public var peers: [PeerConfiguration] = []
@@ -20,7 +23,7 @@ public struct DeviceConfiguration: Sendable, Equatable {
 
 public struct PeerConfiguration: Sendable, Equatable {
     public var publicKey: [UInt8]
-    public var presharedKey = [UInt8](repeating: 0, count: 32)
+    public var presharedKey = Secret(count: 32)
     public var endpoint: Endpoint?
     public var persistentKeepalive: UInt16 = 0
     public var allowedIPs: [IPPrefix] = []
@@ -84,7 +87,7 @@ public enum UAPI {
             if key == "public_key" {
                 guard let publicKey = unhex(value) else { return invalid }
                 // A peer with the device's own public key is ignored, as the kernel and wireguard-go do.
-                if let privateKey = draft.privateKey, publicKey == Curve25519.publicKey(privateKey: privateKey) {
+                if let privateKey = draft.privateKey, publicKey == Curve25519.publicKey(of: privateKey) {
                     section = .ignoredPeer
                 } else if let index = draft.peers.firstIndex(where: { $0.publicKey == publicKey }) {
                     section = .peer(index)
@@ -98,8 +101,8 @@ public enum UAPI {
             case .device:
                 switch key {
                 case "private_key":
-                    guard let bytes = unhex(value) else { return invalid }
-                    draft.privateKey = bytes.allSatisfy { $0 == 0 } ? nil : bytes
+                    guard let key = unhexSecret(value) else { return invalid }
+                    draft.privateKey = key.isZero ? nil : key
                 case "listen_port":
                     guard let port = UInt16(value) else { return invalid }
                     draft.listenPort = port
@@ -127,8 +130,8 @@ public enum UAPI {
                         section = .ignoredPeer
                     }
                 case "preshared_key":
-                    guard let bytes = unhex(value) else { return invalid }
-                    draft.peers[index].presharedKey = bytes
+                    guard let key = unhexSecret(value) else { return invalid }
+                    draft.peers[index].presharedKey = key
                 case "endpoint":
                     guard let endpoint = Endpoint(value) else { return invalid }
                     draft.peers[index].endpoint = endpoint
@@ -152,10 +155,23 @@ public enum UAPI {
         return 0
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes(hex) }
+
+    /// A secret's hex, read a byte at a time where it lies.
+    public static func hex(_ secret: Secret) -> String { secret.withUnsafeBytes(hex) }
+
+    private static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
 
     /// 64 ASCII hex digits -> 32 bytes; nil for anything else (a sign, non-ASCII, another length).
     public static func unhex(_ text: String) -> [UInt8]? {
+        unhexSecret(text)?.withUnsafeBytes { Array($0) }
+    }
+
+    /// The same, written straight into a secret.
+    public static func unhexSecret(_ text: String) -> Secret? {
         let digits = Array(text.utf8)
         guard digits.count == 64 else { return nil }
         let value = { (digit: UInt8) -> UInt8? in
@@ -166,12 +182,14 @@ public enum UAPI {
             default: return nil
             }
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
+        let key = Secret(count: 32)
+        let ok = key.withUnsafeMutableBytes { out in
+            for index in 0..<32 {
+                guard let high = value(digits[2 * index]), let low = value(digits[2 * index + 1]) else { return false }
+                out[index] = high << 4 | low
+            }
+            return true
         }
-        return out
+        return ok ? key : nil
     }
 }

@@ -76,38 +76,73 @@ public enum AEAD {
         return Array(buffer.prefix(ciphertext.count - tagLength))
     }
 
+    /// The handshake's AEAD: the key (a secret) and the additional data (the handshake hash, a
+    /// secret too) read where they lie; seals `buffer[range]` in place, the tag right after it.
+    public static func seal(key: Secret, counter: UInt64, buffer: inout [UInt8], range: Range<Int>, additionalData: Secret) {
+        precondition(key.count == keyLength)
+        let nonce = nonce(counter)
+        key.withUnsafeBytes { key in
+            additionalData.withUnsafeBytes { seal(key: key, nonce: nonce, buffer: &buffer, range: range, additionalData: $0, extended: false) }
+        }
+    }
+
+    /// Opens `buffer[range]` in place with the tag after it; false when it does not authenticate.
+    public static func open(key: Secret, counter: UInt64, buffer: inout [UInt8], range: Range<Int>, additionalData: Secret) -> Bool {
+        guard key.count == keyLength else { return false }
+        let nonce = nonce(counter)
+        return key.withUnsafeBytes { key in
+            additionalData.withUnsafeBytes { open(key: key, nonce: nonce, buffer: &buffer, range: range, additionalData: $0, extended: false) }
+        }
+    }
+
     private static func seal(key: [UInt8], nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>,
                              additionalData: [UInt8], extended: Bool) {
+        precondition(key.count == keyLength)
+        key.withUnsafeBytes { key in
+            additionalData.withUnsafeBytes { seal(key: key, nonce: nonce, buffer: &buffer, range: range, additionalData: $0, extended: extended) }
+        }
+    }
+
+    private static func open(key: [UInt8], nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>,
+                             additionalData: [UInt8], extended: Bool) -> Bool {
+        guard key.count == keyLength else { return false }
+        return key.withUnsafeBytes { key in
+            additionalData.withUnsafeBytes { open(key: key, nonce: nonce, buffer: &buffer, range: range, additionalData: $0, extended: extended) }
+        }
+    }
+
+    private static func seal(key: UnsafeRawBufferPointer, nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>,
+                             additionalData: UnsafeRawBufferPointer, extended: Bool) {
         precondition(key.count == keyLength && buffer.count >= range.upperBound + tagLength)
         _ = sodium_init()
+        let key = key.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let ad = additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), adLength = UInt64(additionalData.count)
         buffer.withUnsafeMutableBufferPointer { raw in
             let message = raw.baseAddress! + range.lowerBound
             let tag = raw.baseAddress! + range.upperBound
             var tagLength: UInt64 = 0
             let length = UInt64(range.count)
             if extended {
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(message, tag, &tagLength, message, length, additionalData,
-                                                                        UInt64(additionalData.count), nil, nonce, key)
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(message, tag, &tagLength, message, length, ad, adLength, nil, nonce, key)
             } else {
-                _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(message, tag, &tagLength, message, length, additionalData,
-                                                                       UInt64(additionalData.count), nil, nonce, key)
+                _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(message, tag, &tagLength, message, length, ad, adLength, nil, nonce, key)
             }
         }
     }
 
-    private static func open(key: [UInt8], nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>,
-                             additionalData: [UInt8], extended: Bool) -> Bool {
+    private static func open(key: UnsafeRawBufferPointer, nonce: [UInt8], buffer: inout [UInt8], range: Range<Int>,
+                             additionalData: UnsafeRawBufferPointer, extended: Bool) -> Bool {
         guard key.count == keyLength, buffer.count >= range.upperBound + tagLength else { return false }
         _ = sodium_init()
+        let key = key.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let ad = additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), adLength = UInt64(additionalData.count)
         return buffer.withUnsafeMutableBufferPointer { raw in
             let message = raw.baseAddress! + range.lowerBound
             let tag = raw.baseAddress! + range.upperBound
             let length = UInt64(range.count)
             let rc = extended
-                ? crypto_aead_xchacha20poly1305_ietf_decrypt_detached(message, nil, message, length, tag, additionalData,
-                                                                      UInt64(additionalData.count), nonce, key)
-                : crypto_aead_chacha20poly1305_ietf_decrypt_detached(message, nil, message, length, tag, additionalData,
-                                                                     UInt64(additionalData.count), nonce, key)
+                ? crypto_aead_xchacha20poly1305_ietf_decrypt_detached(message, nil, message, length, tag, ad, adLength, nonce, key)
+                : crypto_aead_chacha20poly1305_ietf_decrypt_detached(message, nil, message, length, tag, ad, adLength, nonce, key)
             return rc == 0
         }
     }

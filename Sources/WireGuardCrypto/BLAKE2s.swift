@@ -1,6 +1,11 @@
 /// BLAKE2s (RFC 7693) in Swift: libsodium has only BLAKE2b, and WireGuard hashes with BLAKE2s.
 /// Keyed or not, digests of 1 to 32 bytes, incremental.
-public struct BLAKE2s {
+///
+/// The state holds keys (a keyed hash's first block is the key; HMAC's blocks are the key XOR a
+/// pad) and what is derived from them, so all of it, the compression's working words included,
+/// lives in one allocation of its own that is wiped when the state goes: `~Copyable`, so there is
+/// exactly one. Secret digests are written straight into the caller's memory (`finalize(into:)`).
+public struct BLAKE2s: ~Copyable {
     public static let blockLength = 64
     public static let maxOutputLength = 32
 
@@ -18,44 +23,84 @@ public struct BLAKE2s {
         [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
     ]
 
-    private var h: [UInt32]
+    // The allocation: the chaining value h (8 words), the working vector v (16), the message
+    // words m (16), then the 64-byte input block.
+    private static let stateBytes = (8 + 16 + 16) * 4 + 64
+    private let h: UnsafeMutablePointer<UInt32>
+    private var v: UnsafeMutablePointer<UInt32> { h + 8 }
+    private var m: UnsafeMutablePointer<UInt32> { h + 24 }
+    private var block: UnsafeMutableRawPointer { UnsafeMutableRawPointer(h + 40) }
     private var t: UInt64 = 0
-    private var buffer = [UInt8](repeating: 0, count: 64)
     private var buffered = 0
     public let outputLength: Int
 
     /// A hash of `outputLength` bytes (1...32), keyed with up to 32 bytes when `key` is not empty.
     public init(outputLength: Int = 32, key: [UInt8] = []) {
-        precondition((1...32).contains(outputLength) && key.count <= 32, "BLAKE2s: digest 1-32 bytes, key up to 32")
+        self.init(outputLength: outputLength, keyLength: key.count)
+        let block = self.block
+        key.withUnsafeBytes { if !$0.isEmpty { block.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    }
+
+    /// Keyed with bytes read where they lie (a secret).
+    init(outputLength: Int = 32, key: UnsafeRawBufferPointer) {
+        self.init(outputLength: outputLength, keyLength: key.count)
+        if !key.isEmpty { block.copyMemory(from: key.baseAddress!, byteCount: key.count) }
+    }
+
+    private init(outputLength: Int, keyLength: Int) {
+        precondition((1...32).contains(outputLength) && keyLength <= 32, "BLAKE2s: digest 1-32 bytes, key up to 32")
         self.outputLength = outputLength
-        h = Self.iv
-        h[0] ^= 0x0101_0000 ^ (UInt32(key.count) << 8) ^ UInt32(outputLength)
-        if !key.isEmpty {
-            buffer.replaceSubrange(0..<key.count, with: key)
-            buffered = 64
-        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Self.stateBytes, alignment: 16)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: Self.stateBytes)
+        h = raw.assumingMemoryBound(to: UInt32.self)
+        for i in 0..<8 { h[i] = Self.iv[i] }
+        h[0] ^= 0x0101_0000 ^ (UInt32(keyLength) << 8) ^ UInt32(outputLength)
+        // The key, padded with zeros, is the first block; the caller copies it in.
+        if keyLength > 0 { buffered = 64 }
+    }
+
+    deinit {
+        SecureMemory.wipe(UnsafeMutableRawPointer(h), count: Self.stateBytes)
+        h.deallocate()
     }
 
     public mutating func update<Bytes: Collection>(_ input: Bytes) where Bytes.Element == UInt8 {
-        for byte in input {
+        if input.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) != nil { return }
+        for byte in input { withUnsafeBytes(of: byte) { update($0) } }
+    }
+
+    /// Input read where it lies (a secret, part of a message).
+    public mutating func update(_ input: UnsafeRawBufferPointer) {
+        guard var next = input.baseAddress else { return }
+        var left = input.count
+        while left > 0 {
             if buffered == 64 {
                 t &+= 64
                 compress(last: false)
                 buffered = 0
             }
-            buffer[buffered] = byte
-            buffered += 1
+            let take = min(64 - buffered, left)
+            (block + buffered).copyMemory(from: next, byteCount: take)
+            buffered += take
+            next += take
+            left -= take
         }
     }
 
-    public mutating func finalize() -> [UInt8] {
+    public consuming func finalize() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: outputLength) { bytes, count in
+            finalize(into: UnsafeMutableRawPointer(bytes.baseAddress!))
+            count = outputLength
+        }
+    }
+
+    /// Writes the `outputLength`-byte digest at `output`.
+    public mutating func finalize(into output: UnsafeMutableRawPointer) {
+        OperationCounts.countBLAKE2s()
         t &+= UInt64(buffered)
-        for index in buffered..<64 { buffer[index] = 0 }
+        (block + buffered).initializeMemory(as: UInt8.self, repeating: 0, count: 64 - buffered)
         compress(last: true)
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in h { for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
-        return Array(out.prefix(outputLength))
+        for i in 0..<outputLength { output.storeBytes(of: UInt8(truncatingIfNeeded: h[i / 4] >> UInt32(8 * (i % 4))), toByteOffset: i, as: UInt8.self) }
     }
 
     /// One-shot hash.
@@ -65,12 +110,13 @@ public struct BLAKE2s {
         return state.finalize()
     }
 
-    private mutating func compress(last: Bool) {
-        var m = [UInt32](repeating: 0, count: 16)
-        for i in 0..<16 {
-            m[i] = UInt32(buffer[4 * i]) | UInt32(buffer[4 * i + 1]) << 8 | UInt32(buffer[4 * i + 2]) << 16 | UInt32(buffer[4 * i + 3]) << 24
+    private func compress(last: Bool) {
+        let v = self.v, m = self.m, block = self.block
+        for i in 0..<16 { m[i] = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+        for i in 0..<8 {
+            v[i] = h[i]
+            v[i + 8] = Self.iv[i]
         }
-        var v = h + Self.iv
         v[12] ^= UInt32(truncatingIfNeeded: t)
         v[13] ^= UInt32(truncatingIfNeeded: t >> 32)
         if last { v[14] = ~v[14] }

@@ -25,13 +25,13 @@ final class WireGuardGoInteropTests: XCTestCase {
 
     func testHandshakeAndPingThroughWireGuardGo() throws {
         let ours = StaticKeys(privateKey: Curve25519.generatePrivateKey())
-        let theirs = StaticKeys(privateKey: Curve25519.generatePrivateKey())
+        let theirPrivate = Curve25519.generatePrivateKey(), theirs = StaticKeys(privateKey: theirPrivate)
         let psk = Curve25519.generatePrivateKey()
         let b64 = { (bytes: [UInt8]) in Data(bytes).base64EncodedString() }
         try startWireGuardGo()
         let config = """
         [Interface]
-        PrivateKey = \(b64(theirs.privateKey))
+        PrivateKey = \(b64(theirPrivate))
         ListenPort = \(port)
         [Peer]
         PublicKey = \(b64(ours.publicKey))
@@ -44,12 +44,12 @@ final class WireGuardGoInteropTests: XCTestCase {
 
         let socket = try UDPTestSocket()
         let stamp = TAI64N(unixSeconds: UInt64(Date().timeIntervalSince1970), nanoseconds: 0)
-        let (initiation, state) = try XCTUnwrap(Noise.createInitiation(local: ours, remoteStatic: theirs.publicKey, presharedKey: psk,
+        let (initiation, state) = try XCTUnwrap(Noise.createInitiation(local: ours, peer: PeerKeys(publicKey: theirs.publicKey, local: ours),
                                                                        localIndex: 0x1234, timestamp: stamp))
         try socket.send(initiation, port: port)
         let response = try XCTUnwrap(socket.receive(), "wireguard-go did not answer the initiation")
         XCTAssertEqual(response.count, 92)
-        let keys = try XCTUnwrap(Noise.consumeResponse(response, state: state, local: ours, presharedKey: psk),
+        let keys = try XCTUnwrap(Noise.consumeResponse(response, state: state, local: ours, presharedKey: Secret(copying: psk)),
                                  "wireguard-go's response did not open with our keys")
 
         let request = Self.icmpEcho(from: [198, 19, 254, 2], to: [198, 19, 254, 1], identifier: 0x77, sequence: 1)
@@ -79,15 +79,15 @@ final class WireGuardGoInteropTests: XCTestCase {
 
     func testWrongPresharedKeyGetsNoUsableResponse() throws {
         let ours = StaticKeys(privateKey: Curve25519.generatePrivateKey())
-        let theirs = StaticKeys(privateKey: Curve25519.generatePrivateKey())
+        let theirPrivate = Curve25519.generatePrivateKey(), theirs = StaticKeys(privateKey: theirPrivate)
         try startWireGuardGo()
-        let config = "[Interface]\nPrivateKey = \(Data(theirs.privateKey).base64EncodedString())\nListenPort = \(port)\n[Peer]\n"
+        let config = "[Interface]\nPrivateKey = \(Data(theirPrivate).base64EncodedString())\nListenPort = \(port)\n[Peer]\n"
             + "PublicKey = \(Data(ours.publicKey).base64EncodedString())\nPresharedKey = \(Data(Curve25519.generatePrivateKey()).base64EncodedString())\n"
             + "AllowedIPs = 198.19.254.2/32\n"
         try runner.check(Command(["wg", "setconf", interface, "/dev/stdin"], stdin: Array(config.utf8)))
         let socket = try UDPTestSocket()
-        let ourPSK = Curve25519.generatePrivateKey()
-        let (initiation, state) = try XCTUnwrap(Noise.createInitiation(local: ours, remoteStatic: theirs.publicKey, presharedKey: ourPSK,
+        let ourPSK = Curve25519.newPrivateKey()
+        let (initiation, state) = try XCTUnwrap(Noise.createInitiation(local: ours, peer: PeerKeys(publicKey: theirs.publicKey, local: ours),
                                                                        localIndex: 1, timestamp: TAI64N(unixSeconds: 2_000_000_000, nanoseconds: 0)))
         try socket.send(initiation, port: port)
         // The PSK enters only at the response: wireguard-go answers, but the answer does not open.

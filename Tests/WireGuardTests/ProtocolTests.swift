@@ -3,18 +3,26 @@ import Testing
 import WireGuardCrypto
 
 struct HandshakeTests {
-    let initiator = StaticKeys(privateKey: Curve25519.generatePrivateKey())
-    let responder = StaticKeys(privateKey: Curve25519.generatePrivateKey())
-    let psk = [UInt8](repeating: 7, count: 32)
+    let initiator = StaticKeys(privateKey: Curve25519.newPrivateKey())
+    let responder = StaticKeys(privateKey: Curve25519.newPrivateKey())
+    let psk = Secret(copying: [UInt8](repeating: 7, count: 32))
+    /// Each side's view of the other.
+    var toResponder: PeerKeys { PeerKeys(publicKey: responder.publicKey, local: initiator) }
+    var toInitiator: PeerKeys { PeerKeys(publicKey: initiator.publicKey, local: responder) }
+
+    /// The responder knows only the initiator.
+    func consume(_ initiation: [UInt8], by local: StaticKeys? = nil) -> ReceivedInitiation? {
+        let local = local ?? responder, known = PeerKeys(publicKey: initiator.publicKey, local: local)
+        return Noise.consumeInitiation(initiation, local: local, lookup: { $0 == known.publicKey ? ((), known) : nil })?.0
+    }
 
     @Test func bothSidesDeriveTheSameKeysAndMessagesHaveTheirSizes() throws {
         let stamp = TAI64N(unixSeconds: 1_800_000_000, nanoseconds: 1)
-        let (initiation, state) = try #require(Noise.createInitiation(local: initiator, remoteStatic: responder.publicKey,
-                                                                      presharedKey: psk, localIndex: 11, timestamp: stamp))
+        let (initiation, state) = try #require(Noise.createInitiation(local: initiator, peer: toResponder, localIndex: 11, timestamp: stamp))
         #expect(initiation.count == 148 && initiation[0] == 1 && initiation[1...3] == [0, 0, 0])
-        let received = try #require(Noise.consumeInitiation(initiation, local: responder))
+        let received = try #require(consume(initiation))
         #expect(received.peerStatic == initiator.publicKey && received.senderIndex == 11 && received.timestamp == stamp)
-        let (response, responderKeys) = try #require(Noise.createResponse(to: received, presharedKey: psk, localIndex: 22))
+        let (response, responderKeys) = try #require(Noise.createResponse(to: received, peer: toInitiator, presharedKey: psk, localIndex: 22))
         #expect(response.count == 92 && response[0] == 2)
         let initiatorKeys = try #require(Noise.consumeResponse(response, state: state, local: initiator, presharedKey: psk))
         #expect(initiatorKeys.sending == responderKeys.receiving && initiatorKeys.receiving == responderKeys.sending)
@@ -36,25 +44,34 @@ struct HandshakeTests {
 
     @Test func aWrongPresharedKeyOrStaticKeyOrTamperingFails() throws {
         let stamp = TAI64N(unixSeconds: 1, nanoseconds: 0)
-        let (initiation, state) = try #require(Noise.createInitiation(local: initiator, remoteStatic: responder.publicKey,
-                                                                      presharedKey: psk, localIndex: 1, timestamp: stamp))
-        let stranger = StaticKeys(privateKey: Curve25519.generatePrivateKey())
-        #expect(Noise.consumeInitiation(initiation, local: stranger) == nil)  // mac1 is for the responder's key
+        let (initiation, state) = try #require(Noise.createInitiation(local: initiator, peer: toResponder, localIndex: 1, timestamp: stamp))
+        let stranger = StaticKeys(privateKey: Curve25519.newPrivateKey())
+        #expect(consume(initiation, by: stranger) == nil)  // mac1 is for the responder's key
         var tampered = initiation
         tampered[50] ^= 1
-        #expect(Noise.consumeInitiation(tampered, local: responder) == nil)
-        let received = try #require(Noise.consumeInitiation(initiation, local: responder))
-        let (response, _) = try #require(Noise.createResponse(to: received, presharedKey: [UInt8](repeating: 8, count: 32), localIndex: 2))
+        #expect(consume(tampered) == nil)
+        #expect(Noise.consumeInitiation(initiation, local: responder, lookup: { _ in nil as ((), PeerKeys)? }) == nil)  // an unknown sender
+        let received = try #require(consume(initiation))
+        let (response, _) = try #require(Noise.createResponse(to: received, peer: toInitiator,
+                                                             presharedKey: Secret(copying: [UInt8](repeating: 8, count: 32)), localIndex: 2))
         #expect(Noise.consumeResponse(response, state: state, local: initiator, presharedKey: psk) == nil)
-        #expect(Noise.consumeInitiation(Array(initiation.prefix(147)), local: responder) == nil)
+        #expect(consume(Array(initiation.prefix(147))) == nil)
     }
 
     @Test func mac2IsAddedWithACookie() throws {
         let cookie = [UInt8](repeating: 3, count: 16)
-        let (message, _) = try #require(Noise.createInitiation(local: initiator, remoteStatic: responder.publicKey, presharedKey: psk,
-                                                               localIndex: 1, timestamp: TAI64N(unixSeconds: 1, nanoseconds: 0), cookie: cookie))
+        let (message, _) = try #require(Noise.createInitiation(local: initiator, peer: toResponder, localIndex: 1,
+                                                               timestamp: TAI64N(unixSeconds: 1, nanoseconds: 0), cookie: cookie))
         #expect(Array(message[132..<148]) == WireGuardHash.mac(key: cookie, Array(message[..<132])))
-        #expect(Noise.verifyMAC1(message, localStatic: responder.publicKey))
+        #expect(Noise.verifyMAC1(message, key: responder.macKeys.mac1))
+        #expect(responder.macKeys.mac1 == WireGuardHash.hash(WireConstants.labelMAC1, responder.publicKey))
+    }
+
+    /// A peer whose key gives an all-zero static-static DH (a low-order point) cannot shake hands.
+    @Test func aLowOrderPeerKeyHasNoStaticStaticAndNoHandshake() {
+        let zero = PeerKeys(publicKey: [UInt8](repeating: 0, count: 32), local: initiator)
+        #expect(zero.staticStatic == nil)
+        #expect(Noise.createInitiation(local: initiator, peer: zero, localIndex: 1, timestamp: TAI64N(unixSeconds: 1, nanoseconds: 0)) == nil)
     }
 }
 
