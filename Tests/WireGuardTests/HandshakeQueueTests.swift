@@ -122,6 +122,7 @@ struct RateLimiterTests {
         #expect(answers.filter { !$0.isEmpty }.count == 1 && b.drops.replayed == 4 && b.drops.rateLimited == 5)
         // Not under load, nothing is rate limited.
         b.loadThreshold = Int.max
+        usleep(17_000)  // a newer initiation timestamp: the clock must pass one 2^24 ns step
         let fresh = try #require(a.tick(now: 10.4).datagrams.first).payload
         #expect(b.inbound(fresh, from: timers.aEndpoint, now: 20).datagrams.first?.payload[0] == 2 && b.drops.rateLimited == 5)
     }

@@ -1,25 +1,27 @@
 import Foundation
-import Testing
 @testable import WireGuard
 import WireGuardCrypto
+import XCTest
 
 /// Key erasure as the README claims it: a key that is no longer needed is wiped, with no copy
 /// left behind. Each test puts a key it knows only in masked form (`MaskedKey`) into a device and
 /// then scans this process's memory for it: the ephemeral private keys once the handshake has
-/// completed, the static private key once the device is gone. Serialized: a scan takes a moment,
-/// and the positive control shows first that a scan finds what is there.
-@Suite(.serialized) struct KeyErasureTests {
+/// completed, the static private key once the device is gone. The positive control shows that a
+/// scan finds what is there. XCTest, not Swift Testing: XCTest runs its cases one at a time and
+/// never beside Swift Testing's parallel tests, whose threads map and unmap memory while a scan
+/// reads /proc/self/maps (a mapping that changed between the two is missed).
+final class KeyErasureTests: XCTestCase {
     let aEndpoint = Endpoint("198.18.2.1:51821")!, bEndpoint = Endpoint("198.18.2.2:51822")!
     let ping = DeviceTests.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: "ping")
 
-    @Test func theScanFindsAKeyLeftInABufferAndNotOnceItIsWiped() throws {
+    func testTheScanFindsAKeyLeftInABufferAndNotOnceItIsWiped() throws {
         let key = MaskedKey.privateKey()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
         defer { buffer.deallocate() }
         key.write(to: UnsafeMutableRawBufferPointer(rebasing: buffer[16..<48]))
-        #expect(try #require(ProcessMemory.occurrences(of: key)) >= 1)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(ProcessMemory.occurrences(of: key)), 1)
         SecureMemory.wipe(buffer.baseAddress!, count: 64)
-        #expect(ProcessMemory.occurrences(of: key) == 0)  // and the test itself holds no plain copy
+        XCTAssertEqual(ProcessMemory.occurrences(of: key), 0)  // and the test itself holds no plain copy
     }
 
     /// Two devices; a's static key is `aStatic` when given, and each writes the given ephemeral key.
@@ -41,33 +43,33 @@ import WireGuardCrypto
 
     /// a initiates, b responds, a confirms with the waiting packet: both sides have the session.
     func handshake(_ a: Device, _ b: Device) throws {
-        let initiation = try #require(a.outbound(ping, now: 0).datagrams.first)
-        let response = try #require(b.inbound(initiation.payload, from: aEndpoint, now: 0).datagrams.first)
-        let data = try #require(a.inbound(response.payload, from: bEndpoint, now: 0).datagrams.first)
-        #expect(b.inbound(data.payload, from: aEndpoint, now: 0).packets == [ping])
+        let initiation = try XCTUnwrap(a.outbound(ping, now: 0).datagrams.first)
+        let response = try XCTUnwrap(b.inbound(initiation.payload, from: aEndpoint, now: 0).datagrams.first)
+        let data = try XCTUnwrap(a.inbound(response.payload, from: bEndpoint, now: 0).datagrams.first)
+        XCTAssertTrue(b.inbound(data.payload, from: aEndpoint, now: 0).packets == [ping])
     }
 
-    @Test func ephemeralPrivateKeysAreGoneOnceTheHandshakeIsDone() throws {
+    func testEphemeralPrivateKeysAreGoneOnceTheHandshakeIsDone() throws {
         let aEphemeral = MaskedKey.privateKey(), bEphemeral = MaskedKey.privateKey()
         let (a, b) = pair(aEphemeral: aEphemeral, bEphemeral: bEphemeral)
         try handshake(a, b)
-        #expect(a.peers[0].pending == nil && a.peers[0].current != nil && b.peers[0].current != nil)
-        #expect(ProcessMemory.occurrences(of: aEphemeral) == 0, "the initiator's ephemeral private key is left in memory")
-        #expect(ProcessMemory.occurrences(of: bEphemeral) == 0, "the responder's ephemeral private key is left in memory")
+        XCTAssertTrue(a.peers[0].pending == nil && a.peers[0].current != nil && b.peers[0].current != nil)
+        XCTAssertEqual(ProcessMemory.occurrences(of: aEphemeral), 0, "the initiator's ephemeral private key is left in memory")
+        XCTAssertEqual(ProcessMemory.occurrences(of: bEphemeral), 0, "the responder's ephemeral private key is left in memory")
         withExtendedLifetime((a, b)) {}
     }
 
-    @Test func theStaticPrivateKeyIsGoneWithTheDevice() throws {
+    func testTheStaticPrivateKeyIsGoneWithTheDevice() throws {
         let aStatic = MaskedKey.privateKey()
         weak var gone: Device?
         do {
             let (a, b) = pair(aStatic: aStatic)
             try handshake(a, b)
-            #expect(a.handleUAPI("get=1\n\n").contains("private_key=\(aStatic.hex)\n"))  // `wg showconf` still has it
-            #expect(try #require(ProcessMemory.occurrences(of: aStatic)) >= 1)  // where the device keeps it
+            XCTAssertTrue(a.handleUAPI("get=1\n\n").contains("private_key=\(aStatic.hex)\n"))  // `wg showconf` still has it
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(ProcessMemory.occurrences(of: aStatic)), 1)  // where the device keeps it
             gone = a
         }
-        #expect(gone == nil)
-        #expect(ProcessMemory.occurrences(of: aStatic) == 0, "the static private key outlived its device")
+        XCTAssertNil(gone)
+        XCTAssertEqual(ProcessMemory.occurrences(of: aStatic), 0, "the static private key outlived its device")
     }
 }

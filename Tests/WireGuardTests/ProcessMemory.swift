@@ -10,6 +10,15 @@ struct MaskedKey: Sendable {
 
     /// A random X25519 private key, clamped as WireGuard clamps them.
     static func privateKey() -> MaskedKey {
+        while true {
+            // The scan looks for the first byte with memchr: a zero there would stop at every zero
+            // byte of memory and take seconds.
+            let key = draw()
+            if key[0] != 0 && key[1] != 0 { return key }
+        }
+    }
+
+    private static func draw() -> MaskedKey {
         var random = SystemRandomNumberGenerator()
         let mask = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
         var masked = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
