@@ -98,7 +98,6 @@ public final class Device: @unchecked Sendable {
         set { locked { loadThreshold_ = newValue } }
     }
     var loadThreshold_ = WireConstants.underLoadQueueLength
-    var lastUnderLoad = -Double.infinity
     var rateLimiter = RateLimiter()
     var cookieChecker: CookieChecker?
 

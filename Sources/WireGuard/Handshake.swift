@@ -51,15 +51,8 @@ extension Device {
         now - peer.cookieReceived < WireConstants.cookieRefreshTime - 5 ? peer.cookie : nil
     }
 
-    /// Whether the device is under load: the handshake queue holds `loadThreshold` messages or
-    /// more, or did less than UNDER_LOAD_AFTER_TIME ago.
-    private func underLoad(now: Double) -> Bool {
-        if handshakeQueue.count >= loadThreshold_ {
-            lastUnderLoad = now
-            return true
-        }
-        return now - lastUnderLoad < WireConstants.underLoadAfterTime
-    }
+    /// Whether the device is under load (the handshake queue's measure, `loadThreshold`).
+    private func underLoad(now: Double) -> Bool { handshakeQueue.underLoad(now: now, threshold: loadThreshold_) }
 
     private func newIndex() -> UInt32 {
         while true {
@@ -88,17 +81,37 @@ extension Device {
         if !handshakeQueue.push(message, from: source, receivedAt: now) { drops_.handshakeQueueFull += 1 }
     }
 
-    /// Takes the oldest queued handshake message (waiting up to `timeout` seconds for one) and
-    /// handles it at the time it was read; nil if none came. The handshake thread's loop.
-    public func serviceHandshake(timeout: Double) -> DeviceOutput? {
-        guard let (message, source, receivedAt) = handshakeQueue.pop(timeout: timeout) else { return nil }
-        return locked { handshakeLocked(message, from: source, now: receivedAt) }
+    /// Takes the oldest queued handshake messages (a batch; waiting up to `timeout` seconds for
+    /// one) and handles each at the time it was read; nil if none came. The handshake thread's
+    /// loop. mac1 is checked before the device's lock is taken (the key is read once per batch):
+    /// a flood of junk handshake messages never holds up the data path's lock.
+    public func serviceHandshakes(timeout: Double) -> DeviceOutput? {
+        let batch = handshakeQueue.pop(upTo: 64, timeout: timeout)
+        guard !batch.isEmpty else { return nil }
+        let (mac1Key, threshold, log) = locked { (identity?.macKeys.mac1, loadThreshold_, log_) }
+        var output = DeviceOutput()
+        var failed = 0
+        for (message, source, receivedAt) in batch {
+            let type = MessageType(rawValue: message[0])
+            let loaded = handshakeQueue.underLoad(now: receivedAt, threshold: threshold)  // junk counts towards load too
+            if type == .initiation || type == .response {
+                guard let mac1Key, Noise.verifyMAC1(message, key: mac1Key) else {
+                    failed += 1
+                    log?("Received invalid handshake message from \(source) (length \(message.count), mac1 does not verify)")
+                    continue
+                }
+            }
+            output.append(locked { handshakeLocked(message, from: source, now: receivedAt, loaded: loaded, mac1Checked: true) })
+        }
+        if failed > 0 { locked { drops_.unauthenticated += failed } }
+        return output
     }
 
     // MARK: Handshake messages
 
-    /// A handshake message (or anything that is not a transport message), under the lock.
-    func handshakeLocked(_ datagram: [UInt8], from source: Endpoint, now: Double) -> DeviceOutput {
+    /// A handshake message (or anything that is not a transport message), under the lock. The
+    /// handshake thread has measured the load and checked mac1 already; the array API has not.
+    func handshakeLocked(_ datagram: [UInt8], from source: Endpoint, now: Double, loaded: Bool? = nil, mac1Checked: Bool = false) -> DeviceOutput {
         var output = DeviceOutput()
         // The type is a little-endian 32-bit word: its three reserved bytes must be zero, as the kernel reads it.
         guard datagram.count >= 4, let type = datagram.first.flatMap(MessageType.init(rawValue:)),
@@ -107,9 +120,9 @@ extension Device {
             return output
         }
         if type == .initiation || type == .response {
-            let loaded = underLoad(now: now)  // before mac1, as the kernel: junk counts towards load too
+            let loaded = loaded ?? underLoad(now: now)  // before mac1, as the kernel: junk counts towards load too
             let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
-            guard datagram.count == expected, Noise.verifyMAC1(datagram, key: identity.macKeys.mac1) else {
+            guard datagram.count == expected, mac1Checked || Noise.verifyMAC1(datagram, key: identity.macKeys.mac1) else {
                 drops_.unauthenticated += 1
                 log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
                 return output

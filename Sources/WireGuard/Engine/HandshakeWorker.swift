@@ -14,7 +14,7 @@ public final class HandshakeWorker: @unchecked Sendable {
         thread = PinnedThread(name: "wg-handshake") { [self] in
             while !isStopping {
                 // Woken by each message; the timeout bounds how long `stop` waits.
-                device.serviceHandshake(timeout: 0.1)?.deliver(tun: tun, udp: udp)
+                device.serviceHandshakes(timeout: 0.1)?.deliver(tun: tun, udp: udp)
             }
         }
     }
