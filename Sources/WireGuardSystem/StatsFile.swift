@@ -12,7 +12,12 @@ public final class StatsFile: @unchecked Sendable {
 
     public static func path(for interface: String) -> String { "/var/run/wireguard/\(interface).stats" }
 
-    public init(interface: String) { path = Self.path(for: interface) }
+    /// A file left by a daemon of this name that was killed outright goes at once (the caller owns
+    /// the interface now): no reader may take its counters for ours.
+    public init(interface: String) {
+        path = Self.path(for: interface)
+        unlink(path)
+    }
 
     /// Writes `text` if it differs from what was written last.
     public func update(_ text: String) {
