@@ -91,7 +91,7 @@ public final class DaemonLoops: @unchecked Sendable {
     /// A reader thread per direction hands batches to the engine's workers; this thread runs the
     /// timers and follows the listen port. The engine is stopped before this returns.
     public func runParallel(_ engine: ParallelEngine) -> End {
-        let tunClosed = Flag()
+        let tunClosed = StopFlag()
         let done: @Sendable () -> Bool = { [stopping] in stopping() || tunClosed.isSet }
         let tunReader = PinnedThread(name: "wg-tun-read") { [tun, now] in
             while !done() {
@@ -122,23 +122,5 @@ public final class DaemonLoops: @unchecked Sendable {
         udpReader.join()
         engine.stop()
         return tunClosed.isSet ? .interfaceGone : .stopped
-    }
-}
-
-/// A flag one thread sets and others read.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
-
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
     }
 }

@@ -6,29 +6,23 @@
 import Foundation
 
 public final class HandshakeWorker: @unchecked Sendable {
+    private let stopping = StopFlag()
     private let lock = NSLock()
-    private var stopping = false
     private var thread: PinnedThread?
 
     public init(device: Device, tun: PacketSink, udp: DatagramSink) {
         thread = PinnedThread(name: "wg-handshake") { [self] in
-            while !isStopping {
-                // Woken by each message; the timeout bounds how long `stop` waits.
+            while !stopping.isSet {
+                // Woken when the queue turns non-empty; the timeout bounds how long `stop` waits.
                 device.serviceHandshakes(timeout: 0.1)?.deliver(tun: tun, udp: udp)
             }
         }
     }
 
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
-    }
-
     /// Ends the thread (within 100 ms) and waits for it; what is still queued stays there.
     public func stop() {
+        stopping.set()
         lock.lock()
-        stopping = true
         let thread = self.thread
         self.thread = nil
         lock.unlock()
