@@ -14,7 +14,9 @@ extension Device {
                 configuration.peers[index].lastHandshake = peer.lastHandshake
             }
             let oldKey = configuration.privateKey
-            let response = UAPI.handle(request, configuration: &configuration)
+            let old = peers
+            var removed = Set<[UInt8]>()
+            let response = UAPI.handle(request, configuration: &configuration, removed: &removed)
             if configuration.privateKey != oldKey {
                 identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
                 cookieChecker = identity.map { CookieChecker(keys: $0.macKeys) }
@@ -23,14 +25,17 @@ extension Device {
                     peer.identityChanged(to: identity)
                 }
             }
-            let existing = Dictionary(peers.map { ($0.publicKey, $0) }, uniquingKeysWith: { first, _ in first })
+            // A peer the request removed is a new peer even if added back: nothing of its sessions,
+            // handshakes or timers carries over (as with the kernel's and wireguard-go's removal).
+            let existing = Dictionary(peers.filter { !removed.contains($0.publicKey) }.map { ($0.publicKey, $0) },
+                                      uniquingKeysWith: { first, _ in first })
             peers = configuration.peers.map { config in
                 let peer = existing[config.publicKey] ?? newPeer(config)
                 peer.apply(config)
                 return peer
             }
             let kept = Set(peers.map(ObjectIdentifier.init))
-            for peer in existing.values where !kept.contains(ObjectIdentifier(peer)) { forgetSessions(of: peer) }
+            for peer in old where !kept.contains(ObjectIdentifier(peer)) { forgetSessions(of: peer) }
             peerRefs = peers.map { Unmanaged.passUnretained($0) }
             allowedIPs = AllowedIPs()
             for (position, config) in configuration.peers.enumerated() {

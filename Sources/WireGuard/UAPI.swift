@@ -47,18 +47,25 @@ public enum UAPI {
     public static let protocolError: Int32 = -71
 
     /// Answers one request (`get=1\n\n` or `set=1\n...\n\n`), changing `configuration` on a
-    /// successful set.
-    public static func handle(_ request: String, configuration: inout DeviceConfiguration) -> String {
+    /// successful set. `removed`: the public keys of peers that a successful set removed
+    /// (`remove=true`, `replace_peers=true`), even those it then added again: such a peer starts
+    /// afresh, without the sessions of the one removed (`wg setconf` ends every session).
+    public static func handle(_ request: String, configuration: inout DeviceConfiguration, removed: inout Set<[UInt8]>) -> String {
         let lines = request.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         switch lines.first {
         case "get=1":
             return get(configuration) + "errno=0\n\n"
         case "set=1":
-            let errno = set(Array(lines.dropFirst()), configuration: &configuration)
+            let errno = set(Array(lines.dropFirst()), configuration: &configuration, removed: &removed)
             return "errno=\(errno)\n\n"
         default:
             return "errno=\(protocolError)\n\n"
         }
+    }
+
+    public static func handle(_ request: String, configuration: inout DeviceConfiguration) -> String {
+        var removed = Set<[UInt8]>()
+        return handle(request, configuration: &configuration, removed: &removed)
     }
 
     public static func get(_ configuration: DeviceConfiguration) -> String {
@@ -77,9 +84,10 @@ public enum UAPI {
     }
 
     /// Applies set operations to a copy, committed only if every line is valid; returns the errno.
-    static func set(_ lines: [String], configuration: inout DeviceConfiguration) -> Int32 {
+    static func set(_ lines: [String], configuration: inout DeviceConfiguration, removed: inout Set<[UInt8]>) -> Int32 {
         enum Section { case device, peer(Int), ignoredPeer }
         var draft = configuration
+        var gone = Set<[UInt8]>()
         var section = Section.device
         for line in lines where !line.isEmpty {
             guard let equals = line.firstIndex(of: "=") else { return invalid }
@@ -111,6 +119,7 @@ public enum UAPI {
                     draft.fwmark = mark
                 case "replace_peers":
                     guard value == "true" else { return invalid }
+                    gone.formUnion(draft.peers.map(\.publicKey))
                     draft.peers = []
                 default:
                     return invalid
@@ -121,7 +130,7 @@ public enum UAPI {
                 switch key {
                 case "remove":
                     guard value == "true" else { return invalid }
-                    draft.peers.remove(at: index)
+                    gone.insert(draft.peers.remove(at: index).publicKey)
                     section = .ignoredPeer
                 case "update_only":
                     guard value == "true" else { return invalid }
@@ -152,6 +161,7 @@ public enum UAPI {
             }
         }
         configuration = draft
+        removed.formUnion(gone)
         return 0
     }
 

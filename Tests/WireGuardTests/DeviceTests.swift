@@ -102,3 +102,34 @@ struct IPv6DeviceTests {
         #expect(b.inbound(spoofed.datagrams[0].payload, from: aEndpoint, now: 0).packets.isEmpty && b.drops.disallowedSource == 1)
     }
 }
+
+extension DeviceTests {
+    /// `wg setconf` (replace_peers, then every peer again) and a peer removed and added back in one
+    /// request end the peer's sessions, as with the kernel and wireguard-go: the old session's
+    /// messages are dropped and the next packet starts a handshake. Kept, the old session would
+    /// outlive a configuration that removed it.
+    @Test(arguments: ["replace_peers=true\n", "public_key=KEY\nremove=true\n"])
+    func aPeerRemovedAndAddedBackStartsAfresh(removal: String) throws {
+        let ping = Self.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: "ping")
+        let initiation = a.outbound(ping, now: 0)
+        let response = b.inbound(initiation.datagrams[0].payload, from: aEndpoint, now: 0)
+        let queued = a.inbound(response.datagrams[0].payload, from: bEndpoint, now: 0)
+        #expect(b.inbound(queued.datagrams[0].payload, from: aEndpoint, now: 0).packets == [ping])
+        let pong = Self.ipv4(from: [198, 19, 0, 2], to: [198, 19, 0, 1], payload: "pong")
+        #expect(b.outbound(pong, now: 0.1).datagrams.first?.payload.first == 4)  // on the session
+
+        let show = b.handleUAPI("get=1\n\n").split(separator: "\n")
+        let key = try #require(show.first { $0.hasPrefix("public_key=") }?.dropFirst(11))
+        let psk = try #require(show.first { $0.hasPrefix("preshared_key=") })
+        let request = "set=1\n" + removal.replacingOccurrences(of: "KEY", with: key)
+            + "public_key=\(key)\n\(psk)\nendpoint=\(aEndpoint)\nallowed_ip=198.19.0.1/32\n\n"
+        #expect(b.handleUAPI(request) == "errno=0\n\n")
+
+        let stale = a.outbound(ping, now: 0.2)
+        #expect(stale.datagrams.first?.payload.first == 4)  // a still has its session
+        #expect(b.inbound(stale.datagrams[0].payload, from: aEndpoint, now: 0.2).packets.isEmpty)
+        #expect(b.drops.noSession == 1)
+        let fresh = b.outbound(pong, now: 0.3)  // b has no session: a handshake, the pong queued
+        #expect(fresh.datagrams.count == 1 && fresh.datagrams[0].payload.count == 148)
+    }
+}
