@@ -51,6 +51,18 @@ int wgb_set_mtu(const char *name, int mtu) {
     return rc;
 }
 
+int wgb_get_mtu(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int rc = ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
+    close(fd);
+    return rc;
+}
+
 void wgb_close_inherited(void) {
     if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
     for (int fd = 3; fd < 65536; fd++) close(fd);

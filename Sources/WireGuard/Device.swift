@@ -136,6 +136,17 @@ public final class Device: @unchecked Sendable {
 
     public var listenPort: UInt16 { locked { configuration.listenPort } }
 
+    /// The TUN interface's MTU, which caps each packet's padding (0: no cap); the daemon follows
+    /// `ip link set mtu` with it.
+    public var mtu: Int {
+        get { locked { mtu_ } }
+        set { locked { mtu_ = max(0, newValue) } }
+    }
+    var mtu_ = 0
+
+    /// The fwmark the configuration asks the UDP socket to carry (SO_MARK); 0: none.
+    public var fwmark: UInt32 { locked { configuration.fwmark } }
+
     /// With no listen port configured the daemon binds an ephemeral one, as wireguard-go does; this
     /// records it, so that `wg show` reports it and it stays.
     public func listenPortBound(_ port: UInt16) {

@@ -7,8 +7,10 @@
 //     batch's key table holding a copy of the session's sending key. A packet for no peer, or for
 //     a peer without an endpoint, is dropped and counted; one for a peer without a usable session
 //     waits for a handshake (the slow path, which may send an initiation).
-//  2. `seal` (any thread, no lock): pads each packet to 16, writes the header in front and seals
-//     it in place with the batch's own cipher context; then wipes the batch's copies of the keys.
+//  2. `seal` (any thread, no lock): pads each packet to 16, but not beyond the interface's MTU
+//     (the kernel's rule: padding never makes a packet the route cannot carry), writes the header
+//     in front and seals it in place with the batch's own cipher context; then wipes the batch's
+//     copies of the keys.
 //  3. The engine sends the messages (UDPSocket: one GSO send per run to one endpoint).
 // Invariants: a counter is taken once, under the lock; nothing per packet is reference-counted
 // (peers are reached through unretained references that `Device.peers` keeps alive while the lock
@@ -53,6 +55,7 @@ extension Device {
         lock.lock()
         defer { lock.unlock() }
         batch.wipeKeys()
+        batch.mtu = mtu_
         for index in 0..<batch.count {
             batch.work[index].key = -1
             let length = batch.lengths[index]
@@ -87,19 +90,19 @@ extension Device {
         for index in 0..<batch.count {
             let work = batch.work[index]
             guard work.key >= 0 else { continue }
-            batch.lengths[index] = seal(batch.slot(index).baseAddress!, length: batch.lengths[index], counter: work.counter,
-                                        receiver: work.index, key: work.key == row ? nil : batch.key(work.key), cipher: batch.cipher)
+            batch.lengths[index] = seal(batch.slot(index).baseAddress!, length: batch.lengths[index], mtu: batch.mtu,
+                                        counter: work.counter, receiver: work.index, key: work.key == row ? nil : batch.key(work.key), cipher: batch.cipher)
             row = work.key
         }
         batch.wipeKeys()
     }
 
-    /// Seals the IP packet at `slot + headroom` of `length` bytes where it lies: pads it to 16, writes
-    /// the transport header in front and the tag after. Returns the message's length (`sealedLength`).
-    /// A nil key: the one `cipher` was last given.
-    static func seal(_ slot: UnsafeMutableRawPointer, length: Int, counter: UInt64, receiver: UInt32, key: UnsafeRawPointer?,
+    /// Seals the IP packet at `slot + headroom` of `length` bytes where it lies: pads it (`paddedLength`),
+    /// writes the transport header in front and the tag after. Returns the message's length
+    /// (`sealedLength`). A nil key: the one `cipher` was last given.
+    static func seal(_ slot: UnsafeMutableRawPointer, length: Int, mtu: Int, counter: UInt64, receiver: UInt32, key: UnsafeRawPointer?,
                      cipher: borrowing ChaCha20Poly1305) -> Int {
-        let padded = paddedLength(length)
+        let padded = paddedLength(length, mtu: mtu)
         (slot + headroom + length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length)
         slot.storeBytes(of: UInt32(MessageType.transport.rawValue).littleEndian, as: UInt32.self)
         slot.storeBytes(of: receiver.littleEndian, toByteOffset: 4, as: UInt32.self)
@@ -108,12 +111,18 @@ extension Device {
         return headroom + padded + ChaCha20Poly1305.tagLength
     }
 
-    public static func paddedLength(_ length: Int) -> Int {
-        (length + WireConstants.paddingMultiple - 1) / WireConstants.paddingMultiple * WireConstants.paddingMultiple
+    /// A packet's length with its padding: rounded up to 16, but not beyond the MTU (0: no MTU). A
+    /// packet longer than the MTU (which the stack should not hand over) pads only its last MTU's
+    /// worth, as the kernel does.
+    public static func paddedLength(_ length: Int, mtu: Int = 0) -> Int {
+        let multiple = WireConstants.paddingMultiple
+        guard mtu > 0 else { return (length + multiple - 1) / multiple * multiple }
+        let last = length > mtu ? length % mtu : length
+        return length - last + min(mtu, (last + multiple - 1) / multiple * multiple)
     }
 
     /// The transport message's length for an IP packet of `length` bytes.
-    public static func sealedLength(_ length: Int) -> Int { paddedLength(length) + overhead }
+    public static func sealedLength(_ length: Int, mtu: Int = 0) -> Int { paddedLength(length, mtu: mtu) + overhead }
 
     /// Under the lock: the next counter on the peer's current session, if it has one that may still
     /// send and the peer has an endpoint (a missing endpoint is counted here).
@@ -127,7 +136,7 @@ extension Device {
         let counter = keypair.sendCounter
         keypair.sendCounter += 1
         peer.lastSent = now
-        peer.txBytes += UInt64(Self.sealedLength(length))
+        peer.txBytes += UInt64(Self.sealedLength(length, mtu: mtu_))
         // Keep the key fresh (the timers act on it): after messages, and after time on the initiator.
         if keypair.sendCounter >= WireConstants.rekeyAfterMessages
             || (keypair.isInitiator && now - keypair.created >= WireConstants.rekeyAfterTime) {
@@ -144,10 +153,10 @@ extension Device {
             queueForHandshake(packet, peer: peer, now: now, into: &output)
             return
         }
-        var message = [UInt8](repeating: 0, count: Self.sealedLength(packet.count))
+        var message = [UInt8](repeating: 0, count: Self.sealedLength(packet.count, mtu: mtu_))
         message.withUnsafeMutableBytes { slot in
             (slot.baseAddress! + Self.headroom).copyMemory(from: packet, byteCount: packet.count)
-            _ = Self.seal(slot.baseAddress!, length: packet.count, counter: reservation.counter, receiver: reservation.remoteIndex,
+            _ = Self.seal(slot.baseAddress!, length: packet.count, mtu: mtu_, counter: reservation.counter, receiver: reservation.remoteIndex,
                           key: reservation.key, cipher: slowPathCipher)
         }
         output.datagrams.append((message, reservation.endpoint))
@@ -178,7 +187,7 @@ extension Device {
         let cipher = ChaCha20Poly1305()
         message.withUnsafeMutableBytes { slot in
             (slot.baseAddress! + headroom).copyMemory(from: packet, byteCount: packet.count)
-            _ = seal(slot.baseAddress!, length: packet.count, counter: counter, receiver: keypair.remoteIndex, key: keypair.sendingKey,
+            _ = seal(slot.baseAddress!, length: packet.count, mtu: 0, counter: counter, receiver: keypair.remoteIndex, key: keypair.sendingKey,
                      cipher: cipher)
         }
         return message

@@ -37,9 +37,11 @@ public final class DaemonLoops: @unchecked Sendable {
         self.everyTick = everyTick
     }
 
-    /// Binds the configured listen port if it changed, and runs the timers.
+    /// Binds the configured listen port if it changed, follows the interface's MTU (it caps
+    /// padding), and runs the timers.
     private func tick(_ time: Double) {
         udp.follow(device.listenPort, bound: device.listenPortBound)
+        device.mtu = tun.mtu
         device.tick(now: time).deliver(tun: tun, udp: udp)
         everyTick(time)
     }

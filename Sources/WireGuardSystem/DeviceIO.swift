@@ -24,6 +24,8 @@ public protocol TunnelInterface: PacketSink {
     func read(into batch: PacketBatch) -> TunReadResult
     /// Packets the device dropped as malformed before any batch saw them.
     var malformed: Int { get }
+    /// The interface's MTU now (`ip link set mtu` changes it); 0 if unknown.
+    var mtu: Int { get }
 }
 
 /// The UDP side: messages are read from it and sent through it.

@@ -50,6 +50,9 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
         iovecs.initialize(repeating: iovec(), count: batchCapacity + 2)
     }
 
+    /// SIOCGIFMTU: the MTU as set now; 0 when the interface is gone.
+    public var mtu: Int { max(0, Int(wgb_get_mtu(name))) }
+
     deinit {
         close(fd)
         scratch.deallocate()

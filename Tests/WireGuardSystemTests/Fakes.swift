@@ -71,6 +71,7 @@ final class FakeTun: TunnelInterface, @unchecked Sendable {
     var fd: Int32 { doorbell.readEnd }
     var hasPending: Bool { incoming.with { !$0.packets.isEmpty } }
     var malformed: Int { 0 }
+    var mtu: Int { 1420 }
 
     /// A packet the host sends into the tunnel.
     func inject(_ packet: [UInt8]) {

@@ -198,3 +198,34 @@ struct ManyPeersTests {
         }
     }
 }
+
+extension EngineTests {
+    /// Padding rounds a packet up to 16 but never beyond the interface's MTU (the kernel's rule: a
+    /// packet of exactly the MTU must not become a datagram the route cannot carry), through the
+    /// batch path (both engines) and the slow path alike; the receiver strips it.
+    @Test(arguments: [false, true]) func paddingStopsAtTheMTU(parallel: Bool) throws {
+        try connected()
+        let mtu = 1421  // not a multiple of 16
+        pair.a.mtu = mtu
+        let sinks = CollectingSinks(), receiver = CollectingSinks()
+        let a: DatapathEngine = parallel ? ParallelEngine(device: pair.a, tun: sinks, udp: sinks) : InlineEngine(device: pair.a, tun: sinks, udp: sinks)
+        let b = InlineEngine(device: pair.b, tun: receiver, udp: receiver)
+        defer { a.stop(); b.stop() }
+        let sizes = [28, 29, 1400, 1406, 1407, 1420, 1421]  // IP packet lengths (20 + payload)
+        let packets = sizes.map { DeviceTests.ipv4(from: [198, 19, 0, 1], to: [198, 19, 0, 2], payload: String(repeating: "p", count: $0 - 20)) }
+        a.outbound(now: 1) { batch in for packet in packets { packet.withUnsafeBytes { _ = batch.appendPacket($0) } } }
+        try waitFor { sinks.count == packets.count }
+        let datagrams = sinks.take().datagrams
+        let expected = sizes.map { Device.overhead + min(mtu, ($0 + 15) / 16 * 16) }
+        #expect(datagrams.map(\.0.count) == expected)  // 1407 and 1420 end at 1421, not 1408+/1424
+        #expect(expected.contains(Device.overhead + mtu))
+        b.inbound(now: 1) { batch in for (payload, _) in datagrams { payload.withUnsafeBytes { _ = batch.appendDatagram($0, from: pair.aEndpoint) } } }
+        try waitFor { receiver.count == packets.count }
+        #expect(receiver.take().packets == packets)
+        // The slow path (array API) follows the same rule; with no MTU known, plain rounding.
+        #expect(pair.a.outbound(packets[5], now: 1).datagrams.first?.payload.count == Device.overhead + mtu)
+        pair.a.mtu = 0
+        #expect(pair.a.outbound(packets[5], now: 1).datagrams.first?.payload.count == Device.overhead + 1424)
+        #expect(Device.paddedLength(3000, mtu: 1421) == 3000 - 158 + 160)  // longer than the MTU: its last unit is padded
+    }
+}

@@ -16,6 +16,8 @@ int wgb_tun_open(const char *name, int offload, int *offloaded);
 
 /// Sets an interface's MTU (SIOCSIFMTU). Returns 0 or -errno.
 int wgb_set_mtu(const char *name, int mtu);
+/// An interface's MTU (SIOCGIFMTU), or -errno.
+int wgb_get_mtu(const char *name);
 
 /// Closes every descriptor from 3 up (close_range(2), or one by one where it is missing): a
 /// daemon must not hold its starter's pipes open.

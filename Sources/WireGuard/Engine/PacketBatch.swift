@@ -62,6 +62,8 @@ public final class PacketBatch: @unchecked Sendable {
     var keyCount = 0
     /// The batch's own ChaCha20-Poly1305 context: a batch is sealed or opened by one thread at a time.
     let cipher = ChaCha20Poly1305()
+    /// The interface's MTU when the batch was prepared for sealing: it caps the padding.
+    var mtu = 0
     /// The parallel engine: set by a worker when every slot is sealed or opened.
     var done = false
     /// The parallel engine: the peer whose ordered queue holds the batch, and when it was read.
@@ -183,6 +185,7 @@ public final class PacketBatch: @unchecked Sendable {
         var slotWork = other.work[index]
         if slotWork.key >= 0 { slotWork.key = keyRow(owner: other.keyOwners[Int(slotWork.key)], key: other.key(slotWork.key)) }
         work[target] = slotWork
+        mtu = other.mtu
         count += 1
         other.lengths[index] = 0
         other.work[index].key = -1
