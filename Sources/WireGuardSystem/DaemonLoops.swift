@@ -37,10 +37,10 @@ public final class DaemonLoops: @unchecked Sendable {
         self.everyTick = everyTick
     }
 
-    /// Binds the configured listen port if it changed, follows the interface's MTU (it caps
-    /// padding), and runs the timers.
+    /// Binds the configured listen port and sets the fwmark if they changed, follows the
+    /// interface's MTU (it caps padding), and runs the timers.
     private func tick(_ time: Double) {
-        udp.follow(device.listenPort, bound: device.listenPortBound)
+        udp.follow(device)
         device.mtu = tun.mtu
         device.tick(now: time).deliver(tun: tun, udp: udp)
         everyTick(time)
@@ -52,7 +52,7 @@ public final class DaemonLoops: @unchecked Sendable {
         defer { engine.stop() }
         var lastTick = -Double.infinity
         while !stopping() {
-            udp.follow(device.listenPort, bound: device.listenPortBound)
+            udp.follow(device)
             let socket = udp.current
             var descriptors = (pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: socket?.fd ?? -1, events: Int16(POLLIN), revents: 0))

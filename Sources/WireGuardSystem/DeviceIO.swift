@@ -36,4 +36,6 @@ public protocol BoundSocket: DatagramSink {
     var hasPending: Bool { get }
     /// Appends what is waiting to the batch; false when nothing was.
     func receive(into batch: PacketBatch) -> Bool
+    /// Marks what the socket sends (SO_MARK; 0: no mark); false if that was refused.
+    func setMark(_ mark: UInt32) -> Bool
 }

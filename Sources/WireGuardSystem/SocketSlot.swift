@@ -1,4 +1,4 @@
-// The UDP socket of the moment: `wg set listen-port` replaces it, while the engines keep sending
+// The UDP socket of the moment: `wg set listen-port` replaces it (and `wg set fwmark` marks it), while the engines keep sending
 // through this one object. Sockets are opened by a closure: UDPSocket in the daemon, an in-memory
 // one in tests.
 
@@ -9,6 +9,8 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
     private let lock = NSLock()
     private var socket: BoundSocket?
     private var port: UInt16 = 0
+    /// The mark the socket carries (nil: not set yet).
+    private var mark: UInt32?
     private let open: (UInt16) throws -> BoundSocket
 
     /// `open` binds a socket to a port (0: an ephemeral one).
@@ -20,17 +22,25 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         return socket
     }
 
-    /// Binds the port the configuration names, if it changed; for 0, an ephemeral port, which
-    /// `bound` is told of (the device then names it). A port that cannot be bound leaves no socket:
-    /// the next call tries again.
-    public func follow(_ wanted: UInt16, bound: (UInt16) -> Void = { _ in }) {
+    /// Follows the device's configuration: binds the listen port it names if it changed (for 0, an
+    /// ephemeral one, which the device then names) and marks the socket with its fwmark (SO_MARK,
+    /// for policy routing: `ip rule add fwmark ...`), a new socket as soon as it is bound. A port
+    /// that cannot be bound leaves no socket: the next call tries again.
+    public func follow(_ device: Device) {
         lock.lock()
         defer { lock.unlock() }
-        guard wanted != port || socket == nil else { return }
-        socket = nil
-        socket = try? open(wanted)
-        port = socket?.port ?? 0
-        if wanted == 0, let socket { bound(socket.port) }
+        let wanted = device.listenPort, wantedMark = device.fwmark
+        if wanted != port || socket == nil {
+            socket = nil
+            socket = try? open(wanted)
+            port = socket?.port ?? 0
+            mark = nil
+            if wanted == 0, let socket { device.listenPortBound(socket.port) }
+        }
+        if let socket, mark != wantedMark {
+            // A mark that cannot be set (no CAP_NET_ADMIN) is tried again at the next call.
+            mark = socket.setMark(wantedMark) ? wantedMark : nil
+        }
     }
 
     public func send(_ batch: PacketBatch) { current?.send(batch) }

@@ -110,6 +110,12 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         destinations.deallocate()
     }
 
+    /// SO_MARK (needs CAP_NET_ADMIN): routing rules may then select on the mark.
+    public func setMark(_ mark: UInt32) -> Bool {
+        var value = mark
+        return setsockopt(fd, SOL_SOCKET, SO_MARK, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0
+    }
+
     // MARK: Receiving
 
     /// GRO buffers received but not yet handed out in full: the next to read, of how many, and

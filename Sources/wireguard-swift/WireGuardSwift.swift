@@ -68,11 +68,11 @@ struct WireGuardSwift: ParsableCommand {
         let udp = SocketSlot { try UDPSocket(port: $0, offload: offload) }
         let listener: UAPIListener
         do {
-            // The listen port takes effect before `wg` gets its answer, as with wireguard-go: a
-            // first packet right after `wg setconf` must find the socket bound.
+            // The listen port and fwmark take effect before `wg` gets its answer, as with
+            // wireguard-go: a first packet right after `wg setconf` must find the socket bound.
             listener = try UAPIListener(interface: name) { request in
                 let response = device.handleUAPI(request)
-                udp.follow(device.listenPort, bound: device.listenPortBound)
+                udp.follow(device)
                 return response
             }
         } catch { fail("\(error)") }

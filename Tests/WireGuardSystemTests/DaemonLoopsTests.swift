@@ -93,4 +93,18 @@ struct DaemonLoopsTests {
         _ = a.device.handleUAPI("set=1\nlisten_port=0\n\n")
         #expect(a.ticks.wait { _ in a.udp.current.map { $0.port != 51900 && $0.port == a.device.listenPort } ?? false })
     }
+
+    /// `wg set fwmark` marks the socket (SO_MARK), a socket bound later too; fwmark 0 clears it.
+    @Test func theSocketCarriesTheConfiguredFwmark() throws {
+        let (a, b) = Self.pair(parallel: false)
+        defer { _ = a.stop(); _ = b.stop() }
+        let mark = { (a.udp.current as? FakeSocket)?.mark.with { $0 } }
+        #expect(a.ticks.wait { _ in mark() == 0 })
+        _ = a.device.handleUAPI("set=1\nfwmark=51820\n\n")
+        #expect(a.ticks.wait { _ in mark() == 51820 })
+        _ = a.device.handleUAPI("set=1\nlisten_port=51901\n\n")
+        #expect(a.ticks.wait { _ in a.udp.current?.port == 51901 && mark() == 51820 })
+        _ = a.device.handleUAPI("set=1\nfwmark=0\n\n")
+        #expect(a.ticks.wait { _ in mark() == 0 })
+    }
 }

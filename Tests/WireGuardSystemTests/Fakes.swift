@@ -160,4 +160,11 @@ final class FakeSocket: BoundSocket, @unchecked Sendable {
     }
 
     func send(_ payload: [UInt8], to destination: Endpoint) { network.deliver(payload, from: endpoint, to: destination) }
+
+    /// The mark set last (SO_MARK's fake).
+    let mark = Guarded<UInt32?>(nil)
+    func setMark(_ mark: UInt32) -> Bool {
+        self.mark.with { $0 = mark }
+        return true
+    }
 }
