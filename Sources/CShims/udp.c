@@ -38,6 +38,46 @@ static int wait_for_room(int fd) {
     return poll(&descriptor, 1, 1000) > 0;
 }
 
+static int has_source(const struct wgb_address *address) {
+    static const uint8_t none[16];
+    return memcmp(address->source, none, 16) != 0;
+}
+
+/// Room for one source-address control message, either family.
+#define SOURCE_CONTROL_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+/// Writes the control message that sends from `address->source` at `c`; returns its space, 0 if
+/// there is no source. IPv4-only sockets take IP_PKTINFO; dual-stack ones IPV6_PKTINFO, whose
+/// v4-mapped form the kernel also takes for IPv4 destinations. The interface is left to routing.
+static size_t write_source(struct cmsghdr *c, const struct wgb_address *address, int ipv4_only) {
+    if (!has_source(address)) return 0;
+    if (ipv4_only) {
+        struct in_pktinfo info;
+        memset(&info, 0, sizeof info);
+        memcpy(&info.ipi_spec_dst, address->source + 12, 4);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof info);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof info);
+    }
+    struct in6_pktinfo info;
+    memset(&info, 0, sizeof info);
+    memcpy(&info.ipi6_addr, address->source, 16);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+}
+
+int wgb_udp_enable_pktinfo(int fd, int ipv4_only) {
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0) return -errno;
+    if (!ipv4_only && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0) return -errno;
+    return 0;
+}
+
 int wgb_udp_enable_gro(int fd) {
     int one = 1;
     return setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof one) == 0 ? 0 : -errno;
@@ -49,7 +89,8 @@ int wgb_udp_receive(int fd, void *const *buffers, size_t size, int count, size_t
     struct mmsghdr messages[WGB_MAX_BATCH];
     struct iovec iov[WGB_MAX_BATCH];
     struct sockaddr_in6 addresses[WGB_MAX_BATCH];
-    char control[WGB_MAX_BATCH][CMSG_SPACE(sizeof(uint16_t))];
+    char control[WGB_MAX_BATCH][CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + SOURCE_CONTROL_SPACE]
+        __attribute__((aligned(8)));
     memset(messages, 0, sizeof(struct mmsghdr) * count);
     for (int i = 0; i < count; i++) {
         iov[i].iov_base = buffers[i];
@@ -80,8 +121,20 @@ int wgb_udp_receive(int fd, void *const *buffers, size_t size, int count, size_t
             memcpy(sources[i].bytes + 12, &v4->sin_addr, 4);
             sources[i].port = ntohs(v4->sin_port);
         }
+        memset(sources[i].source, 0, 16);
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
-            if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo info;
+                memcpy(&info, CMSG_DATA(c), sizeof info);
+                memset(sources[i].source, 0, 10);
+                sources[i].source[10] = 0xff;
+                sources[i].source[11] = 0xff;
+                memcpy(sources[i].source + 12, &info.ipi_spec_dst, 4);  // the local address a reply leaves from
+            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+                struct in6_pktinfo info;
+                memcpy(&info, CMSG_DATA(c), sizeof info);
+                if (sources[i].source[11] != 0xff) memcpy(sources[i].source, &info.ipi6_addr, 16);  // IP_PKTINFO's, if any, first
+            } else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
                 int segment = 0;
                 memcpy(&segment, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) < sizeof segment ? c->cmsg_len - CMSG_LEN(0) : sizeof segment);
                 segments[i] = (uint16_t)segment;
@@ -95,23 +148,26 @@ ssize_t wgb_udp_send(int fd, int ipv4_only, const struct iovec *iov, int iovcnt,
                      uint16_t segment) {
     struct sockaddr_in6 address;
     socklen_t length = to_sockaddr(destination, ipv4_only, &address);
-    char control[CMSG_SPACE(sizeof(uint16_t))];
+    char control[CMSG_SPACE(sizeof(uint16_t)) + SOURCE_CONTROL_SPACE] __attribute__((aligned(8)));
+    memset(control, 0, sizeof control);
     struct msghdr message;
     memset(&message, 0, sizeof message);
     message.msg_name = &address;
     message.msg_namelen = length;
     message.msg_iov = (struct iovec *)iov;
     message.msg_iovlen = iovcnt;
+    size_t used = 0, gso = 0;
     if (segment > 0) {
-        memset(control, 0, sizeof control);
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        struct cmsghdr *c = (struct cmsghdr *)control;
         c->cmsg_level = IPPROTO_UDP;
         c->cmsg_type = UDP_SEGMENT;
         c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
         memcpy(CMSG_DATA(c), &segment, sizeof segment);
+        gso = used = CMSG_SPACE(sizeof(uint16_t));
     }
+    used += write_source((struct cmsghdr *)(control + used), destination, ipv4_only);
+    message.msg_control = used ? control : NULL;
+    message.msg_controllen = used;
     ssize_t sent;
     int tries = 0;
     for (;;) {
@@ -119,6 +175,14 @@ ssize_t wgb_udp_send(int fd, int ipv4_only, const struct iovec *iov, int iovcnt,
         if (sent >= 0) break;
         if (errno == EINTR) continue;
         if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
+        if (message.msg_controllen > gso) {
+            // Refused with a source address (EINVAL, or ENETUNREACH for a v4-mapped one, when the
+            // address is gone from the host): send from whatever routing chooses, as the kernel
+            // falls back; the peer's next datagram brings the address it now reaches.
+            message.msg_controllen = gso;
+            if (!gso) message.msg_control = NULL;
+            continue;
+        }
         break;
     }
     return sent < 0 ? -errno : sent;
@@ -128,22 +192,36 @@ int wgb_udp_send_each(int fd, int ipv4_only, const struct iovec *iov, const stru
     if (count > WGB_MAX_BATCH) count = WGB_MAX_BATCH;
     struct mmsghdr messages[WGB_MAX_BATCH];
     struct sockaddr_in6 addresses[WGB_MAX_BATCH];
+    char control[WGB_MAX_BATCH][SOURCE_CONTROL_SPACE] __attribute__((aligned(8)));
     memset(messages, 0, sizeof(struct mmsghdr) * count);
     for (int i = 0; i < count; i++) {
         messages[i].msg_hdr.msg_namelen = to_sockaddr(&destinations[i], ipv4_only, &addresses[i]);
         messages[i].msg_hdr.msg_name = &addresses[i];
         messages[i].msg_hdr.msg_iov = (struct iovec *)&iov[i];
         messages[i].msg_hdr.msg_iovlen = 1;
+        memset(control[i], 0, sizeof control[i]);
+        size_t used = write_source((struct cmsghdr *)control[i], &destinations[i], ipv4_only);
+        messages[i].msg_hdr.msg_control = used ? control[i] : NULL;
+        messages[i].msg_hdr.msg_controllen = used;
     }
-    int done = 0, tries = 0;
+    int done = 0, sent_total = 0, tries = 0;
     while (done < count) {
         int sent = sendmmsg(fd, messages + done, count - done, 0);
         if (sent < 0) {
             if (errno == EINTR) continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
-            return done > 0 ? done : -errno;
+            if (messages[done].msg_hdr.msg_controllen > 0) {
+                // Refused with a source address: again without it (see wgb_udp_send).
+                messages[done].msg_hdr.msg_control = NULL;
+                messages[done].msg_hdr.msg_controllen = 0;
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;  // no room for a while: drop the rest
+            done += 1;  // this datagram is refused (no route, too big): the others still go
+            continue;
         }
         done += sent;
+        sent_total += sent;
     }
-    return done;
+    return sent_total;
 }

@@ -1,5 +1,10 @@
 // A peer's UDP endpoint. The address is stored inline (no array), so that making one for every
 // received datagram allocates nothing; IPv4 and IPv6. Little-endian hosts (x86-64, arm64).
+//
+// Sticky sockets (the kernel's socket.c, wireguard-go's sticky_linux.go): an endpoint learned
+// from a datagram also holds the local address that datagram came to, and replies leave from it,
+// so that a peer which sent to one of several addresses hears back from that one. An endpoint set
+// by `wg set` has none (routing chooses), and a source that is gone is dropped when sending fails.
 
 import Foundation
 
@@ -9,6 +14,8 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     private let low: UInt64
     public let isIPv6: Bool
     public let port: UInt16
+    /// The local address to send from, as 16 bytes (v4-mapped for IPv4); all zero: none.
+    private var sourceHigh: UInt64 = 0, sourceLow: UInt64 = 0
 
     /// From a socket address's IPv4 address (`sin_addr.s_addr`, network order).
     public init(ipv4 networkOrder: UInt32, port: UInt16) {
@@ -58,6 +65,29 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         guard let bytes = IPPrefix.parse(host), (bytes.count == 4) == !text.hasPrefix("["),
               let port = UInt16(portText) else { return nil }
         self.init(address: bytes, port: port)
+    }
+
+    /// The same endpoint, replied to from `source`: 16 bytes, v4-mapped for IPv4 (`wgb_address.source`).
+    public func from(source bytes: UnsafeRawBufferPointer) -> Endpoint {
+        var endpoint = self
+        endpoint.sourceHigh = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        endpoint.sourceLow = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        return endpoint
+    }
+
+    /// The same endpoint without a source address: routing chooses.
+    public var withoutSource: Endpoint {
+        var endpoint = self
+        (endpoint.sourceHigh, endpoint.sourceLow) = (0, 0)
+        return endpoint
+    }
+
+    public var hasSource: Bool { sourceHigh | sourceLow != 0 }
+
+    /// The source's 16 bytes (all zero: none).
+    public func withSourceBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        var storage = (sourceHigh, sourceLow)
+        return withUnsafeBytes(of: &storage, body)
     }
 
     /// The address bytes: 4 or 16.

@@ -7,7 +7,13 @@ import WireGuard
 // where the host has no IPv6. Batched: recvmmsg(2) for reading, and for sending one sendmsg(2)
 // per run of equal-sized messages to one endpoint with UDP GSO (UDP_SEGMENT), or sendmmsg(2)
 // where GSO is not available. With UDP GRO the kernel hands over runs of datagrams in one buffer,
-// split here. Non-blocking; the caller polls `fd`.
+// split here. Non-blocking; the caller polls `fd`. Sticky: each received datagram's endpoint
+// carries the local address it came to (IP_PKTINFO/IPV6_PKTINFO), and sends go from an
+// endpoint's source address (see Endpoint).
+//
+// GSO refused: EINVAL, which the kernel answers when a run's datagrams exceed the route's MTU (a
+// tunnel MTU above the underlay's, carried as IP fragments), sends that run one by one; GSO stays
+// on unless that keeps happening. Any other refusal turns GSO off.
 
 public final class UDPSocket: BoundSocket, @unchecked Sendable {
     public let fd: Int32
@@ -72,6 +78,7 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         var size: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        _ = wgb_udp_enable_pktinfo(fd, ipv4Only ? 1 : 0)  // without it, replies leave from what routing chooses
         self.fd = fd
         self.ipv4Only = ipv4Only
         gso = offload
@@ -173,8 +180,9 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     public var hasPending: Bool { groNext < groCount }
 
     private func source(_ index: Int) -> Endpoint {
-        // `bytes` is the struct's first field.
-        Endpoint(ipv6: UnsafeRawBufferPointer(start: UnsafeRawPointer(sources + index), count: 16), port: sources[index].port)
+        let address = UnsafeRawPointer(sources + index)  // `bytes`, then `source`: the struct's first fields
+        return Endpoint(ipv6: UnsafeRawBufferPointer(start: address, count: 16), port: sources[index].port)
+            .from(source: UnsafeRawBufferPointer(start: address + 16, count: 16))
     }
 
     // MARK: Sending
@@ -211,14 +219,23 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
                 sendEach(from: start, count: 1)
             } else {
                 let sent = wgb_udp_send(fd, ipv4Only ? 1 : 0, sendVectors + start, Int32(end - start), destinations + start, UInt16(size))
-                if sent < 0, sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
-                    gso = false  // the kernel or the route refuses GSO: send them one by one from now on
+                if sent >= 0 {
+                    gsoRefusals = 0
+                } else if sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
+                    // Too big for the route (EINVAL): this run one by one. Otherwise, or when every
+                    // run is too big, the kernel or the route refuses GSO: one by one from now on.
+                    gsoRefusals += 1
+                    if sent != -Int(EINVAL) || gsoRefusals >= Self.gsoRefusalLimit { gso = false }
                     sendEach(from: start, count: end - start)
                 }
             }
             start = end
         }
     }
+
+    /// GSO sends refused with EINVAL in a row (under `sendLock`); at the limit GSO goes off.
+    private var gsoRefusals = 0
+    private static let gsoRefusalLimit = 64
 
     private func sendEach(from start: Int, count: Int) {
         _ = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
@@ -237,6 +254,7 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     static func address(_ endpoint: Endpoint) -> wgb_address {
         var address = wgb_address()
         address.port = endpoint.port
+        withUnsafeMutableBytes(of: &address.source) { raw in endpoint.withSourceBytes { raw.copyMemory(from: $0) } }
         withUnsafeMutableBytes(of: &address.bytes) { raw in
             if endpoint.isIPv6 {
                 endpoint.withAddressBytes { raw.copyMemory(from: $0) }
@@ -250,6 +268,6 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
 
     private static func same(_ a: wgb_address, _ b: wgb_address) -> Bool {
         var (a, b) = (a, b)
-        return a.port == b.port && memcmp(&a.bytes, &b.bytes, 16) == 0
+        return a.port == b.port && memcmp(&a.bytes, &b.bytes, 16) == 0 && memcmp(&a.source, &b.source, 16) == 0
     }
 }

@@ -33,11 +33,18 @@ void wgb_name_self(const char *name);
 int wgb_allowed_cpus(void);
 
 /// A datagram's source or destination: an IPv6 address, v4-mapped for IPv4 (also on IPv4-only
-/// sockets, where the send functions take `ipv4_only` = 1).
+/// sockets, where the send functions take `ipv4_only` = 1). `source`: the local address of our end
+/// (received: the address the datagram came to; sent: the address to send from), in the same
+/// form; all zero: none (routing chooses).
 struct wgb_address {
     uint8_t bytes[16];
+    uint8_t source[16];
     uint16_t port;
 };
+
+/// Asks for each received datagram's local address (IP_PKTINFO, and IPV6_RECVPKTINFO unless
+/// `ipv4_only`). Returns 0 or -errno.
+int wgb_udp_enable_pktinfo(int fd, int ipv4_only);
 
 /// Turns on UDP GRO on the socket (UDP_GRO); 0, or -errno where the kernel lacks it.
 int wgb_udp_enable_gro(int fd);
@@ -53,7 +60,9 @@ int wgb_udp_receive(int fd, void *const *buffers, size_t size, int count, size_t
 ssize_t wgb_udp_send(int fd, int ipv4_only, const struct iovec *iov, int iovcnt, const struct wgb_address *destination,
                      uint16_t segment);
 
-/// sendmmsg(2) of `count` datagrams, one iovec each. Returns how many were sent, or -errno.
+/// sendmmsg(2) of `count` datagrams, one iovec each. Returns how many were sent: one the kernel
+/// refuses (no route, too big) is skipped and the others still go. Both send functions send from
+/// each destination's `source`, and again without it where that is refused (the address is gone).
 int wgb_udp_send_each(int fd, int ipv4_only, const struct iovec *iov, const struct wgb_address *destinations, int count);
 
 #endif
