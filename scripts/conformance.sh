@@ -907,6 +907,13 @@ check_fwmark() {
   pair_up 1420 1500 no-right-endpoint
   ip -n "$NSR" addr add 198.18.21.2/32 dev "$VR"
   ip -n "$NSR" addr add 2001:2:0:23::2/128 dev "$VR" nodad
+  # b's own packets to a leave from those addresses too, so that a's endpoint for b stays
+  # there whether or not b answers from the address it was sent to (that is the sticky
+  # checks' business): a must need its mark for every packet.
+  ip -n "$NSR" route replace 198.18.20.0/24 dev "$VR" src 198.18.21.2
+  ip -n "$NSR" -6 route replace 2001:2:0:20::/64 dev "$VR" src 2001:2:0:23::2 metric 256
+  [[ $(route_source "$NSR" "$UL4") == 198.18.21.2 && $(route_source "$NSR" "$UL6") == 2001:2:0:23::2 ]] \
+    || die "b's route source towards a is not 198.18.21.2 / 2001:2:0:23::2"
   ip -n "$NSL" route add unreachable 198.18.21.2/32
   ip -n "$NSL" -6 route add unreachable 2001:2:0:23::2/128
   ip -n "$NSL" route add 198.18.21.2/32 dev "$VL" src "$UL4" table 100
@@ -927,6 +934,7 @@ check_fwmark() {
   nl wg set "$IFA" listen-port 40241 peer "$PUBB" endpoint "[2001:2:0:23::2]:$PORTB"
   note "a's listen port is now 40241 (its socket bound again), endpoint b's IPv6 address"
   ping_ok "$NSL" "$TR6" 3
+  expect_endpoint "$NSL" "$IFA" "$PUBB" "[2001:2:0:23::2]:$PORTB"
   expect_endpoint "$NSR" "$IFB" "$PUBA" "[$UL6]:40241" "b's endpoint for a"
   nl wg set "$IFA" fwmark 0
   note "a's fwmark cleared"
