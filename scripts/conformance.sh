@@ -624,6 +624,18 @@ check_roaming_not_by_junk_or_replay() {
   note "$(cat "$work/replay")"
   sleep 0.3
   expect_endpoint "$NSR" "$IFB" "$PUBA" "$UL4:$PORTA" "b's endpoint for a after the replay"
+  # wireguard-swift keeps its drop counters in /var/run/wireguard/<ifname>.stats: there the
+  # copy must show up as a replay (it reached b and authenticated, so the check was not idle).
+  if [[ -e /var/run/wireguard/$IFB.stats ]]; then
+    local replayed=0
+    for _ in $(seq 40); do
+      replayed=$(sed -n 's/^replayed=//p' "/var/run/wireguard/$IFB.stats")
+      ((replayed >= 1)) && break
+      sleep 0.05
+    done
+    note "b's drop counters: $(tr '\n' ' ' <"/var/run/wireguard/$IFB.stats")"
+    ((replayed >= 1)) || die "b counted no replayed message: the copy never reached b's counter check"
+  fi
   ping_ok "$NSR" "$TL4" 2
 }
 
