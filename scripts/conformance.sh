@@ -77,11 +77,11 @@ if [[ -z $swift ]]; then
   swift=$repo/.build/debug/wireguard-swift
   [[ -x $swift ]] || swift=$repo/.build/release/wireguard-swift
 fi
-if [[ $left == swift:* || $right == swift:* ]]; then
+if ((list == 0)) && [[ $left == swift:* || $right == swift:* ]]; then
   [[ -x $swift ]] || { echo "conformance: no wireguard-swift at $swift (build it, or pass --swift PATH)" >&2; exit 2; }
   swift=$(readlink -f "$swift")
 fi
-if [[ $left == wireguard-go || $right == wireguard-go ]]; then
+if ((list == 0)) && [[ $left == wireguard-go || $right == wireguard-go ]]; then
   wggo=$(command -v "$wggo") || { echo "conformance: wireguard-go not found" >&2; exit 2; }
 fi
 for tool in ip wg iperf3 ping ss timeout python3; do
