@@ -174,7 +174,10 @@ ssize_t wgb_udp_send(int fd, int ipv4_only, const struct iovec *iov, int iovcnt,
         sent = sendmsg(fd, &message, 0);
         if (sent >= 0) break;
         if (errno == EINTR) continue;
-        if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            if (++tries <= 10 && wait_for_room(fd)) continue;
+            break;
+        }
         if (message.msg_controllen > gso) {
             // Refused with a source address (EINVAL, or ENETUNREACH for a v4-mapped one, when the
             // address is gone from the host): send from whatever routing chooses, as the kernel
@@ -209,14 +212,16 @@ int wgb_udp_send_each(int fd, int ipv4_only, const struct iovec *iov, const stru
         int sent = sendmmsg(fd, messages + done, count - done, 0);
         if (sent < 0) {
             if (errno == EINTR) continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && ++tries <= 10 && wait_for_room(fd)) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+                if (++tries <= 10 && wait_for_room(fd)) continue;
+                break;  // no room for a while: the rest are dropped
+            }
             if (messages[done].msg_hdr.msg_controllen > 0) {
                 // Refused with a source address: again without it (see wgb_udp_send).
                 messages[done].msg_hdr.msg_control = NULL;
                 messages[done].msg_hdr.msg_controllen = 0;
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;  // no room for a while: drop the rest
             done += 1;  // this datagram is refused (no route, too big): the others still go
             continue;
         }

@@ -75,15 +75,6 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         return endpoint
     }
 
-    /// The same endpoint without a source address: routing chooses.
-    public var withoutSource: Endpoint {
-        var endpoint = self
-        (endpoint.sourceHigh, endpoint.sourceLow) = (0, 0)
-        return endpoint
-    }
-
-    public var hasSource: Bool { sourceHigh | sourceLow != 0 }
-
     /// The source's 16 bytes (all zero: none).
     public func withSourceBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         var storage = (sourceHigh, sourceLow)
