@@ -32,7 +32,7 @@ final class TunnelMTUTests: XCTestCase {
             for pid in pids { kill(pid_t(pid) ?? 0, SIGKILL) }
             _ = try? runner.run(Command("ip", "netns", "del", namespace))
         }
-        for interface in [ifA, ifB] { unlink("/var/run/wireguard/\(interface).sock") }
+        for interface in [ifA, ifB] { for suffix in ["sock", "stats"] { unlink("/var/run/wireguard/\(interface).\(suffix)") } }  // the daemons were killed with SIGKILL
     }
 
     func netns(_ namespace: String, _ argv: [String], seconds: Int = 20) throws -> String {

@@ -32,7 +32,7 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
             for pid in pids { kill(pid_t(pid) ?? 0, SIGKILL) }
             _ = try? runner.run(Command("ip", "netns", "del", namespace))
         }
-        for interface in [swiftInterface, goInterface] { unlink("/var/run/wireguard/\(interface).sock") }
+        for interface in [swiftInterface, goInterface] { for suffix in ["sock", "stats"] { unlink("/var/run/wireguard/\(interface).\(suffix)") } }
     }
 
     /// Starts a daemon in a namespace and waits for its foreground part (both daemonize); with
