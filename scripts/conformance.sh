@@ -384,6 +384,19 @@ write_conf() {
   } >"$file"
 }
 
+# One end of a tunnel in NS: a daemon of IMPL for IFNAME, configured by `wg setconf` from
+# $work/KEY.conf (write_conf's KEY PORT PEERPUB ALLOWED ENDPOINT; ENDPOINT may be empty), with the
+# inner addresses ADDR4/24 and ADDR6/64, up at MTU.
+tunnel_end() {
+  local ns=$1 ifname=$2 impl=$3 key=$4 port=$5 peer=$6 allowed=$7 endpoint=$8 addr4=$9 addr6=${10} mtu=${11}
+  start_daemon "$ns" "$ifname" "$impl"
+  write_conf "$work/$key.conf" "$key" "$port" "$peer" "$allowed" "$endpoint"
+  ip netns exec "$ns" wg setconf "$ifname" "$work/$key.conf"
+  ip -n "$ns" addr add "$addr4/24" dev "$ifname"
+  ip -n "$ns" addr add "$addr6/64" dev "$ifname" nodad
+  ip -n "$ns" link set "$ifname" mtu "$mtu" up
+}
+
 # A fresh pair: namespaces, the veth (MTU $2, default 1500), both daemons configured with the
 # IPv4 underlay endpoints (unless $3 is "no-right-endpoint": then b learns a's endpoint), the
 # tunnel at MTU $1 (default 1420).
@@ -406,22 +419,10 @@ pair_up() {
   ip -n "$NSL" link set "$VL" mtu "$underlay_mtu" up
   ip -n "$NSR" link set "$VR" mtu "$underlay_mtu" up
 
-  start_daemon "$NSL" "$IFA" "$left"
-  start_daemon "$NSR" "$IFB" "$right"
-  write_conf "$work/a.conf" a "$PORTA" "$PUBB" "$TR4/32, $TR6/128" "$UR4:$PORTB"
-  if [[ $endpoints == no-right-endpoint ]]; then
-    write_conf "$work/b.conf" b "$PORTB" "$PUBA" "$TL4/32, $TL6/128"
-  else
-    write_conf "$work/b.conf" b "$PORTB" "$PUBA" "$TL4/32, $TL6/128" "$UL4:$PORTA"
-  fi
-  nl wg setconf "$IFA" "$work/a.conf"
-  nr wg setconf "$IFB" "$work/b.conf"
-  ip -n "$NSL" addr add "$TL4/24" dev "$IFA"
-  ip -n "$NSL" addr add "$TL6/64" dev "$IFA" nodad
-  ip -n "$NSR" addr add "$TR4/24" dev "$IFB"
-  ip -n "$NSR" addr add "$TR6/64" dev "$IFB" nodad
-  ip -n "$NSL" link set "$IFA" mtu "$mtu" up
-  ip -n "$NSR" link set "$IFB" mtu "$mtu" up
+  local b_endpoint="$UL4:$PORTA"
+  [[ $endpoints != no-right-endpoint ]] || b_endpoint=""
+  tunnel_end "$NSL" "$IFA" "$left" a "$PORTA" "$PUBB" "$TR4/32, $TR6/128" "$UR4:$PORTB" "$TL4" "$TL6" "$mtu"
+  tunnel_end "$NSR" "$IFB" "$right" b "$PORTB" "$PUBA" "$TL4/32, $TL6/128" "$b_endpoint" "$TR4" "$TR6" "$mtu"
   # The kernel reports the veth's carrier (and IPv6 starts using it) up to a second after it
   # went up; before that, neighbour discovery goes unanswered.
   wait_operstate_up "$NSL" "$VL"; wait_operstate_up "$NSR" "$VR"
@@ -958,18 +959,8 @@ check_fwmark() {
 checks+=(wg-in-wg)
 check_wg_in_wg() {
   pair_up
-  start_daemon "$NSL" "$IFC" "$left"
-  start_daemon "$NSR" "$IFD" "$right"
-  write_conf "$work/c.conf" c "$PORTC" "$PUBD" "$WR4/32, $WR6/128" "[$TR6]:$PORTD"
-  write_conf "$work/d.conf" d "$PORTD" "$PUBC" "$WL4/32, $WL6/128" "$TL4:$PORTC"
-  nl wg setconf "$IFC" "$work/c.conf"
-  nr wg setconf "$IFD" "$work/d.conf"
-  ip -n "$NSL" addr add "$WL4/24" dev "$IFC"
-  ip -n "$NSL" addr add "$WL6/64" dev "$IFC" nodad
-  ip -n "$NSR" addr add "$WR4/24" dev "$IFD"
-  ip -n "$NSR" addr add "$WR6/64" dev "$IFD" nodad
-  ip -n "$NSL" link set "$IFC" mtu 1340 up
-  ip -n "$NSR" link set "$IFD" mtu 1340 up
+  tunnel_end "$NSL" "$IFC" "$left" c "$PORTC" "$PUBD" "$WR4/32, $WR6/128" "[$TR6]:$PORTD" "$WL4" "$WL6" 1340
+  tunnel_end "$NSR" "$IFD" "$right" d "$PORTD" "$PUBC" "$WL4/32, $WL6/128" "$TL4:$PORTC" "$WR4" "$WR6" 1340
   ping_ok "$NSL" "$WR4" 3; ping_ok "$NSR" "$WL6" 3
   ping_ok "$NSL" "$WR6" 3 -M do -s $((1340 - 48))
   tcp_ok "$NSR" "$WR4" "$NSL" 1

@@ -38,29 +38,29 @@ int wgb_tun_open(const char *name, int offload, int *offloaded) {
     return fd;
 }
 
-int wgb_set_mtu(const char *name, int mtu) {
+/// An interface ioctl (SIOCGIFMTU, SIOCSIFMTU) through a throwaway socket; 0 or -errno.
+static int interface_ioctl(const char *name, unsigned long request, struct ifreq *ifr) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    ifr.ifr_mtu = mtu;
-    int rc = ioctl(fd, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    int rc = ioctl(fd, request, ifr) < 0 ? -errno : 0;
     close(fd);
     return rc;
 }
 
-int wgb_get_mtu(const char *name) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
+int wgb_set_mtu(const char *name, int mtu) {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    int rc = ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
-    close(fd);
-    return rc;
+    ifr.ifr_mtu = mtu;
+    return interface_ioctl(name, SIOCSIFMTU, &ifr);
+}
+
+int wgb_get_mtu(const char *name) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    int rc = interface_ioctl(name, SIOCGIFMTU, &ifr);
+    return rc < 0 ? rc : ifr.ifr_mtu;
 }
 
 void wgb_close_inherited(void) {

@@ -27,7 +27,7 @@ extension Device {
             }
             // A peer the request removed is a new peer even if added back: nothing of its sessions,
             // handshakes or timers carries over (as with the kernel's and wireguard-go's removal).
-            let existing = Dictionary(peers.filter { !removed.contains($0.publicKey) }.map { ($0.publicKey, $0) },
+            let existing = Dictionary(old.filter { !removed.contains($0.publicKey) }.map { ($0.publicKey, $0) },
                                       uniquingKeysWith: { first, _ in first })
             peers = configuration.peers.map { config in
                 let peer = existing[config.publicKey] ?? newPeer(config)

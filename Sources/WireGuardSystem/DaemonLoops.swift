@@ -51,8 +51,8 @@ public final class DaemonLoops: @unchecked Sendable {
     public func runInline(_ engine: InlineEngine) -> End {
         defer { engine.stop() }
         var lastTick = -Double.infinity
+        udp.follow(device)  // then every tick (and the daemon's UAPI handler at once)
         while !stopping() {
-            udp.follow(device)
             let socket = udp.current
             var descriptors = (pollfd(fd: tun.fd, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: socket?.fd ?? -1, events: Int16(POLLIN), revents: 0))
