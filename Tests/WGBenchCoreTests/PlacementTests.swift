@@ -190,6 +190,55 @@ struct PlacementTests {
         #expect(checked > 0)
     }
 
+    /// Past 16 tunnels overlaps are necessary ("past 16 tunnels, overlaps are necessary"), and they
+    /// spread: no item of a stage sits on a core holding two or more of that stage than another core
+    /// its pool (without the stage exclusions it avoids while there is room) would have allowed. So
+    /// no core holds more than ceil(items / cores of the pool) of one stage.
+    @Test(arguments: figures)
+    func overlapsSpreadEvenlyOverEveryCoreAStageMayUse(_ figure: String) throws {
+        var checked = 0
+        for (series, point, _, placement) in try Self.everyPlacement(figure) {
+            for role in [HostRole.gw1, .gw2] {
+                let cores = placement.cores[role] ?? []
+                for stage in [CoreAssignment.Stage.rxPlain, .rxTunnel, .txTunnel, .inline] {
+                    let mine = cores.filter { $0.stage == stage }
+                    let counts = Dictionary(grouping: mine, by: \.cpu).mapValues(\.count)
+                    for item in mine {
+                        let pool = series.placement.effectivePool(stage, on: role).withoutStageExclusions
+                        let allowed = placement.cpus(pool, on: role, tunnel: item.tunnel)
+                        let emptiest = allowed.map { counts[$0] ?? 0 }.min() ?? 0
+                        #expect(counts[item.cpu]! <= emptiest + 1, """
+                            \(figure) \(series.name) \(point.id) \(role): \(stage.rawValue) of \(item.tunnel.map { "tunnel \($0)" } ?? "?")                             on CPU \(item.cpu) with \(counts[item.cpu]!) others while `\(pool)` has a core with \(emptiest)
+                            """)
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 0)
+    }
+
+    /// Fig. 8 at 28, 30 and 31 tunnels: every TX worker on a core of its own (the old fallback put
+    /// 7, 15 and 31 on one core), and NUMA-aware's on its tunnel's node.
+    @Test(arguments: [28, 30, 31])
+    func fig8SpreadsTXWorkersOverEveryCorePastSixteenTunnels(_ tunnels: Int) throws {
+        for (series, point, _, placement) in try Self.everyPlacement("fig8") where point.tunnels == tunnels && !series.placement.colocate {
+            for role in [HostRole.gw1, .gw2] {
+                let tx = (1...tunnels).compactMap { placement.cpu(role, .txTunnel, tunnel: $0) }
+                #expect(Set(tx).count == tunnels, "\(series.name) \(role): TX workers on \(CPUList.format(tx))")
+                for tunnel in 1...tunnels {
+                    let home = try #require(placement.cpu(role, PlacementSpec.homeStage(role), tunnel: tunnel))
+                    #expect(placement.cpu(role, .txTunnel, tunnel: tunnel) != home, "\(series.name) \(role) tunnel \(tunnel): TX worker on its own rx core")
+                    if series.placement.interleave {
+                        #expect(Self.paper.node(ofCPU: placement.cpu(role, .txTunnel, tunnel: tunnel)!) == Self.paper.node(ofCPU: home))
+                    }
+                }
+                #expect(placement.notes.contains { $0.contains("\(role): tx_tun") && $0.contains("at most 1 tx-tun per core") },
+                        "\(series.name): \(placement.notes)")
+            }
+        }
+    }
+
     /// NUMA-aware keeps each tunnel's crypto on its own node: at 32 tunnels, both nodes' masks.
     @Test func fig8NUMAAwareWritesNodeLocalMasks() throws {
         let all = try Self.everyPlacement("fig8").filter { $0.series.name == "numa-aware" && $0.point.tunnels == 32 }

@@ -46,6 +46,24 @@ struct PlanGoldenTests {
         }
     }
 
+    /// Fig. 8 past 16 tunnels, where stages must overlap: the resolved placement of every series at
+    /// 24 and 31 tunnels (the full plans would be too long to read), notes included.
+    @Test func fig8PlacementPastSixteenTunnelsMatchesTheReviewedOne() throws {
+        let spec = try ExperimentLoader.load(path: Self.root.appendingPathComponent("experiments/fig8.yaml").path)
+        let testbedText = try String(contentsOf: Self.root.appendingPathComponent("testbeds/paper-cloudlab.yaml"), encoding: .utf8)
+        let testbed = try TestbedLoader.parse(yaml: testbedText, file: "testbeds/paper-cloudlab.yaml", home: "/root")
+        let plan = try Planner.plan(spec: spec, experimentFile: "experiments/fig8.yaml", testbed: testbed, cpus: 32, numaNodes: 2,
+                                    points: { ["24", "31"].contains($0.value("tunnels") ?? "") })
+        let placement = plan.split(separator: "\n").filter { $0.hasPrefix("## point ") || $0.hasPrefix("# placement: ") }
+            .joined(separator: "\n") + "\n"
+        let file = Self.golden.appendingPathComponent("fig8-past-16-tunnels.placement")
+        if ProcessInfo.processInfo.environment["WGBENCH_UPDATE_GOLDEN"] == "1" {
+            try placement.write(to: file, atomically: true, encoding: .utf8)
+        }
+        #expect(placement == (try String(contentsOf: file, encoding: .utf8)))
+        #expect(placement.contains("# placement: gw1 tunnel 31: rx-plain 30, tx-tun 29,"))
+    }
+
     @Test func goldenPlansStayReadable() throws {
         let files = try FileManager.default.contentsOfDirectory(at: Self.golden, includingPropertiesForKeys: [.fileSizeKey])
         let bytes = try files.map { try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0 }.reduce(0, +)

@@ -77,6 +77,30 @@ public indirect enum CPUExpression: Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// The expression without its differences that subtract placed stages: `node(tunnel) - rx`
+    /// gives `node(tunnel)`, `all - first(node(nic))` stays. Such a difference avoids overlap while
+    /// there is room; the placement spreads items over this wider set once there is none.
+    public var withoutStageExclusions: CPUExpression {
+        switch self {
+        case .difference(let a, let b):
+            let kept = a.withoutStageExclusions
+            return b.namesPlacedCores ? kept : .difference(kept, b)
+        case .union(let a, let b): return .union(a.withoutStageExclusions, b.withoutStageExclusions)
+        case .all, .node, .first, .stage, .list: return self
+        }
+    }
+
+    /// Whether the set holds cores the placement gave to stages (`rx`, `tunnel`, ...), not only
+    /// fixed ones (a node, even the tunnel's, or a list).
+    var namesPlacedCores: Bool {
+        switch self {
+        case .stage: return true
+        case .first(let inner): return inner.namesPlacedCores
+        case .union(let a, let b), .difference(let a, let b): return a.namesPlacedCores || b.namesPlacedCores
+        case .all, .node, .list: return false
+        }
+    }
+
     // MARK: Parsing
 
     /// Parses an expression; the error says what is wrong and where.

@@ -62,6 +62,13 @@ public enum PlacementResolver {
             try allocator.place(plan: plan)
             placement.cores[role] = allocator.placement.cores[role]
             placement.notes += allocator.fellBack.map { "\($0.note) \($0.kind)\($0.items.count > 1 ? "s" : "") \(CPUList.format($0.items))" }
+            let placed = placement.cores[role] ?? []
+            placement.notes += allocator.overlapped.map { overlap in
+                let most = Dictionary(grouping: placed.filter { $0.stage == overlap.stage }, by: \.cpu).values.map(\.count).max() ?? 0
+                return "\(role): \(PlacementSpec.key(overlap.stage)) `\(overlap.pool)` had no free CPU for \(overlap.kind)"
+                    + "\(overlap.items.count > 1 ? "s" : "") \(CPUList.format(overlap.items)): they overlap on cores of `\(overlap.wider)`, spread evenly"
+                    + " (at most \(most) \(overlap.stage.rawValue) per core)"
+            }
         }
         return placement
     }
@@ -74,6 +81,9 @@ public enum PlacementResolver {
 
         /// Pools that came out empty and fell back, with the items (tunnels or flows) concerned.
         var fellBack: [(note: String, kind: String, items: [Int])] = []
+        /// Items that found no free core in their pool and overlap on cores its stage exclusions
+        /// would have avoided, per stage and pool.
+        var overlapped: [(stage: CoreAssignment.Stage, pool: CPUExpression, wider: CPUExpression, kind: String, items: [Int])] = []
 
         var home: CoreAssignment.Stage { PlacementSpec.homeStage(role) }
         var reverseStage: CoreAssignment.Stage { home == .rxPlain ? .rxTunnel : .rxPlain }
@@ -89,28 +99,32 @@ public enum PlacementResolver {
             if spec.colocate && tunneled {
                 // Every stage of a tunnel on its home core, both directions.
                 for tunnel in plan.tunnels {
-                    let cpu = try take(.inline, tunnel: tunnel.index, flow: nil, default: .all)
+                    let cpu = try take(.inline, tunnel: tunnel.index, flow: nil)
                     for stage in [CoreAssignment.Stage.rxTunnel, .txTunnel] { add(CoreAssignment(cpu: cpu, stage: stage, tunnel: tunnel.index)) }
                     for flow in tunnel.flows { add(CoreAssignment(cpu: cpu, stage: .rxPlain, tunnel: tunnel.index, flow: flow)) }
                 }
                 return
             }
-            for item in items(home, plan: plan) { _ = try take(home, tunnel: item.tunnel, flow: item.flow, default: .all) }
+            for item in items(home, plan: plan) { _ = try take(home, tunnel: item.tunnel, flow: item.flow) }
             guard tunneled else { return }
             if spec.reverse {
                 for item in items(reverseStage, plan: plan) {
-                    _ = try take(reverseStage, tunnel: item.tunnel, flow: item.flow, default: .difference(.all, .stage(.rx)))
+                    _ = try take(reverseStage, tunnel: item.tunnel, flow: item.flow)
                 }
             }
-            for tunnel in plan.tunnels { _ = try take(.txTunnel, tunnel: tunnel.index, flow: nil, default: .difference(.all, .stage(.rx))) }
+            for tunnel in plan.tunnels { _ = try take(.txTunnel, tunnel: tunnel.index, flow: nil) }
         }
 
         mutating func add(_ assignment: CoreAssignment) { placement.cores[role, default: []].append(assignment) }
 
         /// The least-used CPU (by this stage) of the item's pool. A pool `A - B` that comes out empty
-        /// falls back to `A` (avoid B while there is room), with a note; a pool with nothing left is an error.
-        mutating func take(_ stage: CoreAssignment.Stage, tunnel: Int?, flow: Int?, default fallback: CPUExpression) throws(Failure) -> Int {
-            let expression = spec.pool(stage, on: role) ?? fallback
+        /// falls back to `A`, with a note; a pool with nothing left is an error. Where B names placed
+        /// stages (`all - rx`), B is avoided only while a core of the pool is free of this stage: then
+        /// the item takes the least-used core of `A`, so overlaps spread evenly (at most
+        /// ceil(items / |A|) per core) instead of piling up on the few cores B leaves. Ties go to a core
+        /// of the pool, then to a core holding none of the item's own tunnel's stages, then by rank.
+        mutating func take(_ stage: CoreAssignment.Stage, tunnel: Int?, flow: Int?) throws(Failure) -> Int {
+            let expression = spec.effectivePool(stage, on: role)
             var used = expression
             var pool = placement.cpus(used, on: role, tunnel: tunnel)
             while pool.isEmpty, case .difference(let base, _) = used {
@@ -122,27 +136,35 @@ public enum PlacementResolver {
                 throw Failure(description: "\(role): \(PlacementSpec.key(stage)) `\(expression)` leaves no CPU for \(item) "
                               + "(\(placement.topology[role]!.summary))")
             }
+            let kind = flow == nil ? "tunnel" : "flow"
             if used != expression {
                 let note = "\(role): \(PlacementSpec.key(stage)) `\(expression)` had no CPU left, so `\(used)` was used for"
                 if let index = fellBack.firstIndex(where: { $0.note == note }) {
                     fellBack[index].items.append(flow ?? tunnel ?? 0)
                 } else {
-                    fellBack.append((note, flow == nil ? "tunnel" : "flow", [flow ?? tunnel ?? 0]))
+                    fellBack.append((note, kind, [flow ?? tunnel ?? 0]))
                 }
             }
+            let wider = used.withoutStageExclusions
+            let candidates = wider == used ? pool : placement.cpus(wider, on: role, tunnel: tunnel)
+            let preferred = Set(pool)
             let counts = Dictionary(grouping: (placement.cores[role] ?? []).filter { $0.stage == stage }, by: \.cpu).mapValues(\.count)
+            let own = Set((placement.cores[role] ?? []).filter { tunnel != nil && $0.tunnel == tunnel }.map(\.cpu))
             let topology = placement.topology[role]!
             // Ties: the lowest CPU, or with interleave the lowest position within its node, then the node.
             let interleave = spec.interleave
             let rank = { (cpu: Int) -> [Int] in
-                guard interleave else { return [cpu] }
-                let node = topology.node(ofCPU: cpu)
-                return [topology.cpus(ofNode: node).firstIndex(of: cpu) ?? cpu, node, cpu]
+                let order = interleave ? [topology.cpus(ofNode: topology.node(ofCPU: cpu)).firstIndex(of: cpu) ?? cpu, topology.node(ofCPU: cpu), cpu] : [cpu]
+                return [counts[cpu] ?? 0, preferred.contains(cpu) ? 0 : 1, own.contains(cpu) ? 1 : 0] + order
             }
-            let cpu = pool.min { a, b in
-                let (ca, cb) = (counts[a] ?? 0, counts[b] ?? 0)
-                return ca != cb ? ca < cb : rank(a).lexicographicallyPrecedes(rank(b))
-            }!
+            let cpu = candidates.min { rank($0).lexicographicallyPrecedes(rank($1)) }!
+            if !preferred.contains(cpu) {
+                if let index = overlapped.firstIndex(where: { $0.stage == stage && $0.pool == used }) {
+                    overlapped[index].items.append(flow ?? tunnel ?? 0)
+                } else {
+                    overlapped.append((stage, used, wider, kind, [flow ?? tunnel ?? 0]))
+                }
+            }
             add(CoreAssignment(cpu: cpu, stage: stage, tunnel: tunnel, flow: flow))
             return cpu
         }

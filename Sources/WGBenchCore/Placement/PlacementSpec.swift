@@ -63,6 +63,13 @@ public struct PlacementSpec: Sendable, Codable, Equatable {
         }
     }
 
+    /// The pool a stage takes its cores from on a gateway: the spec's, or by default every CPU for
+    /// the data direction's reception (and Inline) and every CPU no reception uses for the others.
+    public func effectivePool(_ stage: CoreAssignment.Stage, on role: HostRole) -> CPUExpression {
+        if let pool = pool(stage, on: role) { return pool }
+        return stage == Self.homeStage(role) || stage == .inline ? .all : .difference(.all, .stage(.rx))
+    }
+
     /// What a pool may refer to: nothing for the home stage, the receptions for the others.
     /// Returns what is wrong, or nil.
     public func problem() -> String? {
