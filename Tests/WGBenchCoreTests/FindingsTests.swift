@@ -73,7 +73,7 @@ struct FindingsTests {
     }
 
     @Test func aSaturatedAssignedRxTunnelCoreIsABottleneckNotABlackHole() {
-        let cpu = ["gw2": R.host(cores: 8, background: 10, hot: [1: 100, 2: 50])]
+        let cpu = ["gw2": R.host(cores: 8, background: 10, hot: [1: 100, 2: 85])]
         let findings = Findings.analyze(cpu: cpu, placement: R.rxPerTunnel(2), tunnels: 2)
         #expect(findings.map(\.kind) == [.bottleneck])
         #expect(findings[0].detail == "core 1 100% busy, mostly softirq (rx-tun of tunnel 1)")

@@ -6,8 +6,8 @@ public struct Finding: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// A core at or near 100%: whatever runs there limits throughput.
         case bottleneck
-        /// The paper's "black hole" (Fig. 9): the forwarding of several tunnels gathered on one
-        /// core (softirq-bound) that nothing was placed on.
+        /// The paper's "black hole" (Fig. 9): the forwarding (NAPI polls) of several tunnels
+        /// gathered on one core, saturated in softirq beyond what the stages placed there explain.
         case blackHole = "black-hole"
 
         /// As a reader says it: "black hole".
@@ -90,10 +90,9 @@ public enum Findings {
     /// Findings from one repetition's per-core usage, per host in name order.
     ///
     /// A bottleneck is any saturated core. A black hole is a saturated core, mostly in softirq,
-    /// while at least two tunnels run, that the placement gave to no stage on that host: a
-    /// tunnel's own rx core (or an Inline core) at 100% is where that tunnel was meant to run and
-    /// is a bottleneck only. Without a placement for the host (results recorded before it was
-    /// kept) the rule falls back to the busiest core when the others average under 60% of it.
+    /// while at least two tunnels run, whose softirq the stages placed there do not explain (see
+    /// `blackHoles`). Without a placement for the host (results recorded before it was kept) the
+    /// rule falls back to the busiest core when the others average under 60% of it.
     public static func analyze(cpu: [String: [CoreUsage]], placement: [String: [CoreAssignment]], tunnels: Int) -> [Finding] {
         var findings: [Finding] = []
         for (host, cores) in cpu.sorted(by: { $0.key < $1.key }) where !cores.isEmpty {
@@ -105,15 +104,15 @@ public enum Findings {
                 }.joined(separator: "; ")
                 findings.append(Finding(kind: .bottleneck, host: host, cores: hot.map(\.cpu), detail: detail))
             }
-            let holes = assigned.isEmpty ? legacyBlackHole(cores, tunnels: tunnels) : blackHoles(cores, assigned: assigned, tunnels: tunnels)
+            let holes = assigned.isEmpty ? legacyBlackHole(cores, tunnels: tunnels).map { ($0, "") }
+                : blackHoles(cores, assigned: assigned, home: HostRole(rawValue: host).map(PlacementSpec.homeStage), tunnels: tunnels)
             if !holes.isEmpty {
-                let others = cores.filter { core in !holes.contains { $0.cpu == core.cpu } }
+                let others = cores.filter { core in !holes.contains { $0.core.cpu == core.cpu } }
                 let othersMean = others.isEmpty ? 0 : others.map(\.busy).reduce(0, +) / Double(others.count)
-                let what = holes.map { String(format: "core %d is %.0f%% busy (%.0f%% softirq)", $0.cpu, $0.busy, $0.softirq) }
+                let what = holes.map { String(format: "core %d is %.0f%% busy (%.0f%% softirq)", $0.core.cpu, $0.core.busy, $0.core.softirq) + $0.why }
                     .joined(separator: ", ")
-                let why = assigned.isEmpty ? "" : ", and the placement put no stage there"
-                findings.append(Finding(kind: .blackHole, host: host, cores: holes.map(\.cpu), detail: String(
-                    format: "%d tunnels: %@%@; the other cores average %.0f%%", tunnels, what, why, othersMean)))
+                findings.append(Finding(kind: .blackHole, host: host, cores: holes.map(\.core.cpu), detail: String(
+                    format: "%d tunnels: %@; the other cores average %.0f%%", tunnels, what, othersMean)))
             }
         }
         return findings
@@ -135,11 +134,36 @@ public enum Findings {
         }
     }
 
-    /// Saturated softirq cores that no stage was placed on, with at least two tunnels.
-    static func blackHoles(_ cores: [CoreUsage], assigned: [CoreAssignment], tunnels: Int) -> [CoreUsage] {
+    /// How far above what its own receptions need a reception core's softirq must be to count as a
+    /// black hole: 1.5x the softirq per reception of the host's other reception cores (their median).
+    public static let unexplainedFactor = 1.5
+
+    /// Saturated softirq cores, with at least two tunnels, whose softirq the placement does not
+    /// explain, and why. The data direction's reception (`home`: gw1's flows, gw2's tunnels) and
+    /// Inline put softirq work on a core; a TX worker (process context) or the ACK direction's
+    /// reception does not explain a saturated softirq, so such a core, or one with nothing placed,
+    /// is a black hole. A core receiving k items of the data direction explains k times what one
+    /// reception needs: the median softirq per reception over the host's other reception cores.
+    /// One far above that carries more than its own receptions: the NAPI polls of other tunnels
+    /// (Fig. 9). Where every tunnel's own core is saturated alike, none stands out, and Inline's
+    /// cores run every stage of their tunnel by design.
+    static func blackHoles(_ cores: [CoreUsage], assigned: [CoreAssignment], home: CoreAssignment.Stage?,
+                           tunnels: Int) -> [(core: CoreUsage, why: String)] {
         guard tunnels >= 2 else { return [] }
-        let placed = Set(assigned.map(\.cpu))
-        return cores.filter { $0.busy >= saturated && $0.dominant == "softirq" && !placed.contains($0.cpu) }
+        let receptions = Dictionary(grouping: assigned.filter { $0.stage == home }, by: \.cpu).mapValues(\.count)
+        let inline = Set(assigned.filter { $0.stage == .inline }.map(\.cpu))
+        let softirq = Dictionary(cores.map { ($0.cpu, $0.softirq) }, uniquingKeysWith: { first, _ in first })
+        return cores.compactMap { core -> (CoreUsage, String)? in
+            guard core.busy >= saturated, core.dominant == "softirq", !inline.contains(core.cpu) else { return nil }
+            guard let mine = receptions[core.cpu] else {
+                guard let placed = roles(of: core.cpu, in: assigned) else { return (core, ", and the placement put no stage there") }
+                return (core, ", and only \(placed) was placed there, which does not explain a saturated softirq")
+            }
+            let perReception = receptions.filter { $0.key != core.cpu }.compactMap { cpu, count in softirq[cpu].map { $0 / Double(count) } }
+            guard let need = Percentile.median(perReception), core.softirq > unexplainedFactor * need * Double(mine) else { return nil }
+            return (core, String(format: ", %.1fx what its own reception%@ need%@ (%.0f%% softirq each, the median of the other reception cores)",
+                                 core.softirq / (need * Double(mine)), mine == 1 ? "" : "s", mine == 1 ? "s" : "", need))
+        }
     }
 
     /// The rule for results without a placement: one saturated core, mostly in softirq, with at
@@ -155,13 +179,17 @@ public enum Findings {
 
     /// " (rx-tun of tunnel 1)" when the placement gave the core to stages, else "".
     static func role(of cpu: Int, in assigned: [CoreAssignment]) -> String {
+        roles(of: cpu, in: assigned).map { " (\($0))" } ?? ""
+    }
+
+    /// "rx-tun of tunnel 1, tx-tun of tunnel 3" (the first three, then "and N more"); nil for none.
+    static func roles(of cpu: Int, in assigned: [CoreAssignment]) -> String? {
         let roles = assigned.filter { $0.cpu == cpu }.map { assignment -> String in
             if let tunnel = assignment.tunnel { return "\(assignment.stage.rawValue) of tunnel \(tunnel)" }
             if let flow = assignment.flow { return "\(assignment.stage.rawValue) of flow \(flow)" }
             return assignment.stage.rawValue
         }
-        guard !roles.isEmpty else { return "" }
-        let shown = roles.prefix(3).joined(separator: ", ") + (roles.count > 3 ? " and \(roles.count - 3) more" : "")
-        return " (\(shown))"
+        guard !roles.isEmpty else { return nil }
+        return roles.prefix(3).joined(separator: ", ") + (roles.count > 3 ? " and \(roles.count - 3) more" : "")
     }
 }
