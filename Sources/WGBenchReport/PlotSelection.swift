@@ -99,19 +99,24 @@ public enum PlotSelection {
     }
 
     /// CPU over time, per sampled host, in one repetition of the point: the first with a black
-    /// hole, else the first that succeeded. Needs the raw sampler files.
+    /// hole, else the first that succeeded, from the start of the traffic, with the start of the
+    /// measured window and each core's saturation onset marked. Needs the raw sampler files.
     static func timelines(run: RunDirectory, series: String, row: PointSummary) -> [Plot] {
         let chosen = row.repetitionFindings.first { $0.findings.contains { $0.kind == .blackHole } } ?? row.repetitionFindings.first
         guard let chosen else { return [] }
         let key = RunKey(series: series, point: row.point, repetition: chosen.repetition)
+        let result = run.results.first { $0.key == key }
         return chosen.hosts.compactMap { host -> Plot? in
             guard let samples = run.cpuSamples(key, host: host), let timeline = CPUTimeline(samples: samples) else { return nil }
+            let onsets = result?.saturation?[host] ?? []
             var marked: [Int: String] = [:]
+            for onset in onsets { marked[onset.cpu] = "saturated from \(ClaimExpectation.format(onset.seconds)) s" }
             for finding in chosen.findings where finding.host == host && finding.kind == .blackHole {
-                for core in finding.cores { marked[core] = "black hole" }
+                for core in finding.cores { marked[core] = "black hole" + (marked[core].map { ", \($0)" } ?? "") }
             }
             let title = "\(series), \(row.point.id), repetition \(chosen.repetition): CPU over time on \(host)"
-            return Plot(name: "cpu-time-\(series)-\(host)", title: title, svg: Charts.cpuTimeline(title: title, timeline: timeline, marked: marked))
+            return Plot(name: "cpu-time-\(series)-\(host)", title: title,
+                        svg: Charts.cpuTimeline(title: title, timeline: timeline, marked: marked, steadyFrom: result?.steadyFrom, onsets: onsets))
         }
     }
 }

@@ -13,11 +13,15 @@ extension Charts {
     /// cell coloured by the core's busy % in that interval. A strip chart stays readable at 32
     /// cores where 32 lines would not. Consecutive cells of the same step are drawn as one
     /// rectangle (`data-from`/`data-to`: the first and last interval, 0-based), which keeps a
-    /// 32-core, 30-second plot small. Cores in `marked` get that note beside their strip.
-    public static func cpuTimeline(title: String, timeline: CPUTimeline, marked: [Int: String] = [:]) -> String {
+    /// 32-core, 30-second plot small. Cores in `marked` get that note beside their strip. Time
+    /// runs from the start of the traffic where `steadyFrom` (the start of the measured window,
+    /// drawn as a dashed line) is known; each of `onsets` is a black tick on its core's strip.
+    public static func cpuTimeline(title: String, timeline: CPUTimeline, marked: [Int: String] = [:],
+                                   steadyFrom: Double? = nil, onsets: [SaturationOnset] = []) -> String {
         let cpus = timeline.cpus
         let rowHeight = max(6, min(24, 420 / Double(max(1, cpus.count))))
-        var frame = PlotFrame(title: title, xLabel: "seconds into the measured window", yLabel: "core", yMax: 1)
+        var frame = PlotFrame(title: title, xLabel: steadyFrom == nil ? "seconds into the measured window" : "seconds since the traffic started",
+                              yLabel: "core", yMax: 1)
         frame.right = 130
         frame.bottom = 80
         frame.height = frame.top + rowHeight * Double(cpus.count) + frame.bottom
@@ -57,6 +61,17 @@ extension Charts {
             }
         }
         out += "</g>\n<g class=\"marks\">\n"
+        if let steadyFrom, steadyFrom > 0 {
+            out += "<line class=\"steady-from\" x1=\"\(SVG.number(x(steadyFrom)))\" y1=\"\(SVG.number(frame.top))\" x2=\"\(SVG.number(x(steadyFrom)))\" "
+                + "y2=\"\(SVG.number(frame.top + frame.plotHeight))\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n"
+            out += SVG.text(x(steadyFrom) + 3, frame.top - 4, "measured from here", anchor: "start", size: 10, cls: "mark") + "\n"
+        }
+        for onset in onsets {
+            guard let row = cpus.firstIndex(of: onset.cpu) else { continue }
+            let y = frame.top + rowHeight * Double(row)
+            out += "<rect class=\"onset\" data-core=\"\(onset.cpu)\" data-seconds=\"\(ClaimExpectation.format(onset.seconds))\" x=\"\(SVG.number(x(onset.seconds) - 1))\" "
+                + "y=\"\(SVG.number(y))\" width=\"2\" height=\"\(SVG.number(rowHeight - 1))\" fill=\"#000\"/>\n"
+        }
         for (row, cpu) in cpus.enumerated() {
             guard let note = marked[cpu] else { continue }
             let y = frame.top + rowHeight * (Double(row) + 0.5) + 3.5

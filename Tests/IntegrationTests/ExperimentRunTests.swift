@@ -61,6 +61,12 @@ extension LocalTestbedTests {
             XCTAssertFalse(result.cpu["gw1"]?.isEmpty ?? true)
             XCTAssertTrue(result.steps.contains { $0.status == .unsupported }, "veth steering must be recorded as unsupported")
             XCTAssertTrue(store.exists("\(result.key.directory)/client-0.json"))
+            // CPU is sampled from the start of the traffic: the 1 s warm-up, then the 3 s measured.
+            let samples = ProcStatParser.samples(try String(contentsOf: store.url("\(result.key.directory)/cpu-gw2.txt"), encoding: .utf8))
+            XCTAssertEqual(samples.count, 5)
+            let steadyFrom = try XCTUnwrap(result.steadyFrom)
+            XCTAssertTrue((0.9...1.6).contains(steadyFrom), "the measured window starts \(steadyFrom) s into the traffic")
+            XCTAssertEqual(result.saturation?.keys.sorted(), ["gw1", "gw2"])
         }
         for role in HostRole.allCases {
             XCTAssertTrue(store.exists("metadata/\(role).json"))

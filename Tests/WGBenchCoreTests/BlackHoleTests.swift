@@ -122,3 +122,56 @@ struct BlackHoleTests {
         #expect(Self.holes(cpu3, placement: alone, tunnels: 3).map(\.cores) == [[1]])
     }
 }
+
+/// Sampling from the start of the traffic: the measured window picked out of the samples, and
+/// the second a core began to stay saturated.
+struct SaturationOnsetTests {
+    typealias R = RecordedCPU
+
+    @Test func theSamplerRunsOverTheWarmUpAndTheMeasuredWindow() {
+        let command = SamplerCommand.command(omitSeconds: 5, durationSeconds: 30, intervalMilliseconds: 1000)
+        #expect(Array(command.argv.suffix(2)) == ["36", "1"])
+        #expect(!command.argv[2].contains("sleep \"$1\"; i=0"), "no sleep over the warm-up before the first sample")
+        let half = SamplerCommand.command(omitSeconds: 1, durationSeconds: 3, intervalMilliseconds: 500)
+        #expect(Array(half.argv.suffix(2)) == ["9", "0.500"])
+    }
+
+    @Test func theMeasuredWindowStartsAtTheFirstSampleAfterTheWarmUp() throws {
+        let second = (0..<2).map { R.core($0, softirq: 10) }
+        var samples = ProcStatParser.samples(RecordedSampler.output(Array(repeating: second, count: 8)))
+        let window = try #require(SamplerCommand.steadyWindow(samples, warmUpSeconds: 3, intervalMilliseconds: 1000))
+        #expect(window.from.uptime - samples[0].uptime == 3 && window.to == samples.last)
+        // `sleep` runs late, never early: a sample 300 ms early is not the window's first.
+        samples[3].uptime -= 0.3
+        #expect(try #require(SamplerCommand.steadyWindow(samples, warmUpSeconds: 3, intervalMilliseconds: 1000)).from == samples[4])
+        #expect(SamplerCommand.steadyWindow(Array(samples.prefix(3)), warmUpSeconds: 3, intervalMilliseconds: 1000) == nil)
+        #expect(try #require(SamplerCommand.steadyWindow(samples, warmUpSeconds: 0, intervalMilliseconds: 1000)).from == samples[0])
+    }
+
+    /// Numbered cases: core 0's softirq second by second, and where its saturation sets in.
+    @Test(arguments: [
+        (1, [10, 10, 96, 97, 99, 99, 99], 2.0),          // a ramp: from second 2
+        (2, [96, 97, 10, 95, 95, 95, 10], 3.0),          // two seconds are not enough; the run at 3 holds three
+        (3, [94, 94, 94, 94, 94, 94, 94], nil),          // under 95%
+        (4, [99, 99, 10, 99, 99, 10, 99], nil),          // never three in a row
+        (5, [99, 99, 99, 10, 10, 10, 10], 0.0),          // from the start, even if it ends
+    ] as [(Int, [Double], Double?)])
+    func onsetIsTheStartOfTheFirstThreeSecondsInARowAt95PercentSoftirq(_ case: Int, _ softirq: [Double], _ onset: Double?) throws {
+        let seconds = softirq.map { [R.core(0, softirq: $0), R.core(1, softirq: 5)] }
+        let timeline = try #require(CPUTimeline(samples: ProcStatParser.samples(RecordedSampler.output(seconds))))
+        #expect(timeline.saturationOnsets == (onset.map { [SaturationOnset(cpu: 0, seconds: $0)] } ?? []), "case \(`case`)")
+    }
+
+    @Test func onsetsAreAFindingPerRepetitionAndNamedInTheBlackHoles() throws {
+        var result = R.result(tunnels: 8, repetition: 4, cpu: ["gw2": try BlackHoleTests.gw2(hot: [30: 99])],
+                              placement: try BlackHoleTests.fig9Placement())
+        result.saturation = ["gw2": [SaturationOnset(cpu: 30, seconds: 3), SaturationOnset(cpu: 5, seconds: 12)], "gw1": []]
+        let findings = try #require(Findings.analyze(result, hasTunnels: true)).findings
+        let onset = try #require(findings.first { $0.kind == .saturationOnset })
+        #expect(onset.host == "gw2" && onset.cores == [30, 5] && onset.seconds == [3, 12])
+        #expect(onset.detail.hasPrefix("core 30 from 3 s, core 5 from 12 s after the traffic started"))
+        #expect(findings.first { $0.kind == .blackHole }?.detail.hasSuffix("saturated since the traffic started: core 30 from 3 s") == true)
+        let tally = Findings.tally([RepetitionFindings(repetition: 4, hosts: ["gw2"], findings: findings)]).first { $0.kind == .saturationOnset }
+        #expect(tally?.summary == "saturation onset on gw2 in 1 of 1 repetition: rep 4 core 30 at 3 s + core 5 at 12 s")
+    }
+}

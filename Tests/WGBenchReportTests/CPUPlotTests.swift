@@ -9,7 +9,7 @@ struct CPUTimelineTests {
 
     /// Four tunnels received on gw2's cores 1-4; in repetition 2 core 6 (no stage placed there)
     /// saturates from the third second on, as Fig. 9's black hole does.
-    static func blackHoleRun() throws -> Run {
+    static func blackHoleRun(warmUp: Int? = nil) throws -> Run {
         let run = try Run(yaml: "name: f9\nrepetitions: 3\nsweep: {tunnels: 4}\nseries: [{name: vanilla, target: kernel}]")
         for repetition in 1...3 {
             let hole = repetition == 2
@@ -18,9 +18,26 @@ struct CPUTimelineTests {
                 "gw2": Run.seconds(30, cores: 8, background: 10) { second, core in
                     (1...4).contains(core) ? 40 : (hole && core == 6 && second >= 2 ? 99 : nil)
                 },
-            ], placement: rxPerTunnel)
+            ], placement: rxPerTunnel, warmUp: warmUp)
         }
         return run
+    }
+
+    /// Sampled from the start of the traffic (5 s warm-up): the timeline says so, marks where the
+    /// measured window begins and the second core 6 set in, and the report lists the onset per repetition.
+    @Test func theTimelineFromTheStartOfTheTrafficMarksTheOnset() throws {
+        let run = try Self.blackHoleRun(warmUp: 5)
+        defer { run.remove() }
+        let loaded = try run.load()
+        let result = try #require(loaded.results.first { $0.key.repetition == 2 })
+        #expect(result.steadyFrom == 5 && result.saturation?["gw2"] == [SaturationOnset(cpu: 6, seconds: 2)])
+        #expect(loaded.results.first { $0.key.repetition == 1 }?.saturation?["gw2"] == [])
+        let gw2 = try #require(PlotSelection.plots(for: loaded).first { $0.name == "cpu-time-vanilla-gw2" })
+        #expect(gw2.svg.contains("seconds since the traffic started") && gw2.svg.contains("measured from here"))
+        #expect(gw2.svg.contains("class=\"onset\" data-core=\"6\" data-seconds=\"2\""))
+        #expect(gw2.svg.contains("◀ core 6: black hole, saturated from 2 s"))
+        let html = HTMLReport.render(run: loaded, plots: [])
+        #expect(html.contains("saturation onset</b> on gw2 in 1 of 3 repetitions: rep 2 core 6 at 2 s"), "\(html)")
     }
 
     @Test func theRepetitionWithTheBlackHoleIsPlottedSecondBySecond() throws {

@@ -35,24 +35,34 @@ struct SyntheticRun {
     func load() throws -> RunDirectory { try RunDirectory(url) }
 
     /// One repetition. `loads[host][second][core]`: the window's per-core CPU in result.json is
-    /// computed from the generated samples, as the engine does.
+    /// computed from the generated samples, as the engine does; with `warmUp`, the samples start
+    /// with the traffic and the window after the warm-up, with the saturation onsets recorded.
     func add(series: String, point: [String: String] = [:], repetition: Int, gbps: Double?, status: RepetitionResult.Status = .ok,
-             reason: String? = nil, loads: [String: [[Load]]] = [:], placement: [String: [CoreAssignment]] = [:]) throws {
+             reason: String? = nil, loads: [String: [[Load]]] = [:], placement: [String: [CoreAssignment]] = [:], warmUp: Int? = nil) throws {
         let variables = record.spec.sweep.map(\.name)
         let key = RunKey(series: series, point: Point(variables.map { name in
             Point.Assignment(name: name, value: point[name] ?? record.spec.sweep.first { $0.name == name }!.values[0])
         }), repetition: repetition)
         var cpu: [String: [CoreUsage]] = [:]
+        var steadyFrom: Double?
+        var saturation: [String: [SaturationOnset]]?
         for (host, seconds) in loads {
             let text = Self.samplerOutput(seconds)
             try Data(text.utf8).write(to: directory(key).appendingPathComponent("cpu-\(host).txt"))
             let samples = ProcStatParser.samples(text)
-            cpu[host] = ProcStatParser.usage(from: samples.first!, to: samples.last!)
+            guard let warmUp else {
+                cpu[host] = ProcStatParser.usage(from: samples.first!, to: samples.last!)
+                continue
+            }
+            let window = SamplerCommand.steadyWindow(samples, warmUpSeconds: warmUp, intervalMilliseconds: 1000)!
+            cpu[host] = ProcStatParser.usage(from: window.from, to: window.to)
+            steadyFrom = window.from.uptime - samples[0].uptime
+            saturation = (saturation ?? [:]).merging([host: CPUTimeline(samples: samples)!.saturationOnsets]) { a, _ in a }
         }
         let result = RepetitionResult(key: key, status: status, reason: reason, attempts: 1, started: record.started,
                                       finished: record.started.addingTimeInterval(30), throughput: gbps.map { $0 * 1e9 }, flows: [], cpu: cpu,
                                       samplerCPUSeconds: [:], sampledSeconds: Double(loads.values.first?.count ?? 0), knobs: [:], steps: [],
-                                      placement: placement)
+                                      placement: placement, steadyFrom: steadyFrom, saturation: saturation)
         try write(result, to: "\(key.directory)/result.json")
     }
 

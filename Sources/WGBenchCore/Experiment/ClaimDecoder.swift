@@ -15,7 +15,7 @@ struct ClaimDecoder {
         case .throughput: return ["series", "point"]
         case .ratio: return ["series", "point", "over", "over_point"]
         case .core: return ["series", "point", "host", "stage", "tunnel", "flow"]
-        case .blackHole, .meanCPU: return ["series", "point", "host"]
+        case .blackHole, .meanCPU, .onset: return ["series", "point", "host"]
         }
     }
 
@@ -65,6 +65,8 @@ struct ClaimDecoder {
             measure = .blackHole(of: of, host: try host(map.required("host"), gatewaysOnly: false))
         case .meanCPU:
             measure = .meanCPU(of: of, host: try host(map.required("host"), gatewaysOnly: false))
+        case .onset:
+            measure = .onset(of: of, host: try host(map.required("host"), gatewaysOnly: false))
         }
         return ClaimSpec(paper: paper, measure: measure, expectation: try expectation(map, owner: node))
     }

@@ -6,7 +6,7 @@ import Foundation
 /// ```yaml
 /// claims:
 ///   - paper: "Fig. 7b: improved is 45% faster than vanilla"
-///     measure: ratio            # throughput | ratio | core | black-hole | mean-cpu
+///     measure: ratio            # throughput | ratio | core | black-hole | mean-cpu | onset
 ///     series: improved
 ///     over: vanilla             # ratio: the denominator series
 ///     point: {tunnels: 32}      # needed for each variable the sweep gives several values
@@ -15,7 +15,7 @@ import Foundation
 ///     tolerance: 10%            # with about; default 20%
 /// ```
 /// `core` takes `host`, `stage` (rx-plain, rx-tun, tx-tun, inline) and optionally `tunnel` or
-/// `flow`; `black-hole` and `mean-cpu` take `host`. See `ClaimDecoder`.
+/// `flow`; `black-hole`, `mean-cpu` and `onset` take `host`. See `ClaimDecoder`.
 public struct ClaimSpec: Sendable, Codable, Equatable {
     /// The paper's words.
     public var paper: String
@@ -53,12 +53,16 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
     case blackHole(of: ClaimSubject, host: HostRole)
     /// Mean busy % over all of a host's cores, per repetition.
     case meanCPU(of: ClaimSubject, host: HostRole)
+    /// Seconds after the traffic started at which the host's first core stayed saturated in
+    /// softirq (`SaturationOnset`), over the repetitions where one did.
+    case onset(of: ClaimSubject, host: HostRole)
 
     /// The names used in experiment files, in `measure:`.
     public enum Kind: String, Sendable, CaseIterable {
         case throughput, ratio, core
         case blackHole = "black-hole"
         case meanCPU = "mean-cpu"
+        case onset
     }
 
     public var kind: Kind {
@@ -68,13 +72,14 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
         case .core: return .core
         case .blackHole: return .blackHole
         case .meanCPU: return .meanCPU
+        case .onset: return .onset
         }
     }
 
     /// Every subject the measure reads, the numerator first.
     public var subjects: [ClaimSubject] {
         switch self {
-        case .throughput(let of), .core(let of, _, _, _, _), .blackHole(let of, _), .meanCPU(let of, _): return [of]
+        case .throughput(let of), .core(let of, _, _, _, _), .blackHole(let of, _), .meanCPU(let of, _), .onset(let of, _): return [of]
         case .ratio(let of, let over): return [of, over]
         }
     }
@@ -86,6 +91,7 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
         case .ratio: return ""
         case .core, .meanCPU: return "% busy"
         case .blackHole: return "of repetitions"
+        case .onset: return "s after the traffic started"
         }
     }
 }

@@ -126,6 +126,18 @@ struct Measuring {
                                 + (holes.isEmpty ? "" : " (\(holes.map { "rep \($0.repetition)" }.joined(separator: ", ")))"))
         case .meanCPU(let of, let host):
             return try mean(of) { $0.cpu[host.rawValue].flatMap(CoreUsage.meanBusy) } orElse: { "no CPU samples of \(host)" }
+        case .onset(let of, let host):
+            let recorded = try successful(of).compactMap { $0.saturation?[host.rawValue] }
+            guard !recorded.isEmpty else {
+                throw Unmeasured(text: "no per-second CPU of \(host) from the start of the traffic in \(describe(of)) (results recorded before it was kept?)")
+            }
+            let firsts = recorded.compactMap { $0.first?.seconds }
+            guard let stats = SampleStatistics(firsts) else {
+                throw Unmeasured(text: "no core of \(host) stayed saturated in any of \(recorded.count) repetitions of \(describe(of))")
+            }
+            return Measured(value: stats.mean, low: stats.mean - stats.ci95, high: stats.mean + stats.ci95,
+                            method: "mean of repetitions; 95% CI by Student's t",
+                            note: "\(describe(of)), a core saturated in \(firsts.count) of \(recorded.count) repetitions")
         }
     }
 
@@ -208,6 +220,7 @@ struct Measuring {
             return "\(host) \(stage.rawValue) core\(owner), \(name(of))"
         case .blackHole(let of, let host): return "black hole on \(host), \(name(of))"
         case .meanCPU(let of, let host): return "\(host) mean CPU, \(name(of))"
+        case .onset(let of, let host): return "saturation onset on \(host), \(name(of))"
         }
     }
 }

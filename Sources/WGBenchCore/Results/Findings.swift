@@ -9,6 +9,9 @@ public struct Finding: Codable, Sendable, Equatable {
         /// The paper's "black hole" (Fig. 9): the forwarding (NAPI polls) of several tunnels
         /// gathered on one core, saturated in softirq beyond what the stages placed there explain.
         case blackHole = "black-hole"
+        /// A core that began to stay saturated in softirq during the traffic, and when
+        /// (`SaturationOnset`): how soon after the traffic started a black hole formed.
+        case saturationOnset = "saturation-onset"
 
         /// As a reader says it: "black hole".
         public var words: String { rawValue.replacingOccurrences(of: "-", with: " ") }
@@ -18,12 +21,15 @@ public struct Finding: Codable, Sendable, Equatable {
     public var host: String
     public var cores: [Int]
     public var detail: String
+    /// With `saturationOnset`: for each of `cores`, the seconds after the start of the traffic.
+    public var seconds: [Double]?
 
-    public init(kind: Kind, host: String, cores: [Int], detail: String) {
+    public init(kind: Kind, host: String, cores: [Int], detail: String, seconds: [Double]? = nil) {
         self.kind = kind
         self.host = host
         self.cores = cores
         self.detail = detail
+        self.seconds = seconds
     }
 }
 
@@ -50,6 +56,8 @@ public struct FindingTally: Codable, Sendable, Equatable {
         public var repetition: Int
         public var cores: [Int]
         public var detail: String
+        /// With `saturationOnset`: the onset of each core, seconds after the traffic started.
+        public var seconds: [Double]?
     }
 
     public var kind: Finding.Kind
@@ -65,6 +73,13 @@ public struct FindingTally: Codable, Sendable, Equatable {
     /// The summary without the kind: "on gw2 in 7 of 10 repetitions, on cores 30, 30, 12"; the
     /// cores are listed per occurrence, several in one repetition joined with "+".
     public var extent: String {
+        if kind == .saturationOnset {
+            let each = occurrences.map { occurrence in
+                let cores = zip(occurrence.cores, occurrence.seconds ?? []).map { "core \($0) at \(ClaimExpectation.format($1)) s" }
+                return "rep \(occurrence.repetition) " + cores.prefix(3).joined(separator: " + ") + (cores.count > 3 ? " and \(cores.count - 3) more" : "")
+            }
+            return "on \(host) in \(occurrences.count) of \(analyzed) repetition\(analyzed == 1 ? "" : "s"): \(each.joined(separator: ", "))"
+        }
         let cores = occurrences.map { $0.cores.map(String.init).joined(separator: "+") }.joined(separator: ", ")
         let plural = occurrences.count == 1 && occurrences[0].cores.count == 1 ? "core" : "cores"
         return "on \(host) in \(occurrences.count) of \(analyzed) repetition\(analyzed == 1 ? "" : "s"), on \(plural) \(cores)"
@@ -82,9 +97,21 @@ public enum Findings {
     public static func analyze(_ result: RepetitionResult, hasTunnels: Bool) -> RepetitionFindings? {
         guard result.status == .ok else { return nil }
         let hosts = result.cpu.filter { !$0.value.isEmpty }.keys.sorted()
-        return RepetitionFindings(repetition: result.key.repetition, hosts: hosts,
-                                  findings: analyze(cpu: result.cpu, placement: result.placement,
-                                                    tunnels: hasTunnels ? result.key.point.tunnels : 0))
+        var findings = analyze(cpu: result.cpu, placement: result.placement, tunnels: hasTunnels ? result.key.point.tunnels : 0)
+        for (host, onsets) in (result.saturation ?? [:]).sorted(by: { $0.key < $1.key }) where !onsets.isEmpty {
+            let at = Dictionary(onsets.map { ($0.cpu, $0.seconds) }, uniquingKeysWith: min)
+            for index in findings.indices where findings[index].host == host && findings[index].kind == .blackHole {
+                let set = findings[index].cores.compactMap { core in at[core].map { "core \(core) from \(ClaimExpectation.format($0)) s" } }
+                if !set.isEmpty { findings[index].detail += "; saturated since the traffic started: " + set.joined(separator: ", ") }
+            }
+            findings.append(Finding(
+                kind: .saturationOnset, host: host, cores: onsets.map(\.cpu),
+                detail: onsets.map { "core \($0.cpu) from \(ClaimExpectation.format($0.seconds)) s" }.joined(separator: ", ")
+                    + String(format: " after the traffic started (softirq at %.0f%% or more for %.0f s or longer)",
+                             SaturationOnset.softirqThreshold, SaturationOnset.holdSeconds),
+                seconds: onsets.map(\.seconds)))
+        }
+        return RepetitionFindings(repetition: result.key.repetition, hosts: hosts, findings: findings)
     }
 
     /// Findings from one repetition's per-core usage, per host in name order.
@@ -126,7 +153,7 @@ public enum Findings {
                 let analyzed = repetitions.filter { $0.hosts.contains(host) }.sorted { $0.repetition < $1.repetition }
                 let occurrences = analyzed.compactMap { repetition in
                     repetition.findings.first { $0.kind == kind && $0.host == host }.map {
-                        FindingTally.Occurrence(repetition: repetition.repetition, cores: $0.cores, detail: $0.detail)
+                        FindingTally.Occurrence(repetition: repetition.repetition, cores: $0.cores, detail: $0.detail, seconds: $0.seconds)
                     }
                 }
                 return occurrences.isEmpty ? nil : FindingTally(kind: kind, host: host, analyzed: analyzed.count, occurrences: occurrences)

@@ -117,11 +117,19 @@ public struct RepetitionResult: Codable, Sendable {
     /// Sum over flows of the receiver-side goodput, bits/s.
     public var throughput: Double?
     public var flows: [Iperf3Result]
-    /// Per host sampled, per-core usage over the measured window.
+    /// Per host sampled, per-core usage over the measured window (the steady state after the warm-up).
     public var cpu: [String: [CoreUsage]]
-    /// CPU seconds the sampler itself used, per host, and the window it sampled.
+    /// CPU seconds the sampler itself used, per host, and the seconds it sampled (from the start
+    /// of the traffic, the warm-up included; before `steadyFrom` was kept, the measured window only).
     public var samplerCPUSeconds: [String: Double]
     public var sampledSeconds: Double?
+    /// Seconds from the first CPU sample (taken as the traffic starts) to the start of the window
+    /// `cpu` covers; nil in results recorded when sampling began with that window.
+    public var steadyFrom: Double?
+    /// Per host sampled, the cores that stayed saturated in softirq and the second each began to,
+    /// from the whole per-second series (`CPUTimeline.saturationOnsets`): empty when none did, nil
+    /// where not recorded.
+    public var saturation: [String: [SaturationOnset]]?
     /// WireGuard knobs as read back from the hosts, `host:interface:knob` -> value.
     public var knobs: [String: String]
     public var steps: [StepRecord]
@@ -134,7 +142,8 @@ public struct RepetitionResult: Codable, Sendable {
     public init(key: RunKey, status: Status, reason: String?, attempts: Int, started: Date, finished: Date,
                 throughput: Double?, flows: [Iperf3Result], cpu: [String: [CoreUsage]], samplerCPUSeconds: [String: Double],
                 sampledSeconds: Double?, knobs: [String: String], steps: [StepRecord], placement: [String: [CoreAssignment]] = [:],
-                attemptLog: [AttemptRecord] = [], drops: [String: [String: Int]]? = nil) {
+                attemptLog: [AttemptRecord] = [], drops: [String: [String: Int]]? = nil, steadyFrom: Double? = nil,
+                saturation: [String: [SaturationOnset]]? = nil) {
         self.key = key
         self.status = status
         self.reason = reason
@@ -151,11 +160,13 @@ public struct RepetitionResult: Codable, Sendable {
         self.placement = placement
         self.attemptLog = attemptLog
         self.drops = drops
+        self.steadyFrom = steadyFrom
+        self.saturation = saturation
     }
 
     private enum CodingKeys: String, CodingKey {
         case key, status, reason, attempts, attemptLog, started, finished, throughput, flows, cpu, samplerCPUSeconds, sampledSeconds, knobs, steps,
-             placement, drops
+             placement, drops, steadyFrom, saturation
     }
 
     public init(from decoder: Decoder) throws {
@@ -177,5 +188,7 @@ public struct RepetitionResult: Codable, Sendable {
         placement = try c.decodeIfPresent([String: [CoreAssignment]].self, forKey: .placement) ?? [:]
         attemptLog = try c.decodeIfPresent([AttemptRecord].self, forKey: .attemptLog) ?? []
         drops = try c.decodeIfPresent([String: [String: Int]].self, forKey: .drops)
+        steadyFrom = try c.decodeIfPresent(Double.self, forKey: .steadyFrom)
+        saturation = try c.decodeIfPresent([String: [SaturationOnset]].self, forKey: .saturation)
     }
 }

@@ -240,7 +240,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
         case "cat" where argv[1].hasPrefix("/proc/irq/"):
             return ok("0-\(cpus - 1)\n")
         case "sh" where argv.count > 3 && argv[3] == "sampler":
-            return ok(samplerOutput ?? sampler())
+            return ok(samplerOutput ?? sampler(samples: argv.count > 4 ? Int(argv[4]) ?? 2 : 2, interval: argv.count > 5 ? Double(argv[5]) ?? 1 : 1))
         case "ethtool" where argv.count == 3 && argv[1] == "-k":
             let state = ntuple == .enabled ? "on" : (ntuple == .unsupported ? "off [fixed]" : "off")
             return ok("Features for \(argv[2]):\nntuple-filters: \(state)\n")
@@ -433,8 +433,14 @@ public final class SimulatedTestbed: @unchecked Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func sampler() -> String {
-        let stat = { (idle: Int) in "cpu  0 0 0 0 0 0 0 0 0 0\n" + (0..<self.cpus).map { "cpu\($0) 10 0 10 \(idle) 0 0 10 0 0 0" }.joined(separator: "\n") }
-        return "@sample\n100.00 100.00\n\(stat(100))\n@sample\n101.00 101.00\n\(stat(150))\n@times\n0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n"
+    /// As many samples as the sampler was asked for, `interval` seconds apart, every core half busy.
+    private func sampler(samples: Int, interval: Double) -> String {
+        let stat = { (step: Int) in
+            "cpu  0 0 0 0 0 0 0 0 0 0\n" + (0..<self.cpus).map { "cpu\($0) \(10 + 25 * step) 0 10 \(100 + 50 * step) 0 0 \(10 + 25 * step) 0 0 0" }.joined(separator: "\n")
+        }
+        let blocks = (0..<max(2, min(samples, 3600))).map { step in
+            String(format: "@sample\n%.2f %.2f\n", 100 + Double(step) * interval, 100 + Double(step) * interval) + stat(step) + "\n"
+        }
+        return blocks.joined() + "@times\n0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n"
     }
 }

@@ -341,7 +341,8 @@ public final class ExperimentRunner: @unchecked Sendable {
                             throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
                             cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
                             knobs: prepared.knobs, steps: steps, placement: prepared.placed, attemptLog: attempts,
-                            drops: DaemonDrops.perHost(before: dropsBefore, after: dropsAfter))
+                            drops: DaemonDrops.perHost(before: dropsBefore, after: dropsAfter), steadyFrom: outcome.steadyFrom,
+                            saturation: outcome.saturation)
                     }
                 }
             } catch let error as LocalWriteError {

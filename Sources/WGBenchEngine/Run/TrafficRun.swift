@@ -16,6 +16,8 @@ struct TrafficRun {
         var cpu: [String: [CoreUsage]]
         var samplerCPUSeconds: [String: Double]
         var sampledSeconds: Double?
+        var steadyFrom: Double?
+        var saturation: [String: [SaturationOnset]] = [:]
         /// Why the repetition failed, or nil.
         var failure: String?
     }
@@ -29,7 +31,7 @@ struct TrafficRun {
         for flow in plan.flows { try drain.check(IperfCommands.server(flow, directory: workDirectory)) }
         try waitForServers(plan)
 
-        // Clients and samplers start together; the samplers skip the warm-up themselves.
+        // Clients and samplers start together: the first sample marks the start of the traffic.
         enum Job { case clients, sampler(HostRole) }
         let sampled = spec.sampling.hosts
         let jobs: [Job] = [.clients] + sampled.map { .sampler($0) }
@@ -57,10 +59,13 @@ struct TrafficRun {
             case .success(let result):
                 try store.write(result.stdout, to: "\(key.directory)/cpu-\(role).txt")
                 let samples = ProcStatParser.samples(result.stdout)
-                if let first = samples.first, let last = samples.last, samples.count >= 2 {
-                    outcome.cpu[role.rawValue] = ProcStatParser.usage(from: first, to: last)
-                    outcome.sampledSeconds = last.uptime - first.uptime
+                if let window = SamplerCommand.steadyWindow(samples, warmUpSeconds: traffic.omitSeconds,
+                                                            intervalMilliseconds: spec.sampling.intervalMilliseconds) {
+                    outcome.cpu[role.rawValue] = ProcStatParser.usage(from: window.from, to: window.to)
+                    outcome.sampledSeconds = window.to.uptime - samples[0].uptime
+                    outcome.steadyFrom = window.from.uptime - samples[0].uptime
                 }
+                if let timeline = CPUTimeline(samples: samples) { outcome.saturation[role.rawValue] = timeline.saturationOnsets }
                 outcome.samplerCPUSeconds[role.rawValue] = ProcStatParser.samplerCPUSeconds(result.stdout)
             case .failure(let error):
                 // A host that cannot be reached is the run's problem, not this repetition's.
