@@ -80,12 +80,47 @@ struct ClaimDecoderTests {
         ("  - {paper: x, measure: throughput, series: inline, point: {tunnels: 1}, above: 5, below: 5}", "claims.[0].below", "greater than above"),
         ("  - {paper: x, measure: core, series: inline, point: {tunnels: 1}, host: gw2, stage: rx-tun, tunnel: 0, above: 1}", "claims.[0].tunnel", "out of range"),
         ("  {paper: x}", "claims", "expected a list"),
+        ("  - {paper: x, measure: throughput, series: inline, point: top, above: 1}", "claims.[0].point", "'top' is not a point"),
+        ("  - {paper: x, measure: mean-cpu, series: inline, point: {reaching_peak_of: fast}, host: gw2, below: 90}", "claims.[0].point.reaching_peak_of", "'fast' is not a series"),
+        ("  - {paper: x, measure: mean-cpu, series: inline, point: {reaching_peak_of: vanilla, tunnels: 8}, host: gw2, below: 90}", "claims.[0].point", "no swept variable with several values is left"),
+        ("  - {paper: x, measure: crossover, series: inline, over: vanilla, point: {tunnels: 8}, above: 1}", "claims.[0].point", "give point: every"),
+        ("  - {paper: x, measure: crossover, series: inline, over: vanilla, point: every, over_point: peak, above: 1}", "claims.[0].over_point", "over_point: every"),
+        ("  - {paper: x, measure: crossover, series: inline, over: inline, point: every, above: 1}", "claims.[0]", "two series"),
+        ("  - {paper: x, measure: ratio, series: inline, over: vanilla, point: {tunnels: 8}, over_point: every, above: 1}", "claims.[0].over_point", "needs point: every"),
     ])
     func malformedClaimsAreLocated(_ claims: String, _ keyPath: String, _ message: String) {
         let found = error(claims)
         #expect(found?.keyPath == keyPath, "\(String(describing: found))")
         #expect(found?.message.contains(message) == true, "\(String(describing: found))")
         #expect(found?.file == "dir/main.yaml" && (found?.line ?? 0) >= 6)
+    }
+
+    /// Points chosen along the swept variable: the others fixed (flows_per_tunnel has one value).
+    @Test func pointsAlongTheSweepDecode() throws {
+        let claims = try parse("""
+          - {paper: a, measure: ratio, series: inline, point: {tunnels: 32}, over: vanilla, over_point: peak, about: 2}
+          - {paper: b, measure: ratio, series: inline, point: every, over: vanilla, above: 1}
+          - {paper: c, measure: mean-cpu, series: inline, point: {reaching_peak_of: vanilla}, host: gw2, below: 90}
+          - {paper: d, measure: crossover, series: inline, point: every, over: vanilla, above: 8, below: 16}
+        """)
+        let fixed = Self.at(1)
+        #expect(claims.map(\.measure) == [
+            .ratio(of: ClaimSubject(series: "inline", point: Self.at(32)), over: ClaimSubject(series: "vanilla", point: fixed, across: .peak(variable: "tunnels"))),
+            .ratio(of: ClaimSubject(series: "inline", point: fixed, across: .every(variable: "tunnels")),
+                   over: ClaimSubject(series: "vanilla", point: fixed, across: .every(variable: "tunnels"))),
+            .meanCPU(of: ClaimSubject(series: "inline", point: fixed, across: .reaching(variable: "tunnels", peakOf: "vanilla")), host: .gw2),
+            .crossover(of: ClaimSubject(series: "inline", point: fixed, across: .every(variable: "tunnels")),
+                       over: ClaimSubject(series: "vanilla", point: fixed, across: .every(variable: "tunnels"))),
+        ])
+        let text = try ExperimentLoader.parse(yaml: Self.head + "\n  - {paper: a, measure: throughput, series: inline, point: peak, above: 1}", file: "x.yaml")
+        #expect(try JSONDecoder().decode(ExperimentSpec.self, from: JSONEncoder().encode(text)) == text)
+        do {
+            _ = try ExperimentLoader.parse(yaml: "name: y\nsweep: {engine: [inline, parallel]}\nseries: [{name: s, target: wireguard-swift}]\n"
+                + "claims: [{paper: p, measure: throughput, series: s, point: peak, above: 1}]", file: "y.yaml")
+            Issue.record("a peak along a sweep of words was accepted")
+        } catch {
+            #expect("\(error)".contains("engine has values that are not numbers"), "\(error)")
+        }
     }
 
     @Test func aSweepWithOnePointNeedsNoPoint() throws {

@@ -145,3 +145,36 @@ struct ClaimsTests {
         #expect(abs(Claims.ratioHalfWidth(a: 10, ciA: 1, b: 5, ciB: 0.5) - 0.28284) < 1e-5)
     }
 }
+
+/// The onset measure: when gw2's first core stayed saturated, over the repetitions where one did.
+struct OnsetClaimTests {
+    @Test func onsetIsTheMeanFirstSaturationOverTheRepetitionsWhereItHappened() throws {
+        let spec = try ExperimentLoader.parse(yaml: """
+        name: o
+        repetitions: 3
+        sweep: {tunnels: 8}
+        series: [{name: vanilla, target: kernel}, {name: old, target: kernel}, {name: calm, target: kernel}]
+        claims:
+          - {paper: "within seconds", measure: onset, series: vanilla, host: gw2, below: 10}
+          - {paper: "old results", measure: onset, series: old, host: gw2, below: 10}
+          - {paper: "never", measure: onset, series: calm, host: gw2, below: 10}
+        """, file: "o.yaml")
+        var results: [RepetitionResult] = []
+        for repetition in 1...3 {
+            for series in ["vanilla", "old", "calm"] {
+                var result = RecordedCPU.result(series: series, tunnels: 8, repetition: repetition, cpu: ["gw2": RecordedCPU.host(cores: 4, background: 10, hot: [:])])
+                switch series {
+                case "vanilla": result.saturation = ["gw2": repetition == 2 ? [] : [SaturationOnset(cpu: 3, seconds: Double(repetition * 2)), SaturationOnset(cpu: 1, seconds: 20)]]
+                case "calm": result.saturation = ["gw2": []]
+                default: break
+                }
+                results.append(result)
+            }
+        }
+        let claims = Claims.evaluate(spec, results: results)
+        #expect(claims[0].verdict == .holds && claims[0].value == 4)  // (2 + 6) / 2, repetition 2 had none
+        #expect(claims[0].note.contains("a core saturated in 2 of 3 repetitions"))
+        #expect(claims[1].verdict == .notMeasured && claims[1].note.contains("no per-second CPU of gw2 from the start of the traffic"))
+        #expect(claims[2].verdict == .notMeasured && claims[2].note.contains("no core of gw2 stayed saturated in any of 3 repetitions"))
+    }
+}

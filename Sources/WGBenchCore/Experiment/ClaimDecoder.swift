@@ -13,7 +13,7 @@ struct ClaimDecoder {
     static func subjectKeys(_ kind: ClaimMeasure.Kind) -> [String] {
         switch kind {
         case .throughput: return ["series", "point"]
-        case .ratio: return ["series", "point", "over", "over_point"]
+        case .ratio, .crossover: return ["series", "point", "over", "over_point"]
         case .core: return ["series", "point", "host", "stage", "tunnel", "flow"]
         case .blackHole, .meanCPU, .onset: return ["series", "point", "host"]
         }
@@ -45,6 +45,9 @@ struct ClaimDecoder {
         case .ratio:
             let over = try subject(series: map.required("over"), point: map.optional("over_point") ?? map.optional("point"), owner: node)
             if over == of { throw node.error("the ratio's two sides are the same series at the same point") }
+            if case .every = over.across, of.across != over.across {
+                throw (map.optional("over_point") ?? node).error("over_point: every needs point: every (both sides at each point)")
+            }
             measure = .ratio(of: of, over: over)
         case .core:
             let stageNode = try map.required("stage")
@@ -61,6 +64,14 @@ struct ClaimDecoder {
             }
             let host = try self.host(map.required("host"), gatewaysOnly: true)
             measure = .core(of: of, host: host, stage: stage, tunnel: tunnel, flow: try flowNode?.int(in: 0...4095))
+        case .crossover:
+            guard case .every = of.across else {
+                throw (map.optional("point") ?? node).error("a crossover runs along a swept variable: give point: every (the variable with several values)")
+            }
+            let over = try subject(series: map.required("over"), point: map.optional("over_point") ?? map.optional("point"), owner: node)
+            guard over.across == of.across else { throw (map.optional("over_point") ?? node).error("a crossover compares both series at every point: over_point: every") }
+            if over.series == of.series { throw node.error("a crossover needs two series") }
+            measure = .crossover(of: of, over: over)
         case .blackHole:
             measure = .blackHole(of: of, host: try host(map.required("host"), gatewaysOnly: false))
         case .meanCPU:
@@ -76,14 +87,48 @@ struct ClaimDecoder {
         guard spec.series.contains(where: { $0.name == name }) else {
             throw node.error("'\(name)' is not a series of this experiment; its series: \(spec.series.map(\.name).joined(separator: ", "))")
         }
+        if let pointNode, case .scalar = pointNode.node {
+            let word = try pointNode.string()
+            let variable = try varied(given: [], at: pointNode)
+            let fixed = try point(nil, owner: owner, varied: variable)
+            switch word {
+            case "peak": return ClaimSubject(series: name, point: fixed, across: .peak(variable: variable))
+            case "every": return ClaimSubject(series: name, point: fixed, across: .every(variable: variable))
+            default: throw pointNode.error("'\(word)' is not a point: give a mapping such as {\(variable): ...}, or peak, every, {reaching_peak_of: SERIES}")
+            }
+        }
+        let entries = try pointNode?.anyMapping() ?? []
+        if let (_, other) = entries.first(where: { $0.key == "reaching_peak_of" }) {
+            let target = try other.string()
+            guard spec.series.contains(where: { $0.name == target }) else {
+                throw other.error("'\(target)' is not a series of this experiment; its series: \(spec.series.map(\.name).joined(separator: ", "))")
+            }
+            let variable = try varied(given: entries.map(\.key), at: pointNode!)
+            return ClaimSubject(series: name, point: try point(pointNode, owner: owner, varied: variable),
+                                across: .reaching(variable: variable, peakOf: target))
+        }
         return ClaimSubject(series: name, point: try point(pointNode, owner: owner))
+    }
+
+    /// The one swept variable with several numeric values that a point does not fix: the one a
+    /// `peak`, `every` or `reaching_peak_of` runs along.
+    private func varied(given: [String], at node: SpecNode) throws -> String {
+        let open = spec.sweep.filter { $0.values.count > 1 && !given.contains($0.name) }
+        guard open.count == 1, let variable = open.first else {
+            throw node.error(open.isEmpty ? "no swept variable with several values is left to choose a point along"
+                             : "fix all but one of \(open.map(\.name).joined(separator: ", ")) to choose a point along the other")
+        }
+        guard variable.values.allSatisfy({ Double($0) != nil }) else {
+            throw node.error("\(variable.name) has values that are not numbers: a point is chosen along a numeric variable")
+        }
+        return variable.name
     }
 
     /// A point of the sweep: every variable the claim names must be swept, with a value the sweep
     /// has; a variable with a single value may be left out, one with several may not.
-    private func point(_ node: SpecNode?, owner: SpecNode) throws -> Point {
+    private func point(_ node: SpecNode?, owner: SpecNode, varied: String? = nil) throws -> Point {
         var given: [String: SpecNode] = [:]
-        for (name, value) in try node?.anyMapping() ?? [] {
+        for (name, value) in try node?.anyMapping() ?? [] where name != "reaching_peak_of" {
             guard let variable = spec.sweep.first(where: { $0.name == name }) else {
                 throw value.error("'\(name)' is not swept by this experiment; its sweep: "
                                   + (spec.sweep.isEmpty ? "none" : spec.sweep.map(\.name).joined(separator: ", ")))
@@ -96,7 +141,7 @@ struct ClaimDecoder {
         }
         return Point(try spec.sweep.map { variable in
             if let value = given[variable.name] { return Point.Assignment(name: variable.name, value: try value.string()) }
-            guard variable.values.count == 1 else {
+            guard variable.values.count == 1 || variable.name == varied else {
                 throw (node ?? owner).error("say which \(variable.name) (point: {\(variable.name): ...}); the sweep has "
                                             + variable.values.joined(separator: ", "))
             }

@@ -6,16 +6,18 @@ import Foundation
 /// ```yaml
 /// claims:
 ///   - paper: "Fig. 7b: improved is 45% faster than vanilla"
-///     measure: ratio            # throughput | ratio | core | black-hole | mean-cpu | onset
+///     measure: ratio            # throughput | ratio | core | black-hole | mean-cpu | onset | crossover
 ///     series: improved
 ///     over: vanilla             # ratio: the denominator series
-///     point: {tunnels: 32}      # needed for each variable the sweep gives several values
+///     point: {tunnels: 32}      # needed for each variable the sweep gives several values; or
+///                               # peak, every, {reaching_peak_of: SERIES} along the one varied
 ///     over_point: {tunnels: 1}  # ratio: the denominator's point, when not `point`
 ///     about: 1.45               # or above: X, below: Y (or both)
 ///     tolerance: 10%            # with about; default 20%
 /// ```
 /// `core` takes `host`, `stage` (rx-plain, rx-tun, tx-tun, inline) and optionally `tunnel` or
-/// `flow`; `black-hole`, `mean-cpu` and `onset` take `host`. See `ClaimDecoder`.
+/// `flow`; `black-hole`, `mean-cpu` and `onset` take `host`; `crossover` takes `over` and gives
+/// the swept value where `series` stops being above (or below) `over`. See `ClaimDecoder`.
 public struct ClaimSpec: Sendable, Codable, Equatable {
     /// The paper's words.
     public var paper: String
@@ -29,14 +31,42 @@ public struct ClaimSpec: Sendable, Codable, Equatable {
     }
 }
 
-/// A series at one point of the sweep: where a measure reads its repetitions.
+/// A series at one point of the sweep, or at a point chosen along one swept variable: where a
+/// measure reads its repetitions.
 public struct ClaimSubject: Sendable, Codable, Equatable {
     public var series: String
+    /// The point; with `across`, the values of the variables held fixed (the varied one carries
+    /// any of its values).
     public var point: Point
+    public var across: ClaimAcross?
 
-    public init(series: String, point: Point) {
+    public init(series: String, point: Point, across: ClaimAcross? = nil) {
         self.series = series
         self.point = point
+        self.across = across
+    }
+
+    /// The subject at the point where `variable` has `value`.
+    public func at(_ variable: String, _ value: String) -> ClaimSubject {
+        ClaimSubject(series: series, point: Point(point.assignments.map { $0.name == variable ? .init(name: variable, value: value) : $0 }))
+    }
+}
+
+/// A point chosen along one swept variable (numbers only, e.g. tunnels), written in `point:` or
+/// `over_point:` as `peak`, `every` or `{reaching_peak_of: SERIES}`.
+public enum ClaimAcross: Sendable, Codable, Equatable {
+    /// Where the subject's series has its highest mean throughput ("vanilla thr's maximum").
+    case peak(variable: String)
+    /// Every value, the claim holding at each ("always outperforms"); the value shown is the worst.
+    case every(variable: String)
+    /// Where the subject's series first reaches the peak mean throughput of another series,
+    /// linearly interpolated between the two values around it ("at the same ~65 Gbit/s").
+    case reaching(variable: String, peakOf: String)
+
+    public var variable: String {
+        switch self {
+        case .peak(let variable), .every(let variable), .reaching(let variable, _): return variable
+        }
     }
 }
 
@@ -56,13 +86,17 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
     /// Seconds after the traffic started at which the host's first core stayed saturated in
     /// softirq (`SaturationOnset`), over the repetitions where one did.
     case onset(of: ClaimSubject, host: HostRole)
+    /// The value of a swept variable at which one series' mean throughput crosses another's
+    /// (the first change of sign of their difference, linearly interpolated): "best up to about
+    /// 20 tunnels". Both subjects carry `every` along that variable.
+    case crossover(of: ClaimSubject, over: ClaimSubject)
 
     /// The names used in experiment files, in `measure:`.
     public enum Kind: String, Sendable, CaseIterable {
         case throughput, ratio, core
         case blackHole = "black-hole"
         case meanCPU = "mean-cpu"
-        case onset
+        case onset, crossover
     }
 
     public var kind: Kind {
@@ -73,6 +107,7 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
         case .blackHole: return .blackHole
         case .meanCPU: return .meanCPU
         case .onset: return .onset
+        case .crossover: return .crossover
         }
     }
 
@@ -80,7 +115,20 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
     public var subjects: [ClaimSubject] {
         switch self {
         case .throughput(let of), .core(let of, _, _, _, _), .blackHole(let of, _), .meanCPU(let of, _), .onset(let of, _): return [of]
-        case .ratio(let of, let over): return [of, over]
+        case .ratio(let of, let over), .crossover(let of, let over): return [of, over]
+        }
+    }
+
+    /// The same measure with each subject replaced.
+    public func mapSubjects(_ change: (ClaimSubject) -> ClaimSubject) -> ClaimMeasure {
+        switch self {
+        case .throughput(let of): return .throughput(of: change(of))
+        case .ratio(let of, let over): return .ratio(of: change(of), over: change(over))
+        case .core(let of, let host, let stage, let tunnel, let flow): return .core(of: change(of), host: host, stage: stage, tunnel: tunnel, flow: flow)
+        case .blackHole(let of, let host): return .blackHole(of: change(of), host: host)
+        case .meanCPU(let of, let host): return .meanCPU(of: change(of), host: host)
+        case .onset(let of, let host): return .onset(of: change(of), host: host)
+        case .crossover(let of, let over): return .crossover(of: change(of), over: change(over))
         }
     }
 
@@ -92,6 +140,7 @@ public enum ClaimMeasure: Sendable, Codable, Equatable {
         case .core, .meanCPU: return "% busy"
         case .blackHole: return "of repetitions"
         case .onset: return "s after the traffic started"
+        case .crossover(let of, _): return of.across?.variable ?? ""
         }
     }
 }

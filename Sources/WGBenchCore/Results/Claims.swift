@@ -41,7 +41,7 @@ public enum Claims {
         var result = ClaimResult(claim: claim, label: run.label(claim.measure), value: nil, low: nil, high: nil,
                                  method: "", verdict: .notMeasured, note: "")
         do {
-            let measured = try run.measure(claim.measure)
+            let measured = try run.measure(claim.measure, expecting: claim.expectation)
             result.value = measured.value
             result.low = measured.low
             result.high = measured.high
@@ -124,6 +124,8 @@ struct Measuring {
                             method: "share of repetitions; 95% Wilson score interval",
                             note: "\(describe(of)), \(holes.count) of \(analyzed.count) repetitions"
                                 + (holes.isEmpty ? "" : " (\(holes.map { "rep \($0.repetition)" }.joined(separator: ", ")))"))
+        case .crossover(let of, let over):
+            return try crossover(of, over: over)
         case .meanCPU(let of, let host):
             return try mean(of) { $0.cpu[host.rawValue].flatMap(CoreUsage.meanBusy) } orElse: { "no CPU samples of \(host)" }
         case .onset(let of, let host):
@@ -202,15 +204,26 @@ struct Measuring {
 
     /// "vanilla at tunnels=8", or "vanilla" where nothing varies.
     func describe(_ subject: ClaimSubject) -> String {
-        let shown = subject.point.assignments.filter { varying.contains($0.name) }
-        return shown.isEmpty ? subject.series : "\(subject.series) at \(Point(shown).id)"
+        let shown = subject.point.assignments.filter { varying.contains($0.name) && $0.name != subject.across?.variable }
+        let base = shown.isEmpty ? subject.series : "\(subject.series) at \(Point(shown).id)"
+        return base + (subject.across.map { " " + Self.words($0) } ?? "")
+    }
+
+    /// "at its peak over tunnels", "at every tunnels", "where it reaches numa-aware-thr's peak".
+    static func words(_ across: ClaimAcross) -> String {
+        switch across {
+        case .peak(let variable): return "at its peak over \(variable)"
+        case .every(let variable): return "at every \(variable)"
+        case .reaching(_, let target): return "where it reaches \(target)'s peak throughput"
+        }
     }
 
     /// The measure in words: "improved / vanilla throughput", "gw2 rx-tun core, vanilla (tunnels 1)".
     func label(_ measure: ClaimMeasure) -> String {
         let name = { (subject: ClaimSubject) -> String in
-            let shown = subject.point.assignments.filter { varying.contains($0.name) }
-            return shown.isEmpty ? subject.series : "\(subject.series) (\(shown.map { "\($0.name) \($0.value)" }.joined(separator: ", ")))"
+            let shown = subject.point.assignments.filter { varying.contains($0.name) && $0.name != subject.across?.variable }
+            let base = shown.isEmpty ? subject.series : "\(subject.series) (\(shown.map { "\($0.name) \($0.value)" }.joined(separator: ", ")))"
+            return base + (subject.across.map { " " + Self.words($0) } ?? "")
         }
         switch measure {
         case .throughput(let of): return "\(name(of)) throughput"
@@ -221,6 +234,7 @@ struct Measuring {
         case .blackHole(let of, let host): return "black hole on \(host), \(name(of))"
         case .meanCPU(let of, let host): return "\(host) mean CPU, \(name(of))"
         case .onset(let of, let host): return "saturation onset on \(host), \(name(of))"
+        case .crossover(let of, let over): return "\(of.across?.variable ?? "point") where \(of.series) and \(over.series) cross"
         }
     }
 }
