@@ -74,3 +74,23 @@ struct MeasurementParserTests {
         #expect(ProcessListParser.living(text) == ["/usr/sbin/sshd -D", "iperf3 -s -1"])
     }
 }
+
+/// Receptions steered to rx queues: a queue's one IRQ runs on one CPU.
+struct QueueConflictTests {
+    @Test(arguments: [
+        (1, [(0, 8)], 8, nil as String?),                                    // one per queue
+        (2, [(1, 8), (2, 8), (8, 8)], 8, nil),                               // CPU 8 takes queue 0, free
+        (3, [(1, 4), (5, 4)], 4, "rx queue 1 would serve CPU 1 (a) and CPU 5 (b)"),
+        (4, [(3, 1), (3, 1)], 1, nil),                                       // two receptions, one CPU: fine
+        (5, [(0, 1), (1, 1)], 1, "the NIC has 1 rx queue for 2 placed CPUs"),
+    ] as [(Int, [(Int, Int)], Int, String?)])
+    func receptionsOnOneQueueNeedOneCPU(_ case: Int, _ cpus: [(Int, Int)], _ queues: Int, _ message: String?) {
+        let items = cpus.enumerated().map { (label: String(UnicodeScalar(UInt8(97 + $0.offset))), cpu: $0.element.0) }
+        let conflict = SteeringCommands.queueConflict(items, queues: queues, nic: "eth1")
+        if let message { #expect(conflict?.contains(message) == true, "case \(`case`): \(conflict ?? "none")") } else { #expect(conflict == nil, "case \(`case`)") }
+    }
+
+    @Test func theQueueIsTheCPUModuloTheQueues() {
+        #expect(SteeringCommands.queue(forCPU: 9, queues: 8) == 1 && SteeringCommands.queue(forCPU: 3, queues: 0) == 0)
+    }
+}

@@ -64,6 +64,21 @@ struct PlanGoldenTests {
         #expect(placement.contains("# placement: gw1 tunnel 31: rx-plain 30, tx-tun 29,"))
     }
 
+    /// A NIC with fewer rx queues than placed CPUs would put two cores' receptions on one queue,
+    /// whose one IRQ can run on only one of them: the repetition fails, naming both, and the plan
+    /// shows it. Fig. 9's 8 tunnels fit 8 queues (CPUs 1-8 take queues 1-7 and 0).
+    @Test func fewerRxQueuesThanPlacedCPUsFailTheRepetitionInThePlan() throws {
+        let spec = try ExperimentLoader.load(path: Self.root.appendingPathComponent("experiments/fig9.yaml").path)
+        let testbedText = try String(contentsOf: Self.root.appendingPathComponent("testbeds/paper-cloudlab.yaml"), encoding: .utf8)
+        let testbed = try TestbedLoader.parse(yaml: testbedText, file: "testbeds/paper-cloudlab.yaml", home: "/root")
+        let four = try Planner.plan(spec: spec, experimentFile: "experiments/fig9.yaml", testbed: testbed, cpus: 32, rxQueues: 4)
+        #expect(four.contains("with 4 rx queues each"))
+        #expect(four.contains("FAILED: gw1: enp65s0f0np0 rx queue 0 would serve CPU 0 (flow 0) and CPU 4 (flow 4): the NIC has 4 rx queues for 8 placed CPUs"))
+        #expect(!four.contains("flow-type"), "no rule goes in before the check")
+        let eight = try Planner.plan(spec: spec, experimentFile: "experiments/fig9.yaml", testbed: testbed, cpus: 32, rxQueues: 8)
+        #expect(!eight.contains("# run:") && eight.contains("dst-port 51828 action 0"))
+    }
+
     @Test func goldenPlansStayReadable() throws {
         let files = try FileManager.default.contentsOfDirectory(at: Self.golden, includingPropertiesForKeys: [.fileSizeKey])
         let bytes = try files.map { try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0 }.reduce(0, +)

@@ -26,14 +26,14 @@ public struct HostTopology: Codable, Sendable, Equatable {
     }
 
     /// `count` CPUs in `nodes` equal blocks (the paper's machines: 32 CPUs, node 0 = 0-15), every
-    /// NIC on node 0 with one queue per CPU. What `wgbench plan` assumes.
-    public static func uniform(cpus count: Int, nodes nodeCount: Int, nics: [String]) -> HostTopology {
+    /// NIC on node 0 with `rxQueues` queues (by default one per CPU). What `wgbench plan` assumes.
+    public static func uniform(cpus count: Int, nodes nodeCount: Int, nics: [String], rxQueues: Int? = nil) -> HostTopology {
         let perNode = max(1, count / max(1, nodeCount))
         let nodes = (0..<max(1, nodeCount)).map { id in
             NUMANode(id: id, cpus: Array((id * perNode)..<(id == nodeCount - 1 ? count : min(count, (id + 1) * perNode))))
         }
         return HostTopology(onlineCPUs: Array(0..<count), nodes: nodes,
-                            nics: Dictionary(uniqueKeysWithValues: nics.map { ($0, NIC(node: 0, rxQueues: count)) }))
+                            nics: Dictionary(uniqueKeysWithValues: nics.map { ($0, NIC(node: 0, rxQueues: rxQueues ?? count)) }))
     }
 
     public func node(ofCPU cpu: Int) -> Int { nodes.first { $0.cpus.contains(cpu) }?.id ?? nodes[0].id }

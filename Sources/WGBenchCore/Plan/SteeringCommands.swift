@@ -19,6 +19,23 @@ public enum SteeringCommands {
 
     public static let interrupts = Command("cat", "/proc/interrupts")
 
+    /// The rx queue a CPU's receptions are steered to, whose IRQ is then pinned to that CPU.
+    public static func queue(forCPU cpu: Int, queues: Int) -> Int { cpu % max(1, queues) }
+
+    /// Receptions that would share an rx queue with different CPUs, in words; nil when each queue
+    /// serves one CPU. A queue has one IRQ and so one CPU: with fewer queues than placed CPUs,
+    /// `cpu % queues` sends two CPUs' receptions to one queue and the later IRQ pin silently wins.
+    public static func queueConflict(_ items: [(label: String, cpu: Int)], queues: Int, nic: String) -> String? {
+        let byQueue = Dictionary(grouping: items, by: { queue(forCPU: $0.cpu, queues: queues) })
+        guard let (queue, shared) = byQueue.sorted(by: { $0.key < $1.key }).first(where: { Set($0.value.map(\.cpu)).count > 1 }) else { return nil }
+        let cpus = Set(items.map(\.cpu)).count
+        let each = Dictionary(grouping: shared, by: \.cpu).sorted { $0.key < $1.key }.map { cpu, items in
+            "CPU \(cpu) (\(items.map(\.label).joined(separator: ", ")))"
+        }
+        return "\(nic) rx queue \(queue) would serve \(each.joined(separator: " and ")): the NIC has \(queues) rx queue\(queues == 1 ? "" : "s")"
+            + " for \(cpus) placed CPUs, and a queue's one IRQ runs on one CPU"
+    }
+
     public static func setIRQAffinity(irq: Int, cpu: Int) -> Command {
         Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpu)\n".utf8))
     }

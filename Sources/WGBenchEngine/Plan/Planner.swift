@@ -11,7 +11,7 @@ import WGBenchRemote
 /// `points`, when given, limits the sweep to those points (golden files show a few).
 public enum Planner {
     public static func plan(spec original: ExperimentSpec, experimentFile: String, testbed: Testbed, cpus: Int, numaNodes: Int = 2,
-                            points: ((Point) -> Bool)? = nil) throws -> String {
+                            rxQueues: Int? = nil, points: ((Point) -> Bool)? = nil) throws -> String {
         var spec = original
         spec.repetitions = 1
         spec.order = .sequential
@@ -21,6 +21,7 @@ public enum Planner {
         let simulation = SimulatedTestbed()
         simulation.cpus = cpus
         simulation.numaNodes = numaNodes
+        simulation.rxQueues = rxQueues
         simulation.ntuple = .disabled
         simulation.kernelModule = .patched
         simulation.nics = Array(Set(testbed.orderedHosts.flatMap { $0.interfaces.values.map(\.name.rawValue) })).sorted()
@@ -50,7 +51,7 @@ public enum Planner {
         return header + "# Every command a run executes, per point (one repetition shown; a run repeats each \(original.repetitions) times"
             + (original.pauseMilliseconds > 0 ? ", pausing \(SpecDuration(milliseconds: original.pauseMilliseconds)) between repetitions" : "") + ").\n"
             + "# Nothing was connected, nothing was measured. Assumed: \(cpus) CPUs in \(numaNodes) NUMA node(s) of equal size, the NICs on node 0"
-            + " with an rx queue per CPU and ntuple filters, the paper's patched kernel module with its defaults"
+            + " with \(rxQueues.map { "\($0) rx queue\($0 == 1 ? "" : "s") each" } ?? "an rx queue per CPU") and ntuple filters, the paper's patched kernel module with its defaults"
             + " (a new device: inline_en 1, masks on every CPU; a new peer: TX worker unset).\n"
             + "# Standard input is shown after <<<; private and public keys are made at run time.\n"
             + transcript.text

@@ -54,8 +54,11 @@ public final class SimulatedTestbed: @unchecked Sendable {
     /// dies during traffic, a command that times out).
     public var before: (@Sendable (HostRole, Command) throws -> Void)?
 
-    /// CPUs per host, and so rx queues per NIC.
+    /// CPUs per host.
     public var cpus = 2
+    /// Rx queues per NIC (and their interrupts); nil: one per CPU.
+    public var rxQueues: Int?
+    private var queueCount: Int { rxQueues ?? cpus }
     /// NUMA nodes per host, equal blocks of CPUs (node 0 first); every NIC on node 0.
     public var numaNodes = 1
     /// The NICs whose queue interrupts /proc/interrupts lists.
@@ -139,7 +142,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private func ok(_ out: String = "") -> CommandResult { CommandResult(status: 0, stdout: out, stderr: "") }
     private func fail(_ stderr: String, status: Int32 = 1) -> CommandResult { CommandResult(status: status, stdout: "", stderr: stderr) }
 
-    private var topology: HostTopology { HostTopology.uniform(cpus: cpus, nodes: numaNodes, nics: nics) }
+    private var topology: HostTopology { HostTopology.uniform(cpus: cpus, nodes: numaNodes, nics: nics, rxQueues: queueCount) }
 
     private func answer(_ role: HostRole, _ command: Command) -> CommandResult {
         lock.lock()
@@ -257,7 +260,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
         case "ethtool" where argv.count == 3 && ["-l", "-g", "-n"].contains(argv[1]):
             return ok("simulated: \(argv[1]) \(argv[2])\n")
         case "ls" where argv.count == 2 && argv[1].hasSuffix("/queues"):
-            return ok((0..<cpus).map { "rx-\($0)" }.joined(separator: "\n") + "\n" + (0..<cpus).map { "tx-\($0)" }.joined(separator: "\n"))
+            return ok((0..<queueCount).map { "rx-\($0)" }.joined(separator: "\n") + "\n" + (0..<queueCount).map { "tx-\($0)" }.joined(separator: "\n"))
         case "pgrep" where argv.count == 3 && ["-x", "-a"].contains(argv[1]) && argv[2] == "irqbalance":
             return fail("")
         case "sh" where argv.count == 6 && argv[3] == "pin":
@@ -376,7 +379,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
         let topology = self.topology
         return "0-\(cpus - 1)\n"
             + topology.nodes.map { "/sys/devices/system/node/node\($0.id)/cpulist:\($0.cpuList)\n" }.joined()
-            + wanted.map { "@nic \($0) \(numaNodes > 1 ? "0" : "-1") \(cpus)\n" }.joined()
+            + wanted.map { "@nic \($0) \(numaNodes > 1 ? "0" : "-1") \(queueCount)\n" }.joined()
     }
 
     /// A new kernel device's sysfs files, with the module's defaults.
@@ -428,7 +431,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
     private func interrupts() -> String {
         var lines = ["           " + (0..<cpus).map { "CPU\($0)" }.joined(separator: "  ")]
         for (index, nic) in nics.enumerated() {
-            for queue in 0..<cpus { lines.append(" \(200 + index * 100 + queue):  0  IR-PCI-MSI  edge  \(nic)-TxRx-\(queue)") }
+            for queue in 0..<queueCount { lines.append(" \(200 + index * 100 + queue):  0  IR-PCI-MSI  edge  \(nic)-TxRx-\(queue)") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -17,6 +17,8 @@ enum ProvisioningError: Error, CustomStringConvertible {
     /// A knob file that did not read back what was written.
     case readBack(host: HostRole, path: String, read: String, written: String)
     case steeringRequired(host: HostRole, detail: String)
+    /// Two placed receptions would share an rx queue with different CPUs.
+    case queueShared(host: HostRole, detail: String)
     case noRuleID(host: HostRole, item: String, output: String)
     case unreachable(host: HostRole, detail: String)
     /// The preflight check found the hosts busy or tuned for power, under `strict`.
@@ -42,6 +44,8 @@ enum ProvisioningError: Error, CustomStringConvertible {
                 + "this kernel's WireGuard is not the paper's patched module"
         case let .readBack(host, path, read, written):
             return "\(host): \(path) reads \(read) after wgbench wrote \(written): the series' configuration did not take"
+        case let .queueShared(host, detail):
+            return "\(host): \(detail)"
         case let .steeringRequired(host, detail):
             return "steering is required, but on \(host) \(detail)"
         case let .noRuleID(host, item, output):

@@ -66,8 +66,17 @@ final class Steering: @unchecked Sendable {
                 work.append((.gw2, nic(.gw2, .egress), flowItems(.gw2, .egress)))
             }
         }
+        // Every queue serves one CPU, or the point is not what it claims to be: check all before a rule goes in.
         for (role, nicName, items) in work where !items.isEmpty {
-            let result = try steer(role, nic: nicName, items: items)
+            let ntuple = try facts(role, nic: nicName).ntuple
+            guard ntuple != .unsupported && ntuple != .unknown else { continue }  // nothing is steered there
+            let queues = try self.queues(role, nic: nicName, placement: placement)
+            if let conflict = SteeringCommands.queueConflict(items.map { ($0.label, $0.assignment.cpu) }, queues: queues, nic: nicName) {
+                throw ProvisioningError.queueShared(host: role, detail: conflict)
+            }
+        }
+        for (role, nicName, items) in work where !items.isEmpty {
+            let result = try steer(role, nic: nicName, items: items, queues: try queues(role, nic: nicName, placement: placement))
             steps += result.steps
             placed[role.rawValue, default: []] += result.placed
         }
@@ -86,7 +95,13 @@ final class Steering: @unchecked Sendable {
         var rule: (Int) -> Command
     }
 
-    private func steer(_ role: HostRole, nic: String, items: [Item]) throws -> (steps: [StepRecord], placed: [CoreAssignment]) {
+    /// The NIC's rx queues as the run's topology read them, else as its sysfs lists them.
+    private func queues(_ role: HostRole, nic: String, placement: ResolvedPlacement) throws -> Int {
+        if let queues = placement.topology[role]?.nics[nic]?.rxQueues { return queues }
+        return try facts(role, nic: nic).queues
+    }
+
+    private func steer(_ role: HostRole, nic: String, items: [Item], queues: Int) throws -> (steps: [StepRecord], placed: [CoreAssignment]) {
         let host = hosts[role]!
         let facts = try self.facts(role, nic: nic)
         guard facts.ntuple != .unsupported && facts.ntuple != .unknown else {
@@ -105,7 +120,7 @@ final class Steering: @unchecked Sendable {
         let interrupts = try host.check(SteeringCommands.interrupts)
         for item in items {
             let cpu = item.assignment.cpu
-            let queue = cpu % max(1, facts.queues)
+            let queue = SteeringCommands.queue(forCPU: cpu, queues: queues)
             let output = try host.check(item.rule(queue))
             guard let id = SteeringCommands.ruleID(output) else {
                 throw ProvisioningError.noRuleID(host: role, item: item.label, output: output)
