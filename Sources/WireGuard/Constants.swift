@@ -10,6 +10,9 @@ extension WireConstants {
     public static let rekeyAttemptTime = 90.0
     public static let rekeyTimeout = 5.0
     public static let keepaliveTimeout = 10.0
+    /// Data sent and nothing authenticated received for this long: the session is taken for dead
+    /// and a new handshake starts (the kernel's new_handshake timer, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT).
+    public static let newHandshakeTimeout = keepaliveTimeout + rekeyTimeout
     public static let cookieRefreshTime = 120.0
     /// Up to this much random jitter is added to each handshake retransmission.
     public static let rekeyTimeoutJitterMax = 0.333

@@ -75,6 +75,13 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         return endpoint
     }
 
+    /// The same endpoint with no source: routing chooses it again.
+    public var withoutSource: Endpoint {
+        var endpoint = self
+        (endpoint.sourceHigh, endpoint.sourceLow) = (0, 0)
+        return endpoint
+    }
+
     /// The source's 16 bytes (all zero: none).
     public func withSourceBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         var storage = (sourceHigh, sourceLow)

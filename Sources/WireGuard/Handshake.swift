@@ -172,6 +172,7 @@ extension Device {
             peer.lastInitiationAccepted = now
             install(keys, for: peer, now: now)
             peer.endpoint = source
+            peer.unansweredSince = .infinity  // an authenticated packet, as the kernel counts handshakes
             peer.rxBytes += UInt64(datagram.count)
             peer.txBytes += UInt64(response.count)
             output.datagrams.append((response, source))
@@ -191,6 +192,7 @@ extension Device {
             peer.firstAttempt = nil
             install(keys, for: peer, now: now)
             peer.endpoint = source
+            peer.unansweredSince = .infinity  // an authenticated packet, as the kernel counts handshakes
             peer.rxBytes += UInt64(datagram.count)
             let queued = peer.queued
             peer.queued = []
