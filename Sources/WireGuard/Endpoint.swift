@@ -63,7 +63,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
         }
         guard let bytes = IPPrefix.parse(host), (bytes.count == 4) == !text.hasPrefix("["),
-              let port = UInt16(portText) else { return nil }
+              let port = UAPI.decimal(portText, as: UInt16.self) else { return nil }  // digits only: not `+5`
         self.init(address: bytes, port: port)
     }
 
