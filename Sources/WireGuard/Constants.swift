@@ -31,6 +31,11 @@ extension WireConstants {
     public static let handshakesPerSecondPerSource = 20.0
     /// Sources the rate limiter remembers at once; new ones are denied beyond.
     public static let maxRateLimiterEntries = 65536
+    /// Log lines the network can cause: at most this many each `logInterval` seconds, the rest
+    /// counted and told as suppressed (the kernel's net_ratelimit: DEFAULT_RATELIMIT_BURST per
+    /// DEFAULT_RATELIMIT_INTERVAL).
+    public static let logBurst = 10
+    public static let logInterval = 5.0
     /// Packets a peer keeps while it waits for a session; the oldest go first (the kernel keeps 128).
     public static let maxStagedPackets = 64
 }

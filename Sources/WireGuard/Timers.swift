@@ -11,6 +11,7 @@ extension Device {
     public func tick(now: Double) -> DeviceOutput {
         locked {
             var output = DeviceOutput()
+            expireLogLimit(now)
             for peer in peers {
                 if peer.pending != nil, now - peer.pendingSince >= WireConstants.rekeyTimeout + peer.jitter {
                     if let first = peer.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
@@ -18,9 +19,9 @@ extension Device {
                         peer.pending = nil  // with it the ephemeral private key
                         peer.queued = []
                         peer.firstAttempt = nil
-                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyAttemptTime)) seconds, giving up")
+                        logLimited(now, "\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyAttemptTime)) seconds, giving up")
                     } else {
-                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyTimeout)) seconds, retrying")
+                        logLimited(now, "\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyTimeout)) seconds, retrying")
                         initiate(peer, now: now, into: &output)
                     }
                 }
@@ -41,7 +42,7 @@ extension Device {
                 if now - peer.unansweredSince >= WireConstants.newHandshakeTimeout + peer.jitter {
                     peer.unansweredSince = .infinity
                     if peer.pending == nil, now - peer.lastHandshakeSent >= WireConstants.rekeyTimeout {
-                        log_?("\(peer.logName) - Retrying handshake because we stopped hearing back after \(Int(WireConstants.newHandshakeTimeout)) seconds")
+                        logLimited(now, "\(peer.logName) - Retrying handshake because we stopped hearing back after \(Int(WireConstants.newHandshakeTimeout)) seconds")
                         peer.endpoint = peer.endpoint?.withoutSource
                         initiate(peer, now: now, into: &output)
                     }
