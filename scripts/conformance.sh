@@ -3,7 +3,8 @@
 # checked against the behaviours that the upstream conformance scripts exercise (the Linux
 # kernel's tools/testing/selftests/wireguard/netns.sh and wireguard-go's tests/netns.sh): traffic
 # over every mix of IPv4 and IPv6, big MTUs, padding capped at the MTU, roaming, sticky source
-# addresses, crypto-routing, peer churn, fwmark, WireGuard inside WireGuard and `wg show`.
+# addresses, crypto-routing, peer churn, fwmark, WireGuard inside WireGuard, `wg show` and a
+# peer restarted under traffic.
 # Written for this project; it borrows the upstream scripts' ideas, not their code.
 #
 #   ns wgcf<pid>l                                          ns wgcf<pid>r
@@ -999,6 +1000,34 @@ check_wg_show_counters() {
   [[ $(nl wg show "$IFA" listen-port) == "$PORTA" ]] || die "wg show listen-port on a: $(nl wg show "$IFA" listen-port)"
   [[ $(nl wg show "$IFA" public-key) == "$PUBA" ]] || die "wg show public-key on a is not a's"
   [[ $(nl wg show "$IFA" preshared-keys | awk '{ print $2 }') == "$(<"$work/psk")" ]] || die "wg show preshared-keys on a"
+}
+
+# 11. A peer restarts under traffic: b's daemon is restarted while a pings b every 0.2 s. a's
+# session is dead on b's side (b drops what a seals with it) and b has nothing to send, so only
+# a's new-handshake timer (data sent and nothing authenticated back for KEEPALIVE_TIMEOUT +
+# REKEY_TIMEOUT = 15 s, the kernel's timers.c) brings the tunnel back: within 20 s, rather than
+# at a's rekey (REKEY_AFTER_TIME, 120 s after its handshake).
+checks+=(restart-under-traffic)
+check_restart_under_traffic() {
+  local restarted resumed delay
+  pair_up
+  ping_ok "$NSL" "$TR4" 2
+  # -D: each reply line begins with [seconds.microseconds] of its arrival.
+  ip netns exec "$NSL" timeout 45 ping -n -D -i 0.2 -W 1 "$TR4" >"$work/ping-restart.log" 2>&1 &
+  sleep 1
+  restart_right
+  restarted=$EPOCHREALTIME
+  resumed=""
+  for _ in $(seq 300); do
+    resumed=$(awk -v since="$restarted" '/bytes from/ { t = substr($1, 2, length($1) - 2); if (t + 0 > since + 0) { print t; exit } }' \
+      "$work/ping-restart.log")
+    [[ -z $resumed ]] || break
+    sleep 0.1
+  done
+  [[ -n $resumed ]] || die "no echo reply within 30 s of b's restart"
+  delay=$(awk -v a="$restarted" -v b="$resumed" 'BEGIN { printf "%.1f", b - a }')
+  note "the first echo reply came $delay s after b's restart"
+  awk -v d="$delay" 'BEGIN { exit !(d <= 20) }' || die "traffic resumed only $delay s after b's restart (at most 20 s)"
 }
 
 # ---------------------------------------------------------------------------------------------

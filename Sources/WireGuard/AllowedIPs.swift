@@ -14,9 +14,9 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let first = parts.first, !first.isEmpty, let bytes = IPPrefix.parse(first) else { return nil }
-        if parts.count == 2 { guard (1...3).contains(parts[1].utf8.count), parts[1].utf8.allSatisfy({ (48...57).contains($0) }) else { return nil } }
+        if parts.count == 2 { guard (1...3).contains(parts[1].utf8.count) else { return nil } }
         let maximum = bytes.count * 8
-        let length = parts.count == 2 ? Int(parts[1]) : maximum
+        let length = parts.count == 2 ? UAPI.decimal(parts[1], as: UInt.self).map { Int($0) } : maximum
         guard let length, (0...maximum).contains(length) else { return nil }
         self.init(address: bytes, length: length)
     }
@@ -29,8 +29,10 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self.length = length
     }
 
-    /// 4 bytes (IPv4) or 16 (IPv6) from text.
+    /// 4 bytes (IPv4) or 16 (IPv6) from text; nil for anything else. A NUL is refused first:
+    /// inet_pton reads a C string and would stop there, taking `1.2.3.4\0junk` for 1.2.3.4.
     public static func parse(_ text: String) -> [UInt8]? {
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr(), v6 = in6_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
         if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
@@ -61,6 +63,8 @@ public struct AllowedIPs<Peer: Hashable & Sendable>: Sendable {
     /// Node 0: the IPv4 root; node 1: the IPv6 root.
     private var nodes = [Node(), Node()]
     private var values: [Peer] = []
+    /// Each peer's index in `values`: inserting many peers' prefixes stays linear.
+    private var valueIndices: [Peer: Int] = [:]
 
     public init() {}
 
@@ -130,8 +134,9 @@ public struct AllowedIPs<Peer: Hashable & Sendable>: Sendable {
     private static func bit(_ address: [UInt8], _ index: Int) -> Int { Int(address[index / 8] >> UInt8(7 - index % 8)) & 1 }
 
     private mutating func valueIndex(_ peer: Peer) -> Int {
-        if let index = values.firstIndex(of: peer) { return index }
+        if let index = valueIndices[peer] { return index }
         values.append(peer)
+        valueIndices[peer] = values.count - 1
         return values.count - 1
     }
 

@@ -5,18 +5,21 @@
 import WireGuardCrypto
 
 extension Device {
+    /// Answers a UAPI request. The text is read before the lock is taken and a get's answer
+    /// written after it is let go: a request of thousands of lines holds up no packet.
     public func handleUAPI(_ request: String) -> String {
-        locked {
-            for (index, peer) in zip(configuration.peers.indices, peers) {
-                configuration.peers[index].endpoint = peer.endpoint
-                configuration.peers[index].txBytes = peer.txBytes
-                configuration.peers[index].rxBytes = peer.rxBytes
-                configuration.peers[index].lastHandshake = peer.lastHandshake
-            }
+        let parsed = UAPI.parse(request)
+        var removedNone = Set<[UInt8]>()
+        guard case .set = parsed else {
+            var snapshot = locked { syncCountersLocked() }
+            return UAPI.answer(parsed, configuration: &snapshot, removed: &removedNone)
+        }
+        return locked {
+            syncCountersLocked()
             let oldKey = configuration.privateKey
             let old = peers
             var removed = Set<[UInt8]>()
-            let response = UAPI.handle(request, configuration: &configuration, removed: &removed)
+            let response = UAPI.answer(parsed, configuration: &configuration, removed: &removed)
             if configuration.privateKey != oldKey {
                 identity = configuration.privateKey.map { StaticKeys(privateKey: $0) }
                 cookieChecker = identity.map { CookieChecker(keys: $0.macKeys) }
@@ -43,6 +46,18 @@ extension Device {
             }
             return response
         }
+    }
+
+    /// The configuration with the peers' endpoints and counters as the datapath has them now.
+    @discardableResult
+    private func syncCountersLocked() -> DeviceConfiguration {
+        for (index, peer) in zip(configuration.peers.indices, peers) {
+            configuration.peers[index].endpoint = peer.endpoint
+            configuration.peers[index].txBytes = peer.txBytes
+            configuration.peers[index].rxBytes = peer.rxBytes
+            configuration.peers[index].lastHandshake = peer.lastHandshake
+        }
+        return configuration
     }
 
     private func newPeer(_ config: PeerConfiguration) -> Peer {

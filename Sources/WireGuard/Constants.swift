@@ -10,6 +10,9 @@ extension WireConstants {
     public static let rekeyAttemptTime = 90.0
     public static let rekeyTimeout = 5.0
     public static let keepaliveTimeout = 10.0
+    /// Data sent and nothing authenticated received for this long: the session is taken for dead
+    /// and a new handshake starts (the kernel's new_handshake timer, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT).
+    public static let newHandshakeTimeout = keepaliveTimeout + rekeyTimeout
     public static let cookieRefreshTime = 120.0
     /// Up to this much random jitter is added to each handshake retransmission.
     public static let rekeyTimeoutJitterMax = 0.333
@@ -28,6 +31,11 @@ extension WireConstants {
     public static let handshakesPerSecondPerSource = 20.0
     /// Sources the rate limiter remembers at once; new ones are denied beyond.
     public static let maxRateLimiterEntries = 65536
+    /// Log lines the network can cause: at most this many each `logInterval` seconds, the rest
+    /// counted and told as suppressed (the kernel's net_ratelimit: DEFAULT_RATELIMIT_BURST per
+    /// DEFAULT_RATELIMIT_INTERVAL).
+    public static let logBurst = 10
+    public static let logInterval = 5.0
     /// Packets a peer keeps while it waits for a session; the oldest go first (the kernel keeps 128).
     public static let maxStagedPackets = 64
 }

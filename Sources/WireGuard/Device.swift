@@ -101,12 +101,15 @@ public final class Device: @unchecked Sendable {
     var rateLimiter = RateLimiter()
     var cookieChecker: CookieChecker?
 
-    /// Where the device says what happens to handshakes (wireguard-go's verbose log lines).
+    /// Where the device says what happens to handshakes (wireguard-go's verbose log lines), at
+    /// most `WireConstants.logBurst` lines each `logInterval` (the rest counted as suppressed).
     public var log: (@Sendable (String) -> Void)? {
         get { locked { log_ } }
         set { locked { log_ = newValue } }
     }
     var log_: (@Sendable (String) -> Void)?
+    /// Every line the device writes passes it (LogRateLimiter.swift).
+    var logLimiter = LogRateLimiter()
 
     /// Writes each new handshake's ephemeral private key into the secret it is given; tests inject
     /// known keys to look for them in memory after the handshake.

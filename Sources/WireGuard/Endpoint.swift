@@ -63,7 +63,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
         }
         guard let bytes = IPPrefix.parse(host), (bytes.count == 4) == !text.hasPrefix("["),
-              let port = UInt16(portText) else { return nil }
+              let port = UAPI.decimal(portText, as: UInt16.self) else { return nil }  // digits only: not `+5`
         self.init(address: bytes, port: port)
     }
 
@@ -72,6 +72,13 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         var endpoint = self
         endpoint.sourceHigh = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
         endpoint.sourceLow = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        return endpoint
+    }
+
+    /// The same endpoint with no source: routing chooses it again.
+    public var withoutSource: Endpoint {
+        var endpoint = self
+        (endpoint.sourceHigh, endpoint.sourceLow) = (0, 0)
         return endpoint
     }
 

@@ -33,7 +33,7 @@ extension Device {
         guard let (message, state) = Noise.createInitiation(local: identity, peer: peer.keys, localIndex: index, timestamp: stamp,
                                                             cookie: validCookie(peer, now: now), ephemeral: newEphemeral()) else { return }
         peer.lastMAC1 = Array(message[Layout.Initiation.mac1])
-        log_?("\(peer.logName) - Sending handshake initiation")
+        logLimited(now, "\(peer.logName) - Sending handshake initiation")
         if let old = peer.pending { byIndex[old.localIndex] = nil }
         peer.pending = state
         peer.pendingSince = now
@@ -88,22 +88,28 @@ extension Device {
     public func serviceHandshakes(timeout: Double) -> DeviceOutput? {
         let batch = handshakeQueue.pop(upTo: 64, timeout: timeout)
         guard !batch.isEmpty else { return nil }
-        let (mac1Key, threshold, log) = locked { (identity?.macKeys.mac1, loadThreshold_, log_) }
+        let (mac1Key, threshold) = locked { (identity?.macKeys.mac1, loadThreshold_) }
         var output = DeviceOutput()
-        var failed = 0
+        var failed: [(source: Endpoint, length: Int, at: Double)] = []
         for (message, source, receivedAt) in batch {
             let type = MessageType(rawValue: message[0])
             let loaded = handshakeQueue.underLoad(now: receivedAt, threshold: threshold)  // junk counts towards load too
             if type == .initiation || type == .response {
                 guard let mac1Key, Noise.verifyMAC1(message, key: mac1Key) else {
-                    failed += 1
-                    log?("Received invalid handshake message from \(source) (length \(message.count), mac1 does not verify)")
+                    failed.append((source, message.count, receivedAt))
                     continue
                 }
             }
             output.append(locked { handshakeLocked(message, from: source, now: receivedAt, loaded: loaded, mac1Checked: true) })
         }
-        if failed > 0 { locked { drops_.unauthenticated += failed } }
+        if !failed.isEmpty {
+            locked {
+                drops_.unauthenticated += failed.count
+                for failure in failed {
+                    logLimited(failure.at, "Received invalid handshake message from \(failure.source) (length \(failure.length), mac1 does not verify)")
+                }
+            }
+        }
         return output
     }
 
@@ -124,7 +130,7 @@ extension Device {
             let expected = type == .initiation ? WireConstants.initiationLength : WireConstants.responseLength
             guard datagram.count == expected, mac1Checked || Noise.verifyMAC1(datagram, key: identity.macKeys.mac1) else {
                 drops_.unauthenticated += 1
-                log_?("Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
+                logLimited(now, "Received invalid handshake message from \(source) (length \(datagram.count), mac1 does not verify)")
                 return output
             }
             if loaded {
@@ -134,7 +140,7 @@ extension Device {
                         output.datagrams.append((reply, source))
                     }
                     drops_.cookieReplies += 1
-                    log_?("Sending cookie response for denied handshake message for \(source)")
+                    logLimited(now, "Sending cookie response for denied handshake message for \(source)")
                     return output
                 }
                 guard rateLimiter.allow(source, now: now) else {
@@ -149,14 +155,14 @@ extension Device {
                       peers.first(where: { $0.publicKey == key }).map { ($0, $0.keys) }
                   }) else {
                 drops_.unauthenticated += 1
-                log_?("Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
+                logLimited(now, "Received invalid handshake initiation from \(source): unknown peer or does not decrypt")
                 return output
             }
             // Replay: a timestamp not newer than the last. Flood: more than 50 initiations a second
             // from one peer, even with fresh timestamps (the kernel's INITIATIONS_PER_SECOND).
             if let last = peer.lastTimestamp, !(last < received.timestamp) || now - peer.lastInitiationAccepted < 1 / WireConstants.initiationsPerSecond {
                 drops_.replayed += 1
-                log_?("\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
+                logLimited(now, "\(peer.logName) - Received replayed or flooding handshake initiation from \(source)")
                 return output
             }
             let index = newIndex()
@@ -167,11 +173,12 @@ extension Device {
             }
             peer.lastMAC1 = Array(response[Layout.Response.mac1])
             peer.lastHandshakeSent = now
-            log_?("\(peer.logName) - Received handshake initiation, sending response")
+            logLimited(now, "\(peer.logName) - Received handshake initiation, sending response")
             peer.lastTimestamp = received.timestamp
             peer.lastInitiationAccepted = now
             install(keys, for: peer, now: now)
             peer.endpoint = source
+            peer.unansweredSince = .infinity  // an authenticated packet, as the kernel counts handshakes
             peer.rxBytes += UInt64(datagram.count)
             peer.txBytes += UInt64(response.count)
             output.datagrams.append((response, source))
@@ -181,16 +188,17 @@ extension Device {
                   let state = peer.pending,
                   let keys = Noise.consumeResponse(datagram, state: state, local: identity, presharedKey: peer.presharedKey) else {
                 drops_.unauthenticated += 1
-                log_?("Received invalid handshake response from \(source): no handshake of ours, or it does not decrypt")
+                logLimited(now, "Received invalid handshake response from \(source): no handshake of ours, or it does not decrypt")
                 return output
             }
-            log_?("\(peer.logName) - Received handshake response, session established")
+            logLimited(now, "\(peer.logName) - Received handshake response, session established")
             byIndex[state.localIndex] = nil
             peer.pending = nil
             peer.pendingSince = -1e9
             peer.firstAttempt = nil
             install(keys, for: peer, now: now)
             peer.endpoint = source
+            peer.unansweredSince = .infinity  // an authenticated packet, as the kernel counts handshakes
             peer.rxBytes += UInt64(datagram.count)
             let queued = peer.queued
             peer.queued = []
@@ -203,14 +211,14 @@ extension Device {
                   let peer = byIndex[datagram.readUInt32LE(at: Layout.CookieReply.receiver.lowerBound)]?.takeUnretainedValue(),
                   let cookie = CookieJar.open(datagram, key: peer.keys.macKeys.cookie, lastMAC1: peer.lastMAC1) else {
                 drops_.unauthenticated += 1
-                log_?("Received invalid cookie reply from \(source)")
+                logLimited(now, "Received invalid cookie reply from \(source)")
                 return output
             }
             peer.cookie = cookie
             peer.cookieReceived = now
             // One reply per mac1 sent, as the kernel's have_sent_mac1: a replayed reply finds none.
             peer.lastMAC1 = []
-            log_?("\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
+            logLimited(now, "\(peer.logName) - Received cookie response from \(source): the next handshake carries mac2")
         }
         return output
     }

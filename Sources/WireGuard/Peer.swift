@@ -53,6 +53,9 @@ public final class Peer: Hashable, @unchecked Sendable {
     // Timers' marks.
     var lastSent: Double = -1e9
     var lastDataReceived: Double = -1e9
+    /// When data was first sent since the last authenticated packet came in (infinity: none since):
+    /// the new-handshake timer runs from here.
+    var unansweredSince = Double.infinity
 
     // `wg show`.
     var txBytes: UInt64 = 0

@@ -138,6 +138,7 @@ extension Device {
             return nil
         }
         if peer.endpoint != source { peer.endpoint = source }  // roaming
+        peer.unansweredSince = .infinity  // any authenticated packet, keepalives too
         peer.rxBytes += UInt64(messageLength)
         if keypair === peer.next { confirm(peer, now: now, output: &output) }
         // Keep the key fresh from the receiving side too: an initiator whose session nears

@@ -136,6 +136,7 @@ extension Device {
         let counter = keypair.sendCounter
         keypair.sendCounter += 1
         peer.lastSent = now
+        if length > 0, peer.unansweredSince == .infinity { peer.unansweredSince = now }  // data, not a keepalive
         peer.txBytes += UInt64(Self.sealedLength(length, mtu: mtu_))
         // Keep the key fresh (the timers act on it): after messages, and after time on the initiator.
         if keypair.sendCounter >= WireConstants.rekeyAfterMessages

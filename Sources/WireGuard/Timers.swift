@@ -6,10 +6,12 @@ extension Device {
     /// ask for (whitepaper section 6): handshake retransmission with jitter until
     /// REKEY_ATTEMPT_TIME, then giving up and dropping what waited; the rekey traffic asked for
     /// (REKEY_AFTER_TIME or _MESSAGES); sessions dropped (and their keys wiped) after REJECT_AFTER_TIME;
-    /// a keepalive when data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives.
+    /// a keepalive when data came in and nothing went out for KEEPALIVE_TIMEOUT; persistent keepalives;
+    /// a new handshake when data went out and nothing came back for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT.
     public func tick(now: Double) -> DeviceOutput {
         locked {
             var output = DeviceOutput()
+            expireLogLimit(now)
             for peer in peers {
                 if peer.pending != nil, now - peer.pendingSince >= WireConstants.rekeyTimeout + peer.jitter {
                     if let first = peer.firstAttempt, now - first >= WireConstants.rekeyAttemptTime {
@@ -17,9 +19,9 @@ extension Device {
                         peer.pending = nil  // with it the ephemeral private key
                         peer.queued = []
                         peer.firstAttempt = nil
-                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyAttemptTime)) seconds, giving up")
+                        logLimited(now, "\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyAttemptTime)) seconds, giving up")
                     } else {
-                        log_?("\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyTimeout)) seconds, retrying")
+                        logLimited(now, "\(peer.logName) - Handshake did not complete after \(Int(WireConstants.rekeyTimeout)) seconds, retrying")
                         initiate(peer, now: now, into: &output)
                     }
                 }
@@ -32,6 +34,18 @@ extension Device {
                 // receiving near REJECT_AFTER_TIME): an idle tunnel lets its session lapse.
                 if peer.current != nil, peer.pending == nil, peer.wantsRekey {
                     initiate(peer, now: now, into: &output)
+                }
+                // The new-handshake timer: data went out and nothing authenticated came back for
+                // KEEPALIVE_TIMEOUT + REKEY_TIMEOUT, so the other end has likely lost the session (it
+                // restarted, say). Without this, data would go into the dead session until a rekey,
+                // up to REJECT_AFTER_TIME later. The sticky source may be the trouble: it goes too.
+                if now - peer.unansweredSince >= WireConstants.newHandshakeTimeout + peer.jitter {
+                    peer.unansweredSince = .infinity
+                    if peer.pending == nil, now - peer.lastHandshakeSent >= WireConstants.rekeyTimeout {
+                        logLimited(now, "\(peer.logName) - Retrying handshake because we stopped hearing back after \(Int(WireConstants.newHandshakeTimeout)) seconds")
+                        peer.endpoint = peer.endpoint?.withoutSource
+                        initiate(peer, now: now, into: &output)
+                    }
                 }
                 if peer.current != nil {
                     let passive = peer.lastDataReceived > peer.lastSent && now - peer.lastDataReceived >= WireConstants.keepaliveTimeout

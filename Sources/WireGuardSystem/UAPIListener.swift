@@ -3,26 +3,39 @@ import Glibc
 
 /// The UAPI socket /var/run/wireguard/<ifname>.sock: accepts `wg`'s connections on a thread of
 /// its own and answers each request with `handler`, each client on a thread of its own so an idle
-/// one blocks no other; a client gets `readTimeout` to finish its request and `maximumRequest`
-/// bytes at most. The socket is made under umask 077: only root may configure the tunnel.
-/// socket(2), bind(2), listen(2), accept(2), setsockopt(SO_RCVTIMEO).
+/// one blocks no other. Bounded on every side: a client has `requestTimeout` seconds for its
+/// whole exchange (one deadline, not one per read: a byte every few seconds does not keep a
+/// thread), `maximumRequest` bytes at most, and at most `maximumClients` are served at once (one
+/// more is closed at once, unanswered). The socket is made under umask 077: only root may
+/// configure the tunnel. socket(2), bind(2), listen(2), accept(2), poll(2).
 public final class UAPIListener: @unchecked Sendable {
     /// A request larger than this (wg's for thousands of allowed IPs is far smaller) is refused.
     public static let maximumRequest = 1 << 20
-    /// Seconds a client may take to send its request.
-    public static let readTimeout = 5
+    /// Seconds a client may take to send its request and read the answer.
+    public static let requestTimeout = 5.0
+    /// Clients served at once: each holds a thread while it is served.
+    public static let maximumClients = 16
     public let path: String
     private let fd: Int32
     private let handler: @Sendable (String) -> String
+    private let timeout: Double
+    private let clientLimit: Int
+    /// Clients being served now (under `clientsLock`).
+    private var clients = 0
+    private let clientsLock = NSLock()
     /// The socket file's inode, so that only our own file is removed.
     private var inode: ino_t = 0
 
     public static func path(for interface: String) -> String { "/var/run/wireguard/\(interface).sock" }
 
-    public init(interface: String, handler: @escaping @Sendable (String) -> String) throws {
+    /// `timeout` and `maximumClients`: tests lower them.
+    public init(interface: String, timeout: Double = requestTimeout, maximumClients: Int = maximumClients,
+                handler: @escaping @Sendable (String) -> String) throws {
         let path = Self.path(for: interface)
         self.path = path
         self.handler = handler
+        self.timeout = timeout
+        self.clientLimit = maximumClients
         try? FileManager.default.createDirectory(atPath: "/var/run/wireguard", withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o755])
         unlink(path)
@@ -63,21 +76,36 @@ public final class UAPIListener: @unchecked Sendable {
             let client = retryingEINTR { accept(fd, nil, nil) }
             if client < 0 {
                 if errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE {  // out of descriptors for now: wait, do not spin
+                    usleep(100_000)
+                    continue
+                }
                 return
             }
-            var timeout = timeval(tv_sec: Self.readTimeout, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            Thread { [self] in self.answer(client) }.start()
+            let admitted = clientsLock.withLock {
+                guard clients < clientLimit else { return false }
+                clients += 1
+                return true
+            }
+            guard admitted else {
+                close(client)  // refused at once: holding it would take the thread the cap saves
+                continue
+            }
+            Thread { [self] in
+                answer(client, deadline: Self.monotonicNow() + timeout)
+                clientsLock.withLock { clients -= 1 }
+            }.start()
         }
     }
 
     /// Reads one request (it ends with an empty line), answers it and closes. A client that sends
-    /// too much, too slowly or nothing is closed without an answer.
-    private func answer(_ client: Int32) {
+    /// too much, or does not finish by `deadline` (reading its answer included), is closed without one.
+    private func answer(_ client: Int32, deadline: Double) {
         defer { close(client) }
         var request = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !(request.count >= 2 && request.suffix(2) == [10, 10]) {
+            guard Self.wait(client, for: Int16(POLLIN), until: deadline) else { return }
             let count = retryingEINTR { read(client, &buffer, buffer.count) }
             if count <= 0 { return }
             request += buffer.prefix(count)
@@ -86,10 +114,35 @@ public final class UAPIListener: @unchecked Sendable {
         let response = Array(handler(String(decoding: request, as: UTF8.self)).utf8)
         var sent = 0
         while sent < response.count {
+            guard Self.wait(client, for: Int16(POLLOUT), until: deadline) else { return }
             // MSG_NOSIGNAL: a client gone before its answer must not raise SIGPIPE in the daemon.
-            let count = retryingEINTR { response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }
+            // MSG_DONTWAIT: poll said there is room, but a send must never outlast the deadline.
+            let count = retryingEINTR {
+                response.withUnsafeBytes { send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            }
+            if count < 0, errno == EAGAIN { continue }
             if count <= 0 { return }
             sent += count
         }
+    }
+
+    /// Waits until `fd` is ready for `events` (poll(2)); false once `deadline` (monotonic seconds)
+    /// has passed first, or on an error or hang-up without the event.
+    private static func wait(_ fd: Int32, for events: Int16, until deadline: Double) -> Bool {
+        while true {
+            let left = deadline - monotonicNow()
+            guard left > 0 else { return false }
+            var entry = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&entry, 1, Int32(min(left * 1000, 60_000).rounded(.up)))
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { continue }  // the deadline is checked again at the top
+            return ready > 0 && entry.revents & events != 0
+        }
+    }
+
+    private static func monotonicNow() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }

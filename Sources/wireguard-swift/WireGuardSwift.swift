@@ -7,7 +7,8 @@ import WireGuardSystem
 
 // wireguard-swift [-f] [--engine inline|parallel] [knobs] <ifname>: a userspace WireGuard
 // interface configured with `wg` over /var/run/wireguard/<ifname>.sock, like wireguard-go.
-// LOG_LEVEL=verbose logs handshakes, cookies and invalid messages to standard output. Without -f
+// LOG_LEVEL=verbose logs handshakes, cookies and invalid messages to standard output (rate-limited
+// as the kernel's: 10 lines per 5 s, then a count of those suppressed). Without -f
 // it starts itself again in the background (a new session) and returns once the interface is up.
 // This file is start-up and signals; the loops are WireGuardSystem's DaemonLoops.
 //
@@ -110,9 +111,7 @@ struct WireGuardSwift: ParsableCommand {
 
     /// One line to standard output, as wireguard-go writes its log.
     static func log(_ interface: String, _ level: String, _ message: String) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy/MM/dd HH:mm:ss"
-        FileHandle.standardOutput.write(Data("\(level): (\(interface)) \(formatter.string(from: Date())) \(message)\n".utf8))
+        DaemonLog.write(level: level, interface: interface, message)
     }
 
     /// Starts again in the foreground, in a new session with no terminal, and waits for the socket.

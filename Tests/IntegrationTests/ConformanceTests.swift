@@ -6,10 +6,11 @@ import XCTest
 
 /// scripts/conformance.sh, the behaviours of the upstream WireGuard conformance scripts (the
 /// kernel's netns.sh, wireguard-go's tests/netns.sh), for four pairings of wireguard-swift's
-/// engines with each other and with Debian's wireguard-go: traffic over every mix of IPv4 and
-/// IPv6, big MTUs, padding capped at the MTU, roaming, sticky source addresses, crypto-routing,
-/// peer churn and re-added peers, fwmark, wg inside wg, `wg show`. Every check must PASS (an
-/// XFAIL is allowed only for wireguard-go's known bugs, with its reason printed by the script).
+/// engines with each other and with Debian's wireguard-go: traffic over every mix of IPv4 and IPv6,
+/// big MTUs, padding capped at the MTU, roaming, sticky source addresses, crypto-routing, peer
+/// churn and re-added peers, fwmark, wg inside wg, `wg show`, a peer restarted under traffic. Every
+/// check must PASS (an XFAIL is allowed only for wireguard-go's known bugs, with its reason printed
+/// by the script).
 final class ConformanceTests: XCTestCase {
     let runner = LocalCommandRunner()
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

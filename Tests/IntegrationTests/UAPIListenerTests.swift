@@ -4,19 +4,14 @@ import WireGuardSystem
 import XCTest
 
 /// The daemon's UAPI socket under clients that misbehave: one that says nothing blocks no other,
-/// an endless request is cut off, and the socket is root's alone from the moment it exists.
+/// an endless request is cut off, one that trickles is cut at its deadline, clients beyond the cap
+/// are refused at once, and the socket is root's alone from the moment it exists.
 final class UAPIListenerTests: XCTestCase {
     /// Connects to the socket; sends `request` (if any); returns what came back before the close,
     /// or nil if nothing came within `seconds`.
     static func exchange(_ path: String, _ request: [UInt8]?, seconds: Int = 3) throws -> [UInt8]? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        XCTAssertGreaterThanOrEqual(fd, 0)
+        let fd = connected(path)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        XCTAssertEqual(rc, 0, "connect \(path): errno \(errno)")
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if let request {
@@ -35,6 +30,28 @@ final class UAPIListenerTests: XCTestCase {
             out += buffer.prefix(n)
         }
     }
+
+    /// A connected client's socket (closed by the caller).
+    static func connected(_ path: String) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        XCTAssertEqual(rc, 0, "connect \(path): errno \(errno)")
+        return fd
+    }
+
+    /// Whether the listener has closed `fd`'s connection: readable, and the read finds the end.
+    static func closedByListener(_ fd: Int32, waiting milliseconds: Int32 = 0) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, milliseconds) == 1 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+    }
+
+    static func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
 
     func testIdleAndOversizedClientsDoNotStopTheListener() throws {
         try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
@@ -57,6 +74,51 @@ final class UAPIListenerTests: XCTestCase {
         // An endless request is cut off without an answer, and the listener goes on.
         let endless = [UInt8](repeating: UInt8(ascii: "a"), count: UAPIListener.maximumRequest + 100_000)
         XCTAssertEqual(try Self.exchange(listener.path, endless, seconds: 10), [])
+        XCTAssertEqual(try Self.exchange(listener.path, Array("get=1\n\n".utf8)), Array("errno=0\n\n".utf8))
+    }
+
+    /// One deadline for the whole request: a byte every 0.2 s (each read well within any per-read
+    /// timeout) is cut when the request's second is up, not served for ever.
+    func testATricklingClientIsCutAtItsDeadline() throws {
+        try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
+        let listener = try UAPIListener(interface: "wgbuapt\(getpid() % 100000)", timeout: 1) { _ in "errno=0\n\n" }
+        defer { listener.removeSocket() }
+        let fd = Self.connected(listener.path)
+        defer { close(fd) }
+        let start = Date()
+        var closedAfter: Double?
+        while Date().timeIntervalSince(start) < 6 {
+            _ = Glibc.send(fd, "a", 1, Int32(MSG_NOSIGNAL))
+            if Self.closedByListener(fd, waiting: 200) {
+                closedAfter = Date().timeIntervalSince(start)
+                break
+            }
+        }
+        let after = try XCTUnwrap(closedAfter, "a client sending a byte every 0.2 s was still connected after 6 s")
+        XCTAssertGreaterThan(after, 0.8, "cut before its deadline")
+        XCTAssertLessThan(after, 3, "cut long after its 1 s deadline")
+        XCTAssertEqual(try Self.exchange(listener.path, Array("get=1\n\n".utf8)), Array("errno=0\n\n".utf8))
+    }
+
+    /// 40 idle clients hold at most `maximumClients` threads; those beyond are closed at once,
+    /// and once the idle ones go, `wg` is served again.
+    func testClientsBeyondTheCapAreClosedAtOnce() throws {
+        try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
+        let listener = try UAPIListener(interface: "wgbuapc\(getpid() % 100000)", timeout: 30) { _ in "errno=0\n\n" }
+        defer { listener.removeSocket() }
+        usleep(100_000)
+        let before = Self.threads()
+        let idle = (0..<40).map { _ in Self.connected(listener.path) }
+        usleep(500_000)
+        XCTAssertLessThanOrEqual(Self.threads() - before, UAPIListener.maximumClients + 1, "threads for 40 idle clients")
+        let refused = idle.filter { Self.closedByListener($0, waiting: 50) }.count
+        XCTAssertEqual(refused, 40 - UAPIListener.maximumClients)
+        // Closed unanswered at once (a reset, as the request was left unread): not after the 3 s wait for an answer.
+        let start = Date()
+        XCTAssertEqual(try Self.exchange(listener.path, Array("get=1\n\n".utf8)) ?? [], [], "served beyond the cap")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2, "held, not closed at once")
+        for fd in idle { close(fd) }
+        usleep(300_000)
         XCTAssertEqual(try Self.exchange(listener.path, Array("get=1\n\n".utf8)), Array("errno=0\n\n".utf8))
     }
 }

@@ -260,6 +260,10 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertGreaterThan(counts["unauthenticated"] ?? 0, 100, stats)
         XCTAssertGreaterThan(counts["no_session"] ?? 0, 100, stats)
         XCTAssertEqual(counts["disallowed_source"], 0, stats)
+        // The log is bounded (10 lines each 5 s, then a count of those suppressed), however long
+        // the flood: a few seconds of it once wrote a line for each forged handshake message.
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertLessThan(lines.count, 60, "the junk flood left \(lines.count) log lines:\n\(lines.suffix(20).joined(separator: "\n"))")
         // ...and in the log on SIGUSR1 and at exit.
         let pid = try runner.check(Command("pgrep", "-f", "wireguard-swift.* \(swiftInterface)$")).split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertEqual(kill(pid_t(pid) ?? 0, SIGUSR1), 0)

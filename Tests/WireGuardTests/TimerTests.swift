@@ -27,6 +27,11 @@ struct TimerTests {
         #expect(b.inbound(data.datagrams[0].payload, from: aEndpoint, now: t).packets == [ping])
     }
 
+    /// b's passive keepalive after `connect` (at 10 s) reaches a: a has heard back.
+    func keepaliveFromB(at t: Double = 10) {
+        for datagram in b.tick(now: t).datagrams { _ = a.inbound(datagram.payload, from: bEndpoint, now: t) }
+    }
+
     static func kinds(_ output: DeviceOutput) -> [String] {
         output.datagrams.map { datagram in
             switch datagram.payload[0] {
@@ -54,12 +59,40 @@ struct TimerTests {
         #expect(Self.kinds(b.tick(now: 9.9)) == [])
         #expect(Self.kinds(b.tick(now: 10.0)) == ["keepalive"])  // data came in, nothing went out for 10 s
         #expect(Self.kinds(b.tick(now: 25)) == [])  // once
-        #expect(Self.kinds(a.tick(now: 25)) == [])  // a only sent
+        #expect(Self.kinds(a.tick(now: 25)) == ["initiation"])  // a sent and never heard back (the new-handshake timer)
+    }
+
+    /// The kernel's new_handshake timer: data sent and nothing authenticated received for
+    /// KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s, plus the 0.1 s jitter) starts a handshake, so that
+    /// a peer whose other end restarted does not send into a dead session until REJECT_AFTER_TIME.
+    @Test func dataWithNoAnswerForFifteenSecondsStartsAHandshake() throws {
+        try connect(at: 0)  // a's ping at 0 is data; b never answers
+        #expect(Self.kinds(a.outbound(ping, now: 5)) == ["data"])  // more data does not move the deadline
+        #expect(Self.kinds(a.tick(now: 15.05)) == [])
+        #expect(Self.kinds(a.tick(now: 15.11)) == ["initiation"])
+        #expect(Self.kinds(a.tick(now: 16)) == [])  // once, not every tick
+    }
+
+    @Test func anyAuthenticatedPacketStopsTheNewHandshakeTimer() throws {
+        try connect(at: 0)
+        keepaliveFromB(at: 10)  // a keepalive counts: the session works
+        #expect(Self.kinds(a.tick(now: 15.11)) == [])
+        #expect(Self.kinds(a.outbound(ping, now: 16)) == ["data"])  // the timer starts again from here
+        #expect(Self.kinds(a.tick(now: 31.05)) == [])
+        #expect(Self.kinds(a.tick(now: 31.11)) == ["initiation"])
+    }
+
+    /// Keepalives are not data: b, which only answered with a keepalive, never starts a handshake.
+    @Test func keepalivesDoNotStartTheNewHandshakeTimer() throws {
+        try connect(at: 0)
+        #expect(Self.kinds(b.tick(now: 10)) == ["keepalive"])
+        #expect(!Self.kinds(b.tick(now: 40)).contains("initiation"))
     }
 
     @Test func persistentKeepalive() throws {
         let timers = TimerTests(persistentKeepalive: 25)
         try timers.connect(at: 0)
+        timers.keepaliveFromB(at: 10)
         #expect(Self.kinds(timers.a.tick(now: 24.9)) == [])
         #expect(Self.kinds(timers.a.tick(now: 25.0)) == ["keepalive"])
         #expect(Self.kinds(timers.a.tick(now: 40)) == [])
@@ -68,6 +101,7 @@ struct TimerTests {
 
     @Test func initiatorRekeysAfterTimeWhenItSendsAndKeysAreDroppedAfterRejectTime() throws {
         try connect(at: 0)
+        keepaliveFromB(at: 10)
         #expect(Self.kinds(a.tick(now: 125)) == [])  // idle: no rekey without traffic
         #expect(Self.kinds(a.outbound(ping, now: 126)) == ["data"])  // still on the old session, which asks for a new one
         #expect(Self.kinds(a.tick(now: 126.1)) == ["initiation"])  // REKEY_AFTER_TIME, initiator only
