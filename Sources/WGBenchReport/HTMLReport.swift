@@ -27,7 +27,7 @@ public enum HTMLReport {
         <tr><th>testbed</th><td>\(esc(record.testbedName)) (\(esc(record.testbedFile)))</td></tr>
         <tr><th>started</th><td>\(ISO8601DateFormatter().string(from: record.started))</td></tr>
         <tr><th>repetitions</th><td>\(spec.repetitions) per point, \(spec.order.rawValue) order, seed \(record.seed); \(run.results.count) of \(record.order.count) recorded</td></tr>
-        <tr><th>traffic</th><td>iperf3 \(spec.traffic.protocol.rawValue), \(spec.traffic.durationSeconds) s measured after \(spec.traffic.omitSeconds) s warm-up</td></tr>
+        <tr><th>traffic</th><td>iperf3 \(spec.traffic.protocol.rawValue), \(spec.traffic.durationSeconds) s measured after \(spec.traffic.omitSeconds) s warm-up (CPU sampled from the start)</td></tr>
         </table>
 
         """
@@ -35,6 +35,7 @@ public enum HTMLReport {
         html += "<h2>Plots</h2>\n<div class=\"plots\">\n" + plots.map { "<figure id=\"\(esc($0.name))\">\($0.svg)</figure>\n" }.joined() + "</div>\n"
         html += comparisons(run.ratios, order: spec.order)
         html += summaryTable(summary, sweep: spec.sweep, cost: run.cost)
+        html += OnsetTable.html(run)
         html += problems(run)
         html += knobs(run)
         html += hosts(run)

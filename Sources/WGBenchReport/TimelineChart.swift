@@ -62,8 +62,11 @@ extension Charts {
         }
         out += "</g>\n<g class=\"marks\">\n"
         if let steadyFrom, steadyFrom > 0 {
-            out += "<line class=\"steady-from\" x1=\"\(SVG.number(x(steadyFrom)))\" y1=\"\(SVG.number(frame.top))\" x2=\"\(SVG.number(x(steadyFrom)))\" "
-                + "y2=\"\(SVG.number(frame.top + frame.plotHeight))\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n"
+            // White under black dashes: visible on the palest and on the darkest cells.
+            let line = "x1=\"\(SVG.number(x(steadyFrom)))\" y1=\"\(SVG.number(frame.top - 2))\" x2=\"\(SVG.number(x(steadyFrom)))\" "
+                + "y2=\"\(SVG.number(frame.top + frame.plotHeight + 2))\""
+            out += "<line class=\"steady-from\" \(line) stroke=\"#fff\" stroke-width=\"3\"/>\n"
+            out += "<line \(line) stroke=\"#000\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
             out += SVG.text(x(steadyFrom) + 3, frame.top - 4, "measured from here", anchor: "start", size: 10, cls: "mark") + "\n"
         }
         for onset in onsets {

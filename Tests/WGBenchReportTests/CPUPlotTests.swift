@@ -38,6 +38,12 @@ struct CPUTimelineTests {
         #expect(gw2.svg.contains("◀ core 6: black hole, saturated from 2 s"))
         let html = HTMLReport.render(run: loaded, plots: [])
         #expect(html.contains("saturation onset</b> on gw2 in 1 of 3 repetitions: rep 2 core 6 at 2 s"), "\(html)")
+        #expect(html.contains("<td>vanilla</td><td>tunnels=4</td><td>gw2</td><td>rep 1: none; rep 2: core 6 at 2 s; rep 3: none</td>"))
+        #expect(html.contains("<td>vanilla</td><td>tunnels=4</td><td>gw1</td><td>rep 1: none; rep 2: none; rep 3: none</td>"))
+        // Results recorded before the onsets were kept: no table at all.
+        let old = try Self.blackHoleRun()
+        defer { old.remove() }
+        #expect(!HTMLReport.render(run: try old.load(), plots: []).contains("Saturation onset"))
     }
 
     @Test func theRepetitionWithTheBlackHoleIsPlottedSecondBySecond() throws {
