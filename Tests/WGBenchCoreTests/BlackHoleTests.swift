@@ -7,30 +7,9 @@ import Testing
 enum RecordedSampler {
     /// `seconds[s][cpu]`: the shares (user, system, softirq) of core `cpu` in second `s`.
     static func output(_ seconds: [[CoreUsage]], uptime start: Double = 5000) -> String {
-        let cores = seconds.first?.count ?? 0
-        var counters = [[UInt64]](repeating: [UInt64](repeating: 1000, count: 10), count: cores)
-        var uptime = start
-        var text = ""
-        func sample() {
-            text += "@sample\n" + String(format: "%.2f %.2f\n", uptime, uptime * Double(cores))
-            let total = (0..<10).map { field in counters.map { $0[field] }.reduce(0, +) }
-            text += "cpu  " + total.map(String.init).joined(separator: " ") + "\n"
-            for (index, fields) in counters.enumerated() { text += "cpu\(index) " + fields.map(String.init).joined(separator: " ") + "\n" }
-            text += "ctxt 1\nbtime 1\n"
-        }
-        sample()
-        for second in seconds {
-            for load in second {
-                let user = UInt64(load.user.rounded()), system = UInt64(load.system.rounded()), softirq = UInt64(load.softirq.rounded())
-                counters[load.cpu][0] += user
-                counters[load.cpu][2] += system
-                counters[load.cpu][6] += softirq
-                counters[load.cpu][3] += 100 - user - system - softirq
-            }
-            uptime += 1
-            sample()
-        }
-        return text + "@times\n0m0.010000s 0m0.000000s\n0m0.020000s 0m0.000000s\n"
+        var samples = [CPUSample.start(cores: seconds.first?.count ?? 0, uptime: start)]
+        for second in seconds { samples.append(samples.last!.advanced(by: 1, usage: second)) }
+        return SamplerCommand.output(samples)
     }
 
     /// The window's per-core usage, as the engine computes it from the recorded samples.

@@ -68,29 +68,12 @@ struct SyntheticRun {
 
     /// `@sample` blocks of /proc/uptime and /proc/stat, 100 jiffies a second per core, then `@times`.
     static func samplerOutput(_ seconds: [[Load]]) -> String {
-        let cores = seconds.first?.count ?? 0
-        var counters = [[UInt64]](repeating: [UInt64](repeating: 1000, count: 10), count: cores)
-        var uptime = 5000.0
-        var text = ""
-        func sample() {
-            text += "@sample\n" + String(format: "%.2f %.2f\n", uptime, uptime * Double(cores))
-            let total = (0..<10).map { field in counters.map { $0[field] }.reduce(0, +) }
-            text += "cpu  " + total.map(String.init).joined(separator: " ") + "\n"
-            for (index, fields) in counters.enumerated() { text += "cpu\(index) " + fields.map(String.init).joined(separator: " ") + "\n" }
-            text += "ctxt 1\nbtime 1\n"
-        }
-        sample()
+        var samples = [CPUSample.start(cores: seconds.first?.count ?? 0, uptime: 5000)]
         for second in seconds {
-            for (core, load) in second.enumerated() {
-                let softirq = UInt64(load.softirq.rounded()), user = UInt64(load.user.rounded())
-                counters[core][0] += user
-                counters[core][6] += softirq
-                counters[core][3] += 100 - softirq - user
-            }
-            uptime += 1
-            sample()
+            let usage = second.enumerated().map { CoreUsage(cpu: $0.offset, user: $0.element.user, system: 0, irq: 0, softirq: $0.element.softirq, idle: 0) }
+            samples.append(samples.last!.advanced(by: 1, usage: usage))
         }
-        return text + "@times\n0m0.000000s 0m0.000000s\n0m0.000000s 0m0.000000s\n"
+        return SamplerCommand.output(samples)
     }
 
     private func directory(_ key: RunKey) throws -> URL {

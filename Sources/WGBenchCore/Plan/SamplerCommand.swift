@@ -30,3 +30,47 @@ public enum SamplerCommand {
         return (from, last)
     }
 }
+
+extension SamplerCommand {
+    /// What the sampler prints for `samples` (the inverse of `ProcStatParser.samples`): the
+    /// simulated testbed's answer, and recorded-looking series for tests.
+    public static func output(_ samples: [CPUSample]) -> String {
+        var text = ""
+        for sample in samples {
+            let cpus = sample.cores.keys.sorted()
+            text += "@sample\n" + String(format: "%.2f %.2f\n", sample.uptime, sample.uptime * Double(cpus.count))
+            let fields = sample.cores.values.map(\.count).max() ?? 0
+            text += "cpu  " + (0..<fields).map { field in String(cpus.map { sample.cores[$0]!.indices.contains(field) ? sample.cores[$0]![field] : 0 }.reduce(0, +)) }
+                .joined(separator: " ") + "\n"
+            for cpu in cpus { text += "cpu\(cpu) " + sample.cores[cpu]!.map(String.init).joined(separator: " ") + "\n" }
+            text += "ctxt 1\nbtime 1\n"
+        }
+        return text + "@times\n0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n"
+    }
+}
+
+extension CPUSample {
+    /// A sample of `cores` CPUs with every counter at `jiffies`, at `uptime`.
+    public static func start(cores: Int, uptime: Double, jiffies: UInt64 = 1000) -> CPUSample {
+        CPUSample(uptime: uptime, cores: Dictionary(uniqueKeysWithValues: (0..<cores).map { ($0, [UInt64](repeating: jiffies, count: 10)) }))
+    }
+
+    /// The sample `seconds` later, each core in `usage` having spent those shares (percent) of
+    /// them at `hz` jiffies a second, the rest idle: what a host whose load is known reads next.
+    public func advanced(by seconds: Double, usage: [CoreUsage], hz: Double = 100) -> CPUSample {
+        var next = self
+        next.uptime += seconds
+        for load in usage {
+            guard var counters = next.cores[load.cpu], counters.count >= 7 else { continue }
+            let jiffies = { (share: Double) in UInt64((share / 100 * seconds * hz).rounded()) }
+            let busy = [jiffies(load.user), jiffies(load.system), jiffies(load.irq), jiffies(load.softirq)]
+            counters[0] += busy[0]
+            counters[2] += busy[1]
+            counters[5] += busy[2]
+            counters[6] += busy[3]
+            counters[3] += UInt64((seconds * hz).rounded()) - min(UInt64((seconds * hz).rounded()), busy.reduce(0, +))
+            next.cores[load.cpu] = counters
+        }
+        return next
+    }
+}

@@ -438,12 +438,9 @@ public final class SimulatedTestbed: @unchecked Sendable {
 
     /// As many samples as the sampler was asked for, `interval` seconds apart, every core half busy.
     private func sampler(samples: Int, interval: Double) -> String {
-        let stat = { (step: Int) in
-            "cpu  0 0 0 0 0 0 0 0 0 0\n" + (0..<self.cpus).map { "cpu\($0) \(10 + 25 * step) 0 10 \(100 + 50 * step) 0 0 \(10 + 25 * step) 0 0 0" }.joined(separator: "\n")
-        }
-        let blocks = (0..<max(2, min(samples, 3600))).map { step in
-            String(format: "@sample\n%.2f %.2f\n", 100 + Double(step) * interval, 100 + Double(step) * interval) + stat(step) + "\n"
-        }
-        return blocks.joined() + "@times\n0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n"
+        let load = (0..<cpus).map { CoreUsage(cpu: $0, user: 25, system: 0, irq: 0, softirq: 25, idle: 50) }
+        var series = [CPUSample.start(cores: cpus, uptime: 100)]
+        while series.count < max(2, min(samples, 3600)) { series.append(series.last!.advanced(by: interval, usage: load)) }
+        return SamplerCommand.output(series)
     }
 }
