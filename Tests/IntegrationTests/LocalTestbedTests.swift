@@ -119,13 +119,15 @@ final class LocalTestbedTests: XCTestCase {
 
     func testATimedOutCommandIsKilledAndTheHostStaysUsable() throws {
         let drain = host(.drain)
-        XCTAssertThrowsError(try drain.run(Command("sleep", "30", timeout: SpecDuration(milliseconds: 1000)))) { error in
+        // ps sees the whole machine's processes: a duration of this test's own, not another's `sleep 30`.
+        let seconds = "30.\(getpid())"
+        XCTAssertThrowsError(try drain.run(Command("sleep", seconds, timeout: SpecDuration(milliseconds: 1000)))) { error in
             guard case .timedOut(let name, _, let command, _) = error as? RemoteError else { return XCTFail("\(error)") }
             XCTAssertEqual(name, "drain")
-            XCTAssertEqual(command, "sleep 30")
+            XCTAssertEqual(command, "sleep \(seconds)")
         }
         XCTAssertEqual(try drain.check("echo", "still here"), "still here\n")
-        XCTAssertFalse(try drain.check("ps", "-eo", "args").contains("sleep 30"))
+        XCTAssertFalse(try drain.check("ps", "-eo", "args").contains("sleep \(seconds)"))
     }
 
     func testTheSessionIsReusedAcrossCommands() throws {
