@@ -45,12 +45,32 @@ extension RunRecord {
             for assignment in key.point.assignments {
                 guard Self.isSafePathPart(assignment.name), assignment.name.utf8.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") })
                 else { throw refuse("order[\(index)].point", assignment.name, "a sweep variable name (a-z 0-9 _)") }
-                guard Self.isSafePathPart(assignment.value) else {
-                    throw refuse("order[\(index)].point.\(assignment.name)", assignment.value, "a sweep value (no /, no .., at most 100 characters)")
+                // A value becomes a folder name only encoded (`Point.directoryName`), so a path is
+                // fine here; what is checked is that it is a value the experiment file could give.
+                if let expectation = Self.sweepValueProblem(name: assignment.name, value: assignment.value) {
+                    throw refuse("order[\(index)].point.\(assignment.name)", assignment.value, expectation)
                 }
+            }
+            guard PathPartEncoding.isSafe(key.point.directoryName) else {
+                throw refuse("order[\(index)].point", key.point.id, "a point whose folder name stays one folder")
             }
         }
     }
+
+    /// What is wrong with a swept value, as the experiment decoder would have said; nil if nothing.
+    static func sweepValueProblem(name: String, value: String) -> String? {
+        guard (1...maxSweepValueBytes).contains(value.utf8.count), !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+            return "a sweep value (1-\(maxSweepValueBytes) bytes, no control character)"
+        }
+        if ["tunnels", "flows", "flows_per_tunnel"].contains(name), (Int(value) ?? 0) < 1 { return "a count from 1" }
+        if let knob = Knob(rawValue: name) {
+            do { _ = try knob.parse(value) } catch { return "a value of knob \(name) (\(error.message))" }
+        }
+        return nil
+    }
+
+    /// A program path's limit (PATH_MAX) is the longest value a knob takes.
+    static let maxSweepValueBytes = 4096
 
     /// Part of a file name: no separator, no control character, not `.` or `..`.
     static func isSafePathPart(_ text: String) -> Bool {
