@@ -82,4 +82,18 @@ struct SweptPathTests {
         #expect(again.pending == [first.record.order[0]])
         #expect(store.exists("points/wg/binary-%2Fusr%2Fbin%2Fwireguard-go/rep-1/client-0.json"))
     }
+
+    /// The store `wgbench plan` runs on keeps its files in memory: nothing appears on disk.
+    @Test func anInMemoryStoreKeepsEverythingInMemory() throws {
+        let store = ResultStore.inMemory()
+        try store.write("{}", to: "points/wg/x/rep-1/result.json")
+        try store.write("1", to: "points/wg/x/rep-1/client-0.json")
+        store.append("a line", to: "commands/gw1.log")
+        #expect(store.exists("points/wg/x") && store.exists("points/wg/x/rep-1/result.json") && !store.exists("points/wg/y"))
+        #expect(store.contents(of: "points/wg/x/rep-1") == ["client-0.json", "result.json"])
+        store.remove("points/wg/x/rep-1/client-0.json")
+        #expect(store.contents(of: "points/wg/x/rep-1") == ["result.json"])
+        #expect(String(decoding: try store.read("commands/gw1.log"), as: UTF8.self) == "a line\n")
+        #expect(!FileManager.default.fileExists(atPath: store.directory.path))
+    }
 }
