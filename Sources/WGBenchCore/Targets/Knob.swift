@@ -19,7 +19,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case choice([String])
         /// A CPU expression, one for both gateways or one per gateway, resolved per tunnel.
         case cpus
-        /// An executable: an absolute path, or a name looked up on the gateways' PATH.
+        /// An executable: an absolute path, or a name looked up on the gateways' PATH (`isProgram`).
         case program
     }
 
@@ -113,12 +113,32 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
                 throw KnobError(knob: self, message: "\(rawValue): \(error.description)")
             }
         case .program:
-            // It becomes the first word of a command line: one word, no option.
-            guard !text.isEmpty, !text.hasPrefix("-"), !text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) else {
-                throw KnobError(knob: self, message: "\(rawValue) takes one path or program name, not '\(text)'")
+            guard Self.isProgram(text) else {
+                throw KnobError(knob: self, message: "\(rawValue) takes an absolute path or a program name (A-Z a-z 0-9 . _ + -, "
+                                + "not starting with -), not '\(text)'")
             }
             return .program(text)
         }
+    }
+
+    /// A program the daemon's start line may name: an absolute path or a bare name, of characters
+    /// that mean nothing to `env` or a shell. The value becomes the first word `env` sees, so
+    /// `LD_PRELOAD=/x.so` would be an assignment there (and `$(...)`, `;`, `*` are syntax where a
+    /// command is ever read by a shell); a leading `-` would be an option.
+    static func isProgram(_ text: String) -> Bool {
+        let isNameByte = { (byte: UInt8) -> Bool in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"): return true
+            default: return false
+            }
+        }
+        guard (1...4095).contains(text.utf8.count) else { return false }  // PATH_MAX with its NUL
+        if text.hasPrefix("/") {
+            let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+            return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(isNameByte) }
+        }
+        return !text.hasPrefix("-") && text.utf8.allSatisfy(isNameByte) && text.utf8.contains { $0 != UInt8(ascii: ".") }
     }
 
     public static func < (a: Knob, b: Knob) -> Bool { a.rawValue < b.rawValue }
