@@ -118,14 +118,13 @@ public enum HistoryPage {
     static func esc(_ text: String) -> String { SVG.escape(text) }
 }
 
-/// Writes history.html and history.csv.
+/// Writes history.html and history.csv, never through a symbolic link (see `ReportFiles`).
 public enum HistoryWriter {
     @discardableResult
     public static func write(_ history: History, title: String, to directory: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(history.csv().utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)
-        let html = directory.appendingPathComponent("history.html")
-        try Data(HistoryPage.render(history, title: title).utf8).write(to: html, options: .atomic)
-        return html
+        try ReportFiles.directory(directory)
+        try ReportFiles.write(Data(history.csv().utf8), to: directory, name: "history.csv")
+        try ReportFiles.write(Data(HistoryPage.render(history, title: title).utf8), to: directory, name: "history.html")
+        return directory.appendingPathComponent("history.html")
     }
 }
