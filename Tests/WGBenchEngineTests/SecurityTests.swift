@@ -128,6 +128,32 @@ struct SecurityTests {
                 == "cannot write /r/x.json on this machine: No space left on device (errno 28)")
     }
 
+    /// Issue #22, item 2: a run directory to resume may come from elsewhere; a `points` folder or
+    /// a command log in it that is a symbolic link must not take the run's writes where it points.
+    @Test func aRunNeverWritesThroughALinkInsideItsDirectory() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        mkdir(base + "/elsewhere", 0o755)
+        try Data("theirs\n".utf8).write(to: URL(fileURLWithPath: base + "/victim.log"))
+        let store = try ResultStore(directory: URL(fileURLWithPath: base + "/run"))
+        symlink(base + "/elsewhere", base + "/run/points")
+        #expect(throws: LocalWriteError(operation: "create directory", path: base + "/run/points", code: ELOOP)) {
+            try store.write("{}", to: "points/wg/tunnels-1/rep-1/result.json")
+        }
+        mkdir(base + "/run/commands", 0o755)
+        symlink(base + "/victim.log", base + "/run/commands/gw1.log")
+        store.append("a line", to: "commands/gw1.log")
+        #expect(store.fault?.code == ELOOP)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/elsewhere").isEmpty)
+        #expect(try String(contentsOf: URL(fileURLWithPath: base + "/victim.log"), encoding: .utf8) == "theirs\n")
+        // A link at a file's own name is replaced, not written through; one above the run is the user's own.
+        symlink(base + "/victim.log", base + "/run/summary.csv")
+        try store.write("new", to: "summary.csv")
+        #expect(try String(contentsOf: URL(fileURLWithPath: base + "/victim.log"), encoding: .utf8) == "theirs\n")
+        symlink(base + "/run", base + "/link")
+        try ResultStore(directory: URL(fileURLWithPath: base + "/link")).write("{}", to: "metadata/gw1.json")
+    }
+
     @Test func aCommandLogThatCannotGrowIsAFaultTheRunChecks() throws {
         let base = try scratch()
         defer { try? FileManager.default.removeItem(atPath: base) }

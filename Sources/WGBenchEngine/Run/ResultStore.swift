@@ -50,7 +50,7 @@ public final class ResultStore: @unchecked Sendable {
 
     public func write(_ data: Data, to relative: String) throws(LocalWriteError) {
         if memory != nil { return withLock { memory![Self.normalized(relative)] = data } }
-        try LocalFile.writeAtomically(data, to: url(relative).path, sync: true)
+        try LocalFile.writeAtomically(data, to: url(relative).path, sync: true, within: directory.path)
     }
 
     public func write(_ text: String, to relative: String) throws(LocalWriteError) { try write(Data(text.utf8), to: relative) }
@@ -120,8 +120,9 @@ public final class ResultStore: @unchecked Sendable {
         let path = url(relative).path
         do throws(LocalWriteError) {
             if appendFiles[relative] == nil {
-                try LocalFile.createDirectories((path as NSString).deletingLastPathComponent)
-                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+                try LocalFile.createDirectories((path as NSString).deletingLastPathComponent, within: directory.path)
+                // A command log planted as a link (commands/gw1.log -> /etc/passwd) is not appended to.
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw LocalWriteError(operation: "append to", path: path, code: errno) }
                 appendFiles[relative] = fd
             }
