@@ -209,7 +209,8 @@ final class FaultInjectionTests: XCTestCase {
         let experiment = try write("daemon.yaml", experiment(name: "daemon", repetitions: 2, tunnels: "[1]", duration: 2, pause: "5s"))
         let run = try Run(binary, ["run", experiment, "--testbed", testbedFile, "--out", out], in: Self.scratch)
         try waitFor(run, file: out + "/points/wg/tunnels-1/rep-1/result.json")
-        let daemon = try XCTUnwrap(processes(in: "wgbf-gw2").first { $0.args.hasSuffix("wireguard-go wgbf2-1") })
+        // The daemon itself, not the shell that keeps its capped log (whose arguments end the same way).
+        let daemon = try XCTUnwrap(processes(in: "wgbf-gw2").first { $0.comm.hasPrefix("wireguard-go") && $0.args.hasSuffix("wireguard-go wgbf2-1") })
         kill(daemon.pid, SIGKILL)
         XCTAssertEqual(run.wait(seconds: 120), ExitStatus.failed.rawValue, run.stderr)
         let failed = try XCTUnwrap(try results(in: out).first { $0.key.repetition == 2 })
