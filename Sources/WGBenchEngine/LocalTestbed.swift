@@ -24,6 +24,7 @@ public struct LocalTestbed: Sendable {
         case notRoot
         case missingTool(String, package: String)
         case alreadyUp([String])
+        case managementInUse(network: String, by: [String])
         case step(String, underlying: Error)
         case sshNotReady(host: String, underlying: Error)
         case accountLocked(String)
@@ -37,6 +38,9 @@ public struct LocalTestbed: Sendable {
             case let .alreadyUp(residue):
                 return "the testbed is already up, or a previous one left things behind (\(residue.joined(separator: ", "))): "
                     + "run `wgbench testbed down` with the same file first"
+            case let .managementInUse(network, users):
+                return "the management network \(network) is in use on this machine by \(users.joined(separator: ", ")), another local testbed's "
+                    + "or this machine's own: its SSH addresses would be ambiguous; give this testbed a management network of its own (local: {management: ...})"
             case let .step(what, underlying):
                 return "\(what) failed: \(underlying)"
             case let .sshNotReady(host, underlying):
@@ -62,6 +66,9 @@ public struct LocalTestbed: Sendable {
         }
         let leftovers = residue()
         guard leftovers.isEmpty else { throw Failure.alreadyUp(leftovers) }
+        // Our own names are free (no residue); another testbed's bridge may still hold our network.
+        let inUse = plan.managementCollisions((try? runner.check(LocalTestbedPlan.rootAddresses)) ?? "")
+        guard inUse.isEmpty else { throw Failure.managementInUse(network: plan.settings.management.network.description, by: inUse) }
         let user = testbed.host(.source).ssh.user.rawValue
         if let shadow = try? String(contentsOfFile: "/etc/shadow", encoding: .utf8),
            shadow.split(separator: "\n").contains(where: { $0.hasPrefix("\(user):!") }) {

@@ -176,25 +176,29 @@ public enum HTMLReport {
     static func esc(_ text: String) -> String { SVG.escape(text) }
 }
 
-/// Writes a report directory: report.html, each plot as an SVG file, and the CSVs.
+/// Writes a report directory: report.html, each plot as an SVG file, and the CSVs; never through
+/// a symbolic link (see `ReportFiles`).
 public enum ReportWriter {
     @discardableResult
     public static func write(run: RunDirectory, to directory: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("plots"), withIntermediateDirectories: true)
+        try ReportFiles.directory(directory)
+        let plotDirectory = directory.appendingPathComponent("plots")
+        try ReportFiles.directory(plotDirectory)
         let plots = PlotSelection.plots(for: run)
         for plot in plots {
-            try Data(plot.svg.utf8).write(to: directory.appendingPathComponent("plots/\(plot.name).svg"), options: .atomic)
+            // Plot names are made of series and sweep names, which run.json's check holds to plain
+            // names; encoded all the same, so that no name could ever be a path.
+            try ReportFiles.write(Data(plot.svg.utf8), to: plotDirectory, name: "\(PathPartEncoding.encode(plot.name)).svg")
         }
         let summary = run.summary
-        try Data(RunSummary.csv(summary, sweep: run.record.spec.sweep, cost: run.cost, ratios: run.ratios).utf8)
-            .write(to: directory.appendingPathComponent("points.csv"), options: .atomic)
-        try Data(PairedRatios.csv(run.ratios).utf8).write(to: directory.appendingPathComponent("ratios.csv"), options: .atomic)
-        try Data(RunSummary.repetitionsCSV(run.results).utf8).write(to: directory.appendingPathComponent("repetitions.csv"), options: .atomic)
+        try ReportFiles.write(Data(RunSummary.csv(summary, sweep: run.record.spec.sweep, cost: run.cost, ratios: run.ratios).utf8),
+                              to: directory, name: "points.csv")
+        try ReportFiles.write(Data(PairedRatios.csv(run.ratios).utf8), to: directory, name: "ratios.csv")
+        try ReportFiles.write(Data(RunSummary.repetitionsCSV(run.results).utf8), to: directory, name: "repetitions.csv")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(run.claims).write(to: directory.appendingPathComponent("claims.json"), options: .atomic)
-        let html = directory.appendingPathComponent("report.html")
-        try Data(HTMLReport.render(run: run, plots: plots).utf8).write(to: html, options: .atomic)
-        return html
+        try ReportFiles.write(try encoder.encode(run.claims), to: directory, name: "claims.json")
+        try ReportFiles.write(Data(HTMLReport.render(run: run, plots: plots).utf8), to: directory, name: "report.html")
+        return directory.appendingPathComponent("report.html")
     }
 }

@@ -56,7 +56,27 @@ public enum HistoryPage {
         return html + "</body></html>\n"
     }
 
-    static func reportLink(_ run: History.Run) -> String { "\(run.name)/report/report.html" }
+    /// A run's report, relative to the page. The run's name is a directory name, which can be
+    /// anything a file name can: as written, `javascript:alert(1)` is a URL that runs script and
+    /// `a?b` or `a#b` would cut the path short. So the name is one percent-encoded path segment,
+    /// after `./`, which keeps even a name with a colon a relative path.
+    static func reportLink(_ run: History.Run) -> String { "./\(pathSegment(run.name))/report/report.html" }
+
+    /// `text` as one URL path segment: RFC 3986's unreserved characters as they are, every other byte `%XX`.
+    static func pathSegment(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        // `.` and `..` as a segment name this folder and its parent.
+        return out == "." || out == ".." ? out.replacingOccurrences(of: ".", with: "%2E") : out
+    }
 
     /// Throughput of one point over the runs, 95% CI whiskers, marks linked to the runs' reports.
     static func trend(_ line: History.Line, history: History) -> String {
@@ -98,14 +118,13 @@ public enum HistoryPage {
     static func esc(_ text: String) -> String { SVG.escape(text) }
 }
 
-/// Writes history.html and history.csv.
+/// Writes history.html and history.csv, never through a symbolic link (see `ReportFiles`).
 public enum HistoryWriter {
     @discardableResult
     public static func write(_ history: History, title: String, to directory: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(history.csv().utf8).write(to: directory.appendingPathComponent("history.csv"), options: .atomic)
-        let html = directory.appendingPathComponent("history.html")
-        try Data(HistoryPage.render(history, title: title).utf8).write(to: html, options: .atomic)
-        return html
+        try ReportFiles.directory(directory)
+        try ReportFiles.write(Data(history.csv().utf8), to: directory, name: "history.csv")
+        try ReportFiles.write(Data(HistoryPage.render(history, title: title).utf8), to: directory, name: "history.html")
+        return directory.appendingPathComponent("history.html")
     }
 }

@@ -15,17 +15,28 @@ public struct RunDirectory: Sendable {
         public let description: String
     }
 
+    /// As `wgbench run --resume` reads run.json: 64 times an input file's limit.
+    static let maxRecordBytes = 64 * InputLimits.maxFileBytes
+
     public init(_ url: URL) throws {
         self.url = url
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
-            record = try decoder.decode(RunRecord.self, from: Data(contentsOf: url.appendingPathComponent("run.json")))
+            let file = url.appendingPathComponent("run.json")
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+            guard size <= Self.maxRecordBytes else { throw Failure(description: "larger than \(Self.maxRecordBytes / 1_048_576) MiB") }
+            record = try decoder.decode(RunRecord.self, from: Data(contentsOf: file))
         } catch {
             throw Failure(description: "\(url.path) is not a wgbench result directory (run.json: \(error.localizedDescription))")
         }
         guard record.format <= RunRecord.currentFormat else {
             throw Failure(description: "\(url.path) has result format \(record.format); this wgbench reads up to \(RunRecord.currentFormat)")
+        }
+        // Series and points name the files read here and the plots written from them: a record that
+        // could climb out of its directory (`../`) is refused as `--resume` refuses it.
+        do { try record.validate(file: url.appendingPathComponent("run.json").path, action: "read it") } catch {
+            throw Failure(description: error.description)
         }
         results = record.order.compactMap { key in
             try? decoder.decode(RepetitionResult.self, from: Data(contentsOf: url.appendingPathComponent("\(key.directory)/result.json")))

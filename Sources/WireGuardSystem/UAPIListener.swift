@@ -28,6 +28,35 @@ public final class UAPIListener: @unchecked Sendable {
 
     public static func path(for interface: String) -> String { "/var/run/wireguard/\(interface).sock" }
 
+    /// Another daemon listens on the socket this one would make.
+    public struct SocketInUse: Error, CustomStringConvertible, Equatable {
+        public let path: String
+        public init(path: String) { self.path = path }
+        public var description: String {
+            "\(path) is in use: another daemon answers on it (an interface of this name in another network namespace, or another testbed's); "
+                + "refusing to take it over"
+        }
+    }
+
+    /// Whether something accepts a connection on the Unix socket at `path`: connect(2).
+    public static func answers(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        while true {
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if rc == 0 { return true }
+            if errno != EINTR { return false }
+        }
+    }
+
     /// `timeout` and `maximumClients`: tests lower them.
     public init(interface: String, timeout: Double = requestTimeout, maximumClients: Int = maximumClients,
                 handler: @escaping @Sendable (String) -> String) throws {
@@ -38,6 +67,11 @@ public final class UAPIListener: @unchecked Sendable {
         self.clientLimit = maximumClients
         try? FileManager.default.createDirectory(atPath: "/var/run/wireguard", withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o755])
+        // /var/run/wireguard is one directory for every network namespace of the machine: a socket
+        // that answers is another daemon's (an interface of this name in another namespace, another
+        // testbed's), and removing it would take that tunnel's configuration over. As wireguard-go
+        // does, such a socket is refused; only a stale one (nobody listening) is replaced.
+        if Self.answers(path) { throw SocketInUse(path: path) }
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(call: "socket(AF_UNIX)", code: errno) }

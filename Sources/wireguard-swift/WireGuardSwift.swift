@@ -116,6 +116,10 @@ struct WireGuardSwift: ParsableCommand {
 
     /// Starts again in the foreground, in a new session with no terminal, and waits for the socket.
     static func daemonize(_ arguments: [String], interface: String) -> Never {
+        // Checked here too, not only by the daemon's listener: the starter takes a socket file for
+        // its daemon's, and another daemon's socket of this name would have it report success.
+        let inUse = UAPIListener.path(for: interface)
+        if UAPIListener.answers(inUse) { fail(UAPIListener.SocketInUse(path: inUse).description) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, a glibc macro Swift does not import

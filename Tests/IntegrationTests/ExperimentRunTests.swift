@@ -76,7 +76,7 @@ extension LocalTestbedTests {
         XCTAssertEqual(csv.split(separator: "\n").count, 9)
         // The wireguard-go tunnels carried the traffic: its gateways ran daemons of ours.
         let log = try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8)
-        XCTAssertTrue(log.contains("wireguard-go wgb1-2"))
+        XCTAssertTrue(log.contains("wireguard-go wgbit1-2"))
         XCTAssertFalse(log.contains("PrivateKey"))
     }
 
@@ -159,7 +159,7 @@ extension LocalTestbedTests {
         XCTAssertEqual(results.count, 4)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/wgbench/runs/\(record.id)"), "the uploaded copy is left")
         XCTAssertTrue(try String(contentsOf: store.directory.appendingPathComponent("commands/gw1.log"), encoding: .utf8)
-            .contains("/run/wgbench/runs/\(record.id)/wireguard-swift --engine inline wgb1-1"))
+            .contains("/run/wgbench/runs/\(record.id)/wireguard-swift --engine inline wgbit1-1"))
         for result in results {
             XCTAssertEqual(result.status, .ok, "\(result.key.series): \(result.reason ?? "")")
             XCTAssertGreaterThan(result.throughput ?? 0, 1_000_000, result.key.series)
@@ -228,6 +228,6 @@ extension LocalTestbedTests {
         let (store, record, report) = try runExperiment(spec, file: "binary.yaml", on: testbed)
         XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
         XCTAssertEqual(report.residue, [])
-        XCTAssertTrue(try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8).contains("wireguard-go-renamed wgb1-1"))
+        XCTAssertTrue(try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8).contains("wireguard-go-renamed wgbit1-1"))
     }
 }

@@ -131,7 +131,7 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertTrue(resumed.stderr.contains("taking over the lease of run kill9-"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("no longer runs"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("removed what an earlier run left:"), resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("gw1: interface wgb1-1"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("gw1: interface wgbf1-1"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("run folder /run/wgbench/runs/kill9-"), resumed.stderr)
         let results = try results(in: out)
         XCTAssertEqual(results.count, 4)
@@ -156,12 +156,12 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertFalse(recorded.contains { $0.status == .failed }, "a lost host's repetitions were recorded as failed: \(recorded.map(\.reason))")
         XCTAssertLessThan(recorded.count, 4)
         // The other hosts were torn down; gw2 keeps its tunnel until it can be reached.
-        XCTAssertTrue(try SSHHost(SSHEndpoint(testbed: testbed, role: .gw1)).check("ip", "-o", "link", "show").contains("wgb1-") == false)
+        XCTAssertTrue(try SSHHost(SSHEndpoint(testbed: testbed, role: .gw1)).check("ip", "-o", "link", "show").contains("wgbf1-") == false)
 
         try startSSHD(.gw2)
         let resumed = try Run(binary, ["run", "--resume", out, "--testbed", testbedFile], in: Self.scratch)
         XCTAssertEqual(resumed.wait(seconds: 180), ExitStatus.ok.rawValue, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("gw2: interface wgb2-1"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("gw2: interface wgbf2-1"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("\(recorded.count) of 4 repetitions already done"), resumed.stderr)
         let results = try results(in: out)
         XCTAssertEqual(results.count, 4)
@@ -209,16 +209,17 @@ final class FaultInjectionTests: XCTestCase {
         let experiment = try write("daemon.yaml", experiment(name: "daemon", repetitions: 2, tunnels: "[1]", duration: 2, pause: "5s"))
         let run = try Run(binary, ["run", experiment, "--testbed", testbedFile, "--out", out], in: Self.scratch)
         try waitFor(run, file: out + "/points/wg/tunnels-1/rep-1/result.json")
-        let daemon = try XCTUnwrap(processes(in: "wgbf-gw2").first { $0.args.hasSuffix("wireguard-go wgb2-1") })
+        // The daemon itself, not the shell that keeps its capped log (whose arguments end the same way).
+        let daemon = try XCTUnwrap(processes(in: "wgbf-gw2").first { $0.comm.hasPrefix("wireguard-go") && $0.args.hasSuffix("wireguard-go wgbf2-1") })
         kill(daemon.pid, SIGKILL)
         XCTAssertEqual(run.wait(seconds: 120), ExitStatus.failed.rawValue, run.stderr)
         let failed = try XCTUnwrap(try results(in: out).first { $0.key.repetition == 2 })
         let reason = failed.reason ?? ""
         XCTAssertEqual(failed.status, .failed)
-        XCTAssertTrue(reason.hasPrefix("gw2: the wireguard-go daemon of wgb2-1 is not running before traffic"), reason)
-        XCTAssertTrue(reason.contains("daemon-wgb2-1.log"), reason)
+        XCTAssertTrue(reason.hasPrefix("gw2: the wireguard-go daemon of wgbf2-1 is not running before traffic"), reason)
+        XCTAssertTrue(reason.contains("daemon-wgbf2-1.log"), reason)
         XCTAssertLessThan(failed.finished.timeIntervalSince(failed.started), 10, "the dead daemon was not noticed at once")
-        XCTAssertTrue(run.stdout.contains("failed repetitions (1):\n  wg tunnels=1 rep 2: gw2: the wireguard-go daemon of wgb2-1"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("failed repetitions (1):\n  wg tunnels=1 rep 2: gw2: the wireguard-go daemon of wgbf2-1"), run.stdout)
     }
 
     /// Oversized or hostile input is refused with status 2 and file:line before any host is touched.

@@ -53,6 +53,40 @@ final class UAPIListenerTests: XCTestCase {
 
     static func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
 
+    /// Issue #22, item 4: /var/run/wireguard is shared by every namespace, and a second daemon of
+    /// the same interface name (another testbed's) removed the first's socket and took it over.
+    /// A socket that answers is now refused, naming it; the first daemon keeps it and answers on.
+    func testASocketThatAnswersIsNotTakenOver() throws {
+        try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
+        let interface = "wgbdup\(getpid() % 100000)"
+        let first = try UAPIListener(interface: interface) { _ in "first\nerrno=0\n\n" }
+        defer { first.removeSocket() }
+        XCTAssertThrowsError(try UAPIListener(interface: interface) { _ in "second\nerrno=0\n\n" }) { error in
+            XCTAssertEqual(error as? UAPIListener.SocketInUse, UAPIListener.SocketInUse(path: first.path))
+            XCTAssertTrue("\(error)".contains("\(first.path) is in use"), "\(error)")
+        }
+        XCTAssertEqual(try Self.exchange(first.path, Array("get=1\n\n".utf8)).map { String(decoding: $0, as: UTF8.self) }, "first\nerrno=0\n\n")
+    }
+
+    /// A socket file nobody listens on (a daemon killed with -9) is replaced.
+    func testAStaleSocketIsReplaced() throws {
+        try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
+        let interface = "wgbstale\(getpid() % 100000)"
+        let path = UAPIListener.path(for: interface)
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        close(stale)  // the file stays, nobody listens
+        let listener = try UAPIListener(interface: interface) { _ in "new\nerrno=0\n\n" }
+        defer { listener.removeSocket() }
+        XCTAssertEqual(try Self.exchange(path, Array("get=1\n\n".utf8)).map { String(decoding: $0, as: UTF8.self) }, "new\nerrno=0\n\n")
+    }
+
     func testIdleAndOversizedClientsDoNotStopTheListener() throws {
         try XCTSkipUnless(geteuid() == 0, "the UAPI socket lives in /var/run/wireguard (root)")
         let interface = "wgbuapi\(getpid() % 100000)"

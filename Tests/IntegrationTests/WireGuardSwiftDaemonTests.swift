@@ -153,6 +153,22 @@ final class WireGuardSwiftDaemonTests: XCTestCase {
         XCTAssertTrue(text.contains("Handshake did not complete after 5 seconds, retrying"), text)
     }
 
+    /// Issue #22, item 4: a second daemon of the same interface name in another namespace (another
+    /// testbed's) took the first's UAPI socket over; it now exits with an error naming the socket,
+    /// in the background or the foreground, and the first goes on answering `wg`.
+    func testASecondDaemonOfTheSameNameIsRefused() throws {
+        try start(a, [binary, swiftInterface])
+        let socket = "/var/run/wireguard/\(swiftInterface).sock"
+        for foreground in [false, true] {
+            let second = try runner.run(Command(["ip", "netns", "exec", b, binary] + (foreground ? ["-f"] : []) + [swiftInterface],
+                                                timeout: SpecDuration(milliseconds: 10_000)))
+            XCTAssertNotEqual(second.status, 0, "foreground \(foreground)")
+            XCTAssertTrue(second.stderr.contains("\(socket) is in use"), "foreground \(foreground): \(second.stderr)")
+        }
+        XCTAssertTrue(try netns(a, "wg", "show", swiftInterface).contains("interface: \(swiftInterface)"))
+        XCTAssertTrue(try runner.run(Command("ip", "-n", b, "link", "show", swiftInterface)).status != 0, "the second's TUN is left")
+    }
+
     func testTheDaemonExitsWhenItsInterfaceIsDeleted() throws {
         _ = try bringUp()
         let socket = "/var/run/wireguard/\(swiftInterface).sock"

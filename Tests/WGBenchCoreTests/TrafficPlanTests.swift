@@ -14,7 +14,7 @@ struct TrafficPlanTests {
         #expect(plan.flows.map(\.tunnel) == [1, 2, 1, 2, 1])
         #expect(plan.flows.map(\.serverCPU) == [1, 2, 1, 2, 1])
         #expect(plan.tunnels.map(\.flows) == [[0, 2, 4], [1, 3]])
-        #expect(plan.tunnels[1].gw1Interface == "wgb1-2" && plan.tunnels[1].gw2Interface == "wgb2-2")
+        #expect(plan.tunnels[1].gw1Interface == "wgbt1-2" && plan.tunnels[1].gw2Interface == "wgbt2-2")
         #expect(plan.tunnels[1].gw1Inner.description == "198.19.0.5/30" && plan.tunnels[1].gw2Inner.description == "198.19.0.6/30")
         #expect(plan.tunnels[1].port == 51822)
     }
@@ -34,8 +34,8 @@ struct TrafficPlanTests {
         let plan = try TrafficPlan(testbed: testbed, traffic: traffic, tunnels: 2, flows: 2, target: .kernel)
         let flow = plan.flows[1]
         #expect(RoutingCommands.route(flow, on: .source, testbed: testbed).description == "ip route replace 198.18.3.101/32 via 198.18.1.1")
-        #expect(RoutingCommands.route(flow, on: .gw1, testbed: testbed).description == "ip route replace 198.18.3.101/32 dev wgb1-2")
-        #expect(RoutingCommands.route(flow, on: .gw2, testbed: testbed).description == "ip route replace 198.18.1.101/32 dev wgb2-2")
+        #expect(RoutingCommands.route(flow, on: .gw1, testbed: testbed).description == "ip route replace 198.18.3.101/32 dev wgbt1-2")
+        #expect(RoutingCommands.route(flow, on: .gw2, testbed: testbed).description == "ip route replace 198.18.1.101/32 dev wgbt2-2")
         #expect(RoutingCommands.route(flow, on: .drain, testbed: testbed).description == "ip route replace 198.18.1.101/32 via 198.18.3.1")
         #expect(RoutingCommands.addAddress(flow, on: .drain, testbed: testbed).description == "ip addr replace 198.18.3.101/32 dev eth1")
         #expect(TunnelCommands.allowedIPs(for: .gw1, tunnel: plan.tunnels[1], plan: plan) == ["198.19.0.6/32", "198.18.3.101/32"])

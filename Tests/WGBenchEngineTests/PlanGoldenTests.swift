@@ -168,7 +168,7 @@ enum PlanCounts {
             for role in [HostRole.gw1, .gw2] {
                 let prefix = "[\(role)] "
                 for t in 1...max(1, tunnels) where tunnels > 0 {
-                    let interface = TrafficPlan.interfaceName(role, tunnel: t)
+                    let interface = "\(TrafficPlan.defaultStem)\(role == .gw1 ? 1 : 2)-\(t)"  // the paper testbed: the default stem
                     for file in ["threaded", "inline_en", "encrypt_cpumask", "decrypt_cpumask"] {
                         expect("\(role) \(interface) \(file) written", count("\(prefix)tee /sys/class/net/\(interface)/\(file) "), 1)
                         expect("\(role) \(interface) \(file) read back", count("\(prefix)cat /sys/class/net/\(interface)/\(file)"), 1)

@@ -75,6 +75,27 @@ struct SecurityTests {
         #expect(!FileManager.default.fileExists(atPath: base + "/theirs/state"))
     }
 
+    /// Issue #22, item 4: a second local testbed (another prefix) in a management network another
+    /// testbed's bridge holds is refused before anything is made, naming the bridge.
+    @Test func upRefusesAManagementNetworkAnotherTestbedHolds() throws {
+        try #require(geteuid() == 0, "testbed up needs root")
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let yaml = LocalTestbedPlanFixture.yaml(prefix: "wgbcol", stateDirectory: base + "/state", management: "198.18.250.1/24")
+        let runner = ScriptedRunner { command in
+            command.argv == ["ip", "-o", "-4", "addr", "show"]
+                ? "5: wgb-mgmt    inet 198.18.250.1/24 scope global wgb-mgmt\\       valid_lft forever preferred_lft forever\n" : ""
+        }
+        let local = LocalTestbed(testbed: try TestbedLoader.parse(yaml: yaml, file: "col.yaml"), runner: runner)
+        #expect {
+            try local.up()
+        } throws: { error in
+            "\(error)".contains("the management network 198.18.250.0/24 is in use on this machine by wgb-mgmt (198.18.250.1/24)")
+        }
+        #expect(!runner.commands.contains { $0.hasPrefix("ip netns add") || $0.hasPrefix("ip link add") || $0.contains("sshd") })
+        #expect(!FileManager.default.fileExists(atPath: base + "/state"))
+    }
+
     @Test func theStateDirectoryIsMadeRootsAlone() throws {
         let base = try scratch()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -128,6 +149,32 @@ struct SecurityTests {
                 == "cannot write /r/x.json on this machine: No space left on device (errno 28)")
     }
 
+    /// Issue #22, item 2: a run directory to resume may come from elsewhere; a `points` folder or
+    /// a command log in it that is a symbolic link must not take the run's writes where it points.
+    @Test func aRunNeverWritesThroughALinkInsideItsDirectory() throws {
+        let base = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        mkdir(base + "/elsewhere", 0o755)
+        try Data("theirs\n".utf8).write(to: URL(fileURLWithPath: base + "/victim.log"))
+        let store = try ResultStore(directory: URL(fileURLWithPath: base + "/run"))
+        symlink(base + "/elsewhere", base + "/run/points")
+        #expect(throws: LocalWriteError(operation: "create directory", path: base + "/run/points", code: ELOOP)) {
+            try store.write("{}", to: "points/wg/tunnels-1/rep-1/result.json")
+        }
+        mkdir(base + "/run/commands", 0o755)
+        symlink(base + "/victim.log", base + "/run/commands/gw1.log")
+        store.append("a line", to: "commands/gw1.log")
+        #expect(store.fault?.code == ELOOP)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/elsewhere").isEmpty)
+        #expect(try String(contentsOf: URL(fileURLWithPath: base + "/victim.log"), encoding: .utf8) == "theirs\n")
+        // A link at a file's own name is replaced, not written through; one above the run is the user's own.
+        symlink(base + "/victim.log", base + "/run/summary.csv")
+        try store.write("new", to: "summary.csv")
+        #expect(try String(contentsOf: URL(fileURLWithPath: base + "/victim.log"), encoding: .utf8) == "theirs\n")
+        symlink(base + "/run", base + "/link")
+        try ResultStore(directory: URL(fileURLWithPath: base + "/link")).write("{}", to: "metadata/gw1.json")
+    }
+
     @Test func aCommandLogThatCannotGrowIsAFaultTheRunChecks() throws {
         let base = try scratch()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -136,6 +183,24 @@ struct SecurityTests {
         store.append("line", to: "commands/gw1.log")
         #expect(store.fault?.code == ENOTDIR)
         #expect(throws: LocalWriteError.self) { try store.checkFault() }
+    }
+}
+
+/// A local runner that answers from a script and records what it was asked.
+final class ScriptedRunner: LocalRunning, @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String] = []
+    private let answer: @Sendable (Command) -> String
+
+    init(_ answer: @escaping @Sendable (Command) -> String) { self.answer = answer }
+
+    var commands: [String] { lock.lock(); defer { lock.unlock() }; return seen }
+
+    func run(_ command: Command) throws -> CommandResult {
+        lock.lock()
+        seen.append(command.description)
+        lock.unlock()
+        return CommandResult(status: 0, stdout: answer(command), stderr: "")
     }
 }
 

@@ -53,11 +53,38 @@ struct HistoryTests {
 
         let out = directory.appendingPathComponent("history")
         let html = try String(contentsOf: try HistoryWriter.write(history, title: "nightly", to: out), encoding: .utf8)
-        #expect(html.contains("class=\"mark regression\"") && html.contains("href=\"c-night/report/report.html\""))
-        #expect(html.contains("▼ regression</td><td><a href=\"c-night/report/report.html\">c-night</a></td><td>c3</td>"))
+        #expect(html.contains("class=\"mark regression\"") && html.contains("href=\"./c-night/report/report.html\""))
+        #expect(html.contains("▼ regression</td><td><a href=\"./c-night/report/report.html\">c-night</a></td><td>c3</td>"))
         let csv = try String(contentsOf: out.appendingPathComponent("history.csv"), encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 1 + 4 * 4)
         #expect(csv.contains("c-night,2027-01-17T") && csv.contains(",c3,") && csv.contains(",regression\n"))
+    }
+
+    /// Issue #22, item 3: a link is built from a directory's name, which a file name can make
+    /// anything; as written, a run named `javascript:alert(1)` linked to script. Every link is now
+    /// `./` and the name as one percent-encoded segment, which still leads to that directory.
+    @Test func aRunsNameCannotMakeItsLinkAnythingButARelativePath() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-history-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let names = ["javascript:alert(1)", "a \"b\"#c?d&e", "%2e%2e", "night-1"]
+        for (night, name) in names.enumerated() {
+            let run = try SyntheticRun(yaml: Self.yaml, in: directory, name: name,
+                                       started: Date(timeIntervalSince1970: 1_800_000_000 + Double(night) * 86_400))
+            for tunnels in ["1", "2"] {
+                try run.add(series: "go", point: ["tunnels": tunnels], repetition: 1, gbps: 1)
+                try run.add(series: "swift", point: ["tunnels": tunnels], repetition: 1, gbps: night == 3 ? 0.5 : 1)
+            }
+        }
+        let html = HistoryPage.render(try History.build(directory: directory, thresholdPercent: 5), title: "t")
+        let links = html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(links.count >= names.count)
+        #expect(links.allSatisfy { $0.hasPrefix("./") && $0.hasSuffix("/report/report.html") }, "\(links)")
+        #expect(links.contains("./javascript%3Aalert%281%29/report/report.html"))
+        for link in links {
+            let segment = link.dropFirst(2).prefix { $0 != "/" }
+            #expect(!segment.contains(":") && !segment.contains("#") && !segment.contains("?") && !segment.contains(" "), "\(link)")
+            #expect(names.contains(String(segment).removingPercentEncoding ?? ""), "\(link) does not lead to its run")
+        }
     }
 
     /// The page as a person sees it: headless Chromium draws it, the red regression mark included.

@@ -21,7 +21,8 @@ struct SyntheticRun {
          commit: String? = nil) throws {
         url = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent(name ?? "wgb-synthetic-\(UUID().uuidString)")
         let spec = try ExperimentLoader.parse(yaml: yaml, file: "experiments/synthetic.yaml")
-        var record = RunRecord(id: name ?? "synthetic", experimentFile: "experiments/synthetic.yaml", spec: spec, seed: 1,
+        // A directory may be named anything (a test of links does that); the id is what wgbench writes.
+        var record = RunRecord(id: name.flatMap { RunRecord.isValidID($0) ? $0 : nil } ?? "synthetic", experimentFile: "experiments/synthetic.yaml", spec: spec, seed: 1,
                                order: RunSchedule.order(spec, seed: 1), testbedFile: "testbeds/synthetic.yaml", testbedName: "synthetic",
                                started: started)
         record.commit = commit
@@ -31,6 +32,13 @@ struct SyntheticRun {
     }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes run.json again, changed as a hand (or an attacker) would change it.
+    func rewriteRecord(_ change: (inout RunRecord) -> Void) throws {
+        var changed = record
+        change(&changed)
+        try write(changed, to: "run.json")
+    }
 
     func load() throws -> RunDirectory { try RunDirectory(url) }
 

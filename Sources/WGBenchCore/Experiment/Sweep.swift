@@ -21,9 +21,12 @@ public struct Point: Sendable, Codable, Hashable {
         assignments.isEmpty ? "default" : assignments.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
     }
 
-    /// The id as a directory name: `tunnels-2_flows_per_tunnel-1`.
+    /// The id as a directory name: `tunnels-2_flows_per_tunnel-1`. Values are encoded (see
+    /// `PathPartEncoding`): a swept path such as `/usr/bin/wireguard-go`, or a value written to climb
+    /// (`/x/../../../tmp/p`), stays one folder inside the run directory and the hosts' run folder.
     public var directoryName: String {
-        assignments.isEmpty ? "default" : assignments.map { "\($0.name)-\($0.value)" }.joined(separator: "_")
+        assignments.isEmpty ? "default"
+            : PathPartEncoding.fit(assignments.map { "\(PathPartEncoding.encode($0.name))-\(PathPartEncoding.encode($0.value))" }.joined(separator: "_"))
     }
 
     public var tunnels: Int { value("tunnels").flatMap { Int($0) } ?? 1 }

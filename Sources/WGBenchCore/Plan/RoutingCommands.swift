@@ -22,7 +22,7 @@ public enum RoutingCommands {
         }
         var argv = ["ip", "route", "replace", "\(destination)/32"]
         if let tunnel = flow.tunnel, role.isGateway {
-            argv += ["dev", TrafficPlan.interfaceName(role, tunnel: tunnel)]
+            argv += ["dev", TrafficPlan.interfaceName(role, tunnel: tunnel, testbed: testbed)]
         } else {
             argv += ["via", nextHop(for: role, testbed: testbed).description]
         }

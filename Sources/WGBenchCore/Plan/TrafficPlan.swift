@@ -4,7 +4,8 @@
 /// own drain address D_i (on drain's egress interface), both taken from the link networks at
 /// offset 100 + i, on iperf3 port base_port + i, through tunnel i % tunnels. Tunnel t (1-based)
 /// is `wgb1-t` on gw1 and `wgb2-t` on gw2 (unique across hosts: userspace WireGuard sockets in
-/// /var/run/wireguard are not per namespace), with inner addresses 198.19.0.0/16 in /30 blocks
+/// /var/run/wireguard are not per namespace; `<prefix>1-t` on a local testbed of another prefix,
+/// so that two local testbeds never share a socket), with inner addresses 198.19.0.0/16 in /30 blocks
 /// and UDP port 51820 + t on both sides.
 public struct TrafficPlan: Sendable, Equatable {
     public struct Flow: Sendable, Equatable {
@@ -53,11 +54,24 @@ public struct TrafficPlan: Sendable, Equatable {
         }
     }
 
-    /// Every tunnel interface wgbench makes on a gateway starts with this, so teardown can find them all.
-    public static func interfacePrefix(_ role: HostRole) -> String { role == .gw1 ? "wgb1-" : "wgb2-" }
+    /// The stem of the tunnel names on real machines and on the default local testbed.
+    public static let defaultStem = "wgb"
 
-    public static func interfaceName(_ role: HostRole, tunnel: Int) -> String {
-        "\(interfacePrefix(role))\(tunnel)"
+    /// The stem of a testbed's tunnel names: the default, or a local testbed's own prefix where it
+    /// is another. All local testbeds share this machine's /var/run/wireguard, where a userspace
+    /// daemon's socket is named after its interface: with one stem for all, a second testbed's
+    /// daemon took over the first's socket. (A prefix is at most 6 characters: `<prefix>1-1024`
+    /// fits an interface name's 15.)
+    public static func stem(_ testbed: Testbed) -> String {
+        guard let prefix = testbed.local?.prefix.rawValue, prefix != LocalTestbedPlan.defaultPrefix else { return defaultStem }
+        return prefix
+    }
+
+    /// Every tunnel interface wgbench makes on a gateway of `testbed` starts with this, so teardown can find them all.
+    public static func interfacePrefix(_ role: HostRole, testbed: Testbed) -> String { stem(testbed) + (role == .gw1 ? "1-" : "2-") }
+
+    public static func interfaceName(_ role: HostRole, tunnel: Int, testbed: Testbed) -> String {
+        "\(interfacePrefix(role, testbed: testbed))\(tunnel)"
     }
 
     public init(testbed: Testbed, traffic: TrafficSpec, tunnels tunnelCount: Int, flows flowCount: Int, target: TargetKind) throws {
@@ -83,8 +97,8 @@ public struct TrafficPlan: Sendable, Equatable {
         tunnels = !tunneled ? [] : (1...tunnelCount).map { t in
             let block = Self.innerNetwork.address.advanced(by: 4 * (t - 1))
             return Tunnel(index: t,
-                          gw1Interface: Self.interfaceName(.gw1, tunnel: t),
-                          gw2Interface: Self.interfaceName(.gw2, tunnel: t),
+                          gw1Interface: Self.interfaceName(.gw1, tunnel: t, testbed: testbed),
+                          gw2Interface: Self.interfaceName(.gw2, tunnel: t, testbed: testbed),
                           gw1Inner: IPv4Interface(address: block.advanced(by: 1), prefixLength: 30),
                           gw2Inner: IPv4Interface(address: block.advanced(by: 2), prefixLength: 30),
                           port: Self.basePort + t,

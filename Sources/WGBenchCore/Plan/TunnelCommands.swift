@@ -8,11 +8,12 @@ public enum TunnelCommands {
 
     /// `program` is the daemon to run for userspace targets (a path from the testbed's tools, or the
     /// name), unless the series names one (`binary`); CPU knobs are resolved for `role` and `tunnel`
-    /// (from 1) by `placement`. With `log`, a userspace daemon logs at LOG_LEVEL=verbose (handshakes,
-    /// errors) to that file on the gateway.
+    /// (from 1) by `placement`. With `log`, a userspace daemon logs at the series' `log_level`
+    /// (default error) to that file on the gateway, at most `daemonLogCapBytes` of it.
     public static func create(_ target: TargetKind, interface: String, role: HostRole, tunnel: Int, knobs: KnobSettings,
                               placement: ResolvedPlacement, program: String? = nil, log: String? = nil) -> [Command] {
         let program = knobs.value(.binary, for: target)?.program ?? program
+        let level = knobs.value(.logLevel, for: target)?.choice ?? "error"
         switch target {
         case .plain:
             return []
@@ -20,7 +21,7 @@ public enum TunnelCommands {
             return [Command("ip", "link", "add", interface, "type", "wireguard")]
         case .wireguardGo:
             guard let log else { return [Command("env", wireguardGoEnvironment, program ?? "wireguard-go", interface)] }
-            return [daemon([wireguardGoEnvironment, program ?? "wireguard-go", interface], log: log)]
+            return [daemon([wireguardGoEnvironment, program ?? "wireguard-go", interface], log: log, level: level)]
         case .wireguardSwift:
             var argv = [program ?? "wireguard-swift"]
             for (knob, value) in knobs.sorted {
@@ -36,15 +37,31 @@ public enum TunnelCommands {
                 }
             }
             guard let log else { return [Command(argv + [interface])] }
-            return [daemon(argv + [interface], log: log)]
+            return [daemon(argv + [interface], log: log, level: level)]
         }
     }
 
-    /// Starts a daemon (`env` arguments and its command line) with its output appended to `log`. The
-    /// daemons keep their standard output for their log when LOG_LEVEL is set, and detach from the
-    /// shell that started them; `exec` leaves no shell behind.
-    static func daemon(_ argv: [String], log: String) -> Command {
-        Command(["sh", "-c", "l=$1; shift; exec env LOG_LEVEL=verbose \"$@\" >>\"$l\" 2>&1", "daemon", log] + argv)
+    /// The most of a daemon's output its log keeps: /run is a tmpfs, in memory, and a daemon logging
+    /// every invalid packet of a flood (wireguard-go at verbose has no rate limit) would fill it.
+    public static let daemonLogCapBytes = 1 << 20
+
+    /// Starts a daemon (`env` arguments and its command line) at LOG_LEVEL `level`, its output
+    /// appended to `log` up to `daemonLogCapBytes`. The daemons keep their standard output for their
+    /// log when LOG_LEVEL is set (and not silent) and detach from the shell that started them.
+    ///
+    /// The output goes through a FIFO to a reader in the background that copies the first bytes,
+    /// notes the cap when more comes, and then goes on reading and discarding: a reader that stopped
+    /// reading (`head -c` alone) would kill the daemon with SIGPIPE at its next log line. `exec`
+    /// leaves no shell behind: the start's exit status is the daemon's, and the reader ends when the
+    /// daemon closes its output (it exits).
+    static func daemon(_ argv: [String], log: String, level: String) -> Command {
+        // A constant script; the log, the cap, the level and the command line arrive as arguments.
+        Command(["sh", "-c", """
+            l=$1; c=$2; v=$3; shift 3; p="$l.fifo-$$"
+            rm -f "$p" && mkfifo -m 600 "$p" || exit 1
+            { rm -f "$p"; head -c "$c"; if IFS= read -r _; then printf '\\n[wgbench: log capped at %s bytes]\\n' "$c"; cat >/dev/null; fi; } <"$p" >>"$l" 2>/dev/null &
+            exec env LOG_LEVEL="$v" "$@" >"$p" 2>&1
+            """, "daemon", log, String(daemonLogCapBytes), level] + argv)
     }
 
     /// Configuration, inner address and link up, for a tunnel side that exists.

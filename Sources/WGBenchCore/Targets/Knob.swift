@@ -12,6 +12,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
     case inlineCPUs = "inline_cpus"
     case daemonCPUs = "daemon_cpus"
     case binary
+    case logLevel = "log_level"
 
     public enum Kind: Sendable, Equatable {
         /// 0 or 1.
@@ -19,7 +20,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case choice([String])
         /// A CPU expression, one for both gateways or one per gateway, resolved per tunnel.
         case cpus
-        /// An executable: an absolute path, or a name looked up on the gateways' PATH.
+        /// An executable: an absolute path, or a name looked up on the gateways' PATH (`isProgram`).
         case program
     }
 
@@ -35,12 +36,15 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case taskset
         /// The userspace daemon to run, instead of the testbed's tool (or the target's name).
         case program
+        /// The userspace daemon's LOG_LEVEL (both daemons read the same variable and values).
+        case logLevel
     }
 
     public var kind: Kind {
         switch self {
         case .threaded, .inlineEnabled, .offload: return .flag
         case .engine: return .choice(["parallel", "inline"])
+        case .logLevel: return .choice(["error", "verbose", "silent"])
         case .encryptCPUs, .decryptCPUs, .serialCPUs, .inlineCPUs, .daemonCPUs: return .cpus
         case .binary: return .program
         }
@@ -51,7 +55,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .threaded, .inlineEnabled: return [.kernel]
         case .encryptCPUs, .decryptCPUs: return [.kernel, .wireguardSwift]
         case .engine, .offload, .serialCPUs, .inlineCPUs: return [.wireguardSwift]
-        case .daemonCPUs, .binary: return [.wireguardGo, .wireguardSwift]
+        case .daemonCPUs, .binary, .logLevel: return [.wireguardGo, .wireguardSwift]
         }
     }
 
@@ -69,13 +73,16 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case (.inlineCPUs, _): return .daemonArgument("--cpu")
         case (.daemonCPUs, _): return .taskset
         case (.binary, _): return .program
+        case (.logLevel, _): return .logLevel
         }
     }
 
     /// The value a series gets when it does not set the knob. Kernel state is never inherited from
     /// the host: the kernel's knobs all have one (the paper's vanilla path: softirq NAPI, no Inline,
-    /// crypto workers on every CPU). Userspace daemons keep their own defaults (nil).
+    /// crypto workers on every CPU). Userspace daemons keep their own defaults (nil), but for their
+    /// log: errors only, as a verbose log of a long run fills the hosts' /run (a tmpfs).
     public func defaultValue(for target: TargetKind) -> KnobValue? {
+        if self == .logLevel { return target.hasDaemon ? .choice("error") : nil }
         guard target == .kernel else { return nil }
         switch self {
         case .threaded, .inlineEnabled: return .flag(false)
@@ -96,6 +103,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .inlineCPUs: return "wireguard-swift inline engine: the tunnel's one thread (the first CPU of the set)"
         case .daemonCPUs: return "userspace: pin the tunnel's daemon (taskset), e.g. tunnel for its home core"
         case .binary: return "userspace: the daemon's executable (a path, or a name on the PATH), e.g. to compare builds of wireguard-go"
+        case .logLevel: return "userspace: the daemon's LOG_LEVEL, error (default), verbose (handshakes, every invalid packet) or silent; its log is capped"
         }
     }
 
@@ -113,12 +121,32 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
                 throw KnobError(knob: self, message: "\(rawValue): \(error.description)")
             }
         case .program:
-            // It becomes the first word of a command line: one word, no option.
-            guard !text.isEmpty, !text.hasPrefix("-"), !text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) else {
-                throw KnobError(knob: self, message: "\(rawValue) takes one path or program name, not '\(text)'")
+            guard Self.isProgram(text) else {
+                throw KnobError(knob: self, message: "\(rawValue) takes an absolute path or a program name (A-Z a-z 0-9 . _ + -, "
+                                + "not starting with -), not '\(text)'")
             }
             return .program(text)
         }
+    }
+
+    /// A program the daemon's start line may name: an absolute path or a bare name, of characters
+    /// that mean nothing to `env` or a shell. The value becomes the first word `env` sees, so
+    /// `LD_PRELOAD=/x.so` would be an assignment there (and `$(...)`, `;`, `*` are syntax where a
+    /// command is ever read by a shell); a leading `-` would be an option.
+    static func isProgram(_ text: String) -> Bool {
+        let isNameByte = { (byte: UInt8) -> Bool in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "-"): return true
+            default: return false
+            }
+        }
+        guard (1...4095).contains(text.utf8.count) else { return false }  // PATH_MAX with its NUL
+        if text.hasPrefix("/") {
+            let parts = text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+            return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(isNameByte) }
+        }
+        return !text.hasPrefix("-") && text.utf8.allSatisfy(isNameByte) && text.utf8.contains { $0 != UInt8(ascii: ".") }
     }
 
     public static func < (a: Knob, b: Knob) -> Bool { a.rawValue < b.rawValue }

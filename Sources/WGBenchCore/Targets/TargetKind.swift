@@ -11,6 +11,8 @@ public enum TargetKind: String, Sendable, Codable, CaseIterable, CustomStringCon
 
     public var description: String { rawValue }
     public var hasTunnels: Bool { self != .plain }
+    /// Its tunnels are served by a daemon per tunnel per gateway.
+    public var hasDaemon: Bool { self == .wireguardGo || self == .wireguardSwift }
 
     /// The knobs a series of this target may set or sweep.
     public var knobs: [Knob] { Knob.allCases.filter { $0.targets.contains(self) } }

@@ -22,6 +22,9 @@ public struct LocalTestbedPlan: Sendable {
 
     // MARK: Names
 
+    /// The prefix of the embedded default testbed (testbeds/local.yaml).
+    public static let defaultPrefix = "wgb"
+
     public var prefix: String { settings.prefix.rawValue }
     public func namespace(_ role: HostRole) -> String { "\(prefix)-\(role)" }
     public var bridge: String { "\(prefix)-mgmt" }

@@ -26,10 +26,8 @@ public enum Planner {
         simulation.kernelModule = .patched
         simulation.nics = Array(Set(testbed.orderedHosts.flatMap { $0.interfaces.values.map(\.name.rawValue) })).sorted()
 
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wgbench-plan-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let store = try ResultStore(directory: scratch)
-        store.syncs = false  // a scratch directory removed at the end
+        // A plan touches nothing, this machine's disk included: the run's files stay in memory.
+        let store = ResultStore.inMemory(name: "plan")
         var order = RunSchedule.order(spec, seed: 0)
         if let points { order = order.filter { points($0.point) } }
         let record = RunRecord(id: "plan", experimentFile: experimentFile, spec: spec, seed: 0,

@@ -330,8 +330,9 @@ public final class SimulatedTestbed: @unchecked Sendable {
             }.joined())
         case "handshake":
             // A ping through the tunnels: every tunnel whose two sides exist handshakes.
-            for interface in links[.gw1] ?? [] where interface.hasPrefix(TrafficPlan.interfacePrefix(.gw1)) {
-                let peer = TrafficPlan.interfacePrefix(.gw2) + interface.dropFirst(TrafficPlan.interfacePrefix(.gw1).count)
+            // (The simulation serves testbeds of the default stem: wgb1-t pairs with wgb2-t.)
+            for interface in links[.gw1] ?? [] where interface.hasPrefix("wgb1-") {
+                let peer = "wgb2-" + interface.dropFirst("wgb1-".count)
                 if links[.gw2]?.contains(peer) == true {
                     handshaken[.gw1, default: []].insert(interface)
                     handshaken[.gw2, default: []].insert(peer)

@@ -312,7 +312,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for attempt in 1...(spec.retries + 1) {
             let attemptStarted = Date()
             // Raw files of an earlier attempt must not lie beside this one's result.
-            for raw in (try? FileManager.default.contentsOfDirectory(atPath: store.url(key.directory).path)) ?? [] where raw != "result.json" {
+            for raw in store.contents(of: key.directory) where raw != "result.json" {
                 store.remove("\(key.directory)/\(raw)")
             }
             var inTraffic = false

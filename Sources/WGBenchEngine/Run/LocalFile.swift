@@ -20,11 +20,15 @@ public struct LocalWriteError: Error, CustomStringConvertible, Equatable, Sendab
 /// flushed to disk and renamed over the target, so a reader finds the old file or the new one,
 /// never a torn one; on any failure the temporary file is removed.
 enum LocalFile {
-    static func writeAtomically(_ data: Data, to path: String, sync: Bool) throws(LocalWriteError) {
+    /// `within`: a directory below which no component may be a symbolic link (the run directory:
+    /// a `points` or `commands` there that is a link would take the run's writes elsewhere).
+    static func writeAtomically(_ data: Data, to path: String, sync: Bool, within: String? = nil) throws(LocalWriteError) {
         let directory = (path as NSString).deletingLastPathComponent
-        try createDirectories(directory)
+        try createDirectories(directory, within: within)
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // O_NOFOLLOW: a link planted at the temporary name is not written through; the rename
+        // below replaces a link at `path` itself instead of following it.
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LocalWriteError(operation: "write", path: path, code: errno) }
         var failure: LocalWriteError?
         if let error = writeAll(fd, data) {
@@ -41,14 +45,19 @@ enum LocalFile {
         }
     }
 
-    /// `mkdir -p`, 0755.
-    static func createDirectories(_ path: String) throws(LocalWriteError) {
+    /// `mkdir -p`, 0755. Below `within` a component that is a symbolic link is refused (ELOOP).
+    static func createDirectories(_ path: String, within: String? = nil) throws(LocalWriteError) {
         var current = path.hasPrefix("/") ? "" : "."
+        let base = within.map { $0.hasPrefix("/") ? $0 : "./" + $0 }.map { $0.split(separator: "/").joined(separator: "/") }
         for component in path.split(separator: "/") {
             current += "/" + component
+            let checked = base.map { current.split(separator: "/").joined(separator: "/").hasPrefix($0 + "/") } ?? false
             if mkdir(current, 0o755) != 0 {
                 let code = errno
                 var info = stat()
+                if checked, lstat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+                    throw LocalWriteError(operation: "create directory", path: current, code: ELOOP)
+                }
                 guard code == EEXIST, stat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
                     throw LocalWriteError(operation: "create directory", path: current, code: code == EEXIST ? ENOTDIR : code)
                 }

@@ -125,7 +125,7 @@ final class Provisioner: @unchecked Sendable {
         guard !indices.isEmpty else { return }
         for role in [HostRole.gw1, .gw2] {
             for index in indices {
-                _ = try host(role).run(TunnelCommands.delete(target, interface: TrafficPlan.interfaceName(role, tunnel: index)))
+                _ = try host(role).run(TunnelCommands.delete(target, interface: TrafficPlan.interfaceName(role, tunnel: index, testbed: testbed)))
             }
         }
         tunnels.subtract(indices)

@@ -33,13 +33,13 @@ public enum ResidueCheck {
     }
 
     /// iperf3, and tunnel daemons of wgbench's interfaces.
-    static func isOurs(_ args: String) -> Bool {
+    static func isOurs(_ args: String, testbed: Testbed) -> Bool {
         let words = args.split(separator: " ")
         guard let program = program(args) else { return false }
         if program == "iperf3" { return true }
         // (Builds named by the `binary` knob may carry a suffix: wireguard-go-<rev>.)
         guard program.hasPrefix("wireguard-go") || program.hasPrefix("wireguard-swift"), let last = words.last else { return false }
-        return HostRole.allCases.filter(\.isGateway).contains { last.hasPrefix(TrafficPlan.interfacePrefix($0)) }
+        return HostRole.allCases.filter(\.isGateway).contains { last.hasPrefix(TrafficPlan.interfacePrefix($0, testbed: testbed)) }
     }
 
     /// The program's name in a process's arguments, without its directory.
@@ -49,11 +49,11 @@ public enum ResidueCheck {
 
     static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed, folders: Bool) throws -> Leftovers {
         var found = Leftovers()
-        let prefixes = [TrafficPlan.interfacePrefix(.gw1), TrafficPlan.interfacePrefix(.gw2)]
+        let prefixes = [TrafficPlan.interfacePrefix(.gw1, testbed: testbed), TrafficPlan.interfacePrefix(.gw2, testbed: testbed)]
         found.interfaces = IPLinkParser.names(try host.check(Command("ip", "-o", "link", "show")))
             .filter { name in prefixes.contains { name.hasPrefix($0) } }
         // Zombies are dead already; this machine's init may reap them late.
-        found.processes = NamespaceProcessParser.living(try host.check(NamespaceProcessParser.command)).filter { isOurs($0.args) }
+        found.processes = NamespaceProcessParser.living(try host.check(NamespaceProcessParser.command)).filter { isOurs($0.args, testbed: testbed) }
         let flowNetworks = [testbed.host(.source).interface(.ingress).address.network,
                             testbed.host(.drain).interface(.egress).address.network]
         let isFlowAddress = { (text: Substring) -> Bool in
@@ -93,7 +93,7 @@ public enum ResidueCheck {
             if !iperf.isEmpty { _ = try host.run(Command(["kill"] + iperf)) }
             for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
             if found.processes.contains(where: { program($0.args) != "iperf3" }) {  // tunnel daemons
-                _ = try host.run(daemonsGone)
+                _ = try host.run(daemonsGone(testbed: testbed))
             }
             for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
             for (address, device) in found.addresses { _ = try host.run(Command("ip", "addr", "del", address, "dev", device)) }
@@ -116,8 +116,8 @@ public enum ResidueCheck {
     /// Tunnel daemons exit when their interface goes, some after a few hundred milliseconds (the
     /// parallel engine joins its threads): wait up to 5 s, then terminate what is left, in this
     /// host's network namespace only.
-    static var daemonsGone: Command {
-        let pattern = "^([^ ]*/)?wireguard-(go|swift)( .*)? (" + [HostRole.gw1, .gw2].map { TrafficPlan.interfacePrefix($0) }.joined(separator: "|") + ")[0-9]+$"
+    static func daemonsGone(testbed: Testbed) -> Command {
+        let pattern = "^([^ ]*/)?wireguard-(go|swift)( .*)? (" + [HostRole.gw1, .gw2].map { TrafficPlan.interfacePrefix($0, testbed: testbed) }.joined(separator: "|") + ")[0-9]+$"
         // A constant script; the pattern arrives as an argument.
         return Command("sh", "-c", """
             for i in $(seq 50); do pgrep --ns $$ --nslist net -f "$1" >/dev/null || exit 0; sleep 0.1; done

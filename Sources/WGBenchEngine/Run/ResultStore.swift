@@ -15,10 +15,12 @@ import WGBenchCore
 ///                                       .../client-<i>.json, server-<i>.json, cpu-<host>.txt   raw
 /// <dir>/summary.json, summary.csv, repetitions.csv
 /// ```
+///
+/// `inMemory()` is a store that never touches the disk: `wgbench plan` promises to write nothing.
 public final class ResultStore: @unchecked Sendable {
     public let directory: URL
-    /// Whether files are flushed to disk before they are renamed into place (a plan's scratch store need not).
-    public var syncs = true
+    /// The files of an in-memory store, by relative path; nil for a store on disk.
+    private var memory: [String: Data]?
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -36,10 +38,19 @@ public final class ResultStore: @unchecked Sendable {
         try LocalFile.createDirectories(directory.path)
     }
 
+    private init(memoryNamed name: String) {
+        directory = URL(fileURLWithPath: "/nonexistent/\(name)")
+        memory = [:]
+    }
+
+    /// A store whose files live in this process only (nothing is made on disk).
+    public static func inMemory(name: String = "in-memory") -> ResultStore { ResultStore(memoryNamed: name) }
+
     public func url(_ relative: String) -> URL { directory.appendingPathComponent(relative) }
 
     public func write(_ data: Data, to relative: String) throws(LocalWriteError) {
-        try LocalFile.writeAtomically(data, to: url(relative).path, sync: syncs)
+        if memory != nil { return withLock { memory![Self.normalized(relative)] = data } }
+        try LocalFile.writeAtomically(data, to: url(relative).path, sync: true, within: directory.path)
     }
 
     public func write(_ text: String, to relative: String) throws(LocalWriteError) { try write(Data(text.utf8), to: relative) }
@@ -47,13 +58,53 @@ public final class ResultStore: @unchecked Sendable {
     public func writeJSON<T: Encodable>(_ value: T, to relative: String) throws { try write(encoder.encode(value), to: relative) }
 
     public func readJSON<T: Decodable>(_ type: T.Type, from relative: String) throws -> T {
-        try decoder.decode(type, from: Data(contentsOf: url(relative)))
+        try decoder.decode(type, from: read(relative))
     }
 
-    public func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: url(relative).path) }
+    /// A file's bytes.
+    public func read(_ relative: String) throws -> Data {
+        if memory != nil {
+            guard let data = withLock({ memory![Self.normalized(relative)] }) else { throw CocoaError(.fileReadNoSuchFile) }
+            return data
+        }
+        return try Data(contentsOf: url(relative))
+    }
+
+    public func exists(_ relative: String) -> Bool {
+        if memory != nil {
+            let path = Self.normalized(relative)
+            return withLock { memory!.keys.contains { $0 == path || $0.hasPrefix(path + "/") } }
+        }
+        return FileManager.default.fileExists(atPath: url(relative).path)
+    }
+
+    /// The names in a directory of the run (empty if there is none).
+    public func contents(of relative: String) -> [String] {
+        if memory != nil {
+            let prefix = Self.normalized(relative) + "/"
+            let names = withLock { memory!.keys.filter { $0.hasPrefix(prefix) } }
+                .map { String($0.dropFirst(prefix.count).prefix { $0 != "/" }) }
+            return Array(Set(names)).sorted()
+        }
+        return (try? FileManager.default.contentsOfDirectory(atPath: url(relative).path)) ?? []
+    }
 
     /// Removes a file or directory of the run if it is there (raw files of an earlier attempt).
-    public func remove(_ relative: String) { try? FileManager.default.removeItem(at: url(relative)) }
+    public func remove(_ relative: String) {
+        if memory != nil {
+            let path = Self.normalized(relative)
+            return withLock { memory = memory!.filter { $0.key != path && !$0.key.hasPrefix(path + "/") } }
+        }
+        try? FileManager.default.removeItem(at: url(relative))
+    }
+
+    private static func normalized(_ relative: String) -> String { relative.split(separator: "/").joined(separator: "/") }
+
+    private func withLock<T>(_ body: () -> T) -> T {
+        appendLock.lock()
+        defer { appendLock.unlock() }
+        return body()
+    }
 
     /// Appends a line (command logs): whole lines only, never torn. Files stay open for the run.
     /// A failure is kept in `fault` (the first one) rather than thrown: logging happens inside host
@@ -62,11 +113,16 @@ public final class ResultStore: @unchecked Sendable {
         appendLock.lock()
         defer { appendLock.unlock() }
         guard appendFault == nil else { return }
+        if memory != nil {
+            memory![Self.normalized(relative), default: Data()].append(Data((line + "\n").utf8))
+            return
+        }
         let path = url(relative).path
         do throws(LocalWriteError) {
             if appendFiles[relative] == nil {
-                try LocalFile.createDirectories((path as NSString).deletingLastPathComponent)
-                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+                try LocalFile.createDirectories((path as NSString).deletingLastPathComponent, within: directory.path)
+                // A command log planted as a link (commands/gw1.log -> /etc/passwd) is not appended to.
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw LocalWriteError(operation: "append to", path: path, code: errno) }
                 appendFiles[relative] = fd
             }
@@ -101,7 +157,16 @@ public final class ResultStore: @unchecked Sendable {
     public func writeRecord(_ record: RunRecord) throws { try writeJSON(record, to: "run.json") }
 
     /// run.json as `--resume` reads it: refused unless every id and name in it is one wgbench writes.
-    public func readRecord() throws -> RunRecord { try Self.readRecord(in: directory) }
+    public func readRecord() throws -> RunRecord {
+        if memory != nil {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let record = try decoder.decode(RunRecord.self, from: read("run.json"))
+            try record.validate(file: "run.json")
+            return record
+        }
+        return try Self.readRecord(in: directory)
+    }
 
     /// run.json of the run directory `directory`, checked as `readRecord` does, without making anything.
     public static func readRecord(in directory: URL) throws -> RunRecord {

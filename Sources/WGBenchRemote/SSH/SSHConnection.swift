@@ -67,6 +67,7 @@ public final class SSHConnection {
         guard FileManager.default.isReadableFile(atPath: endpoint.identity) else {
             throw fail("the identity file \(endpoint.identity) does not exist or is not readable")
         }
+        if let problem = IdentityFile.problem(endpoint.identity) { throw fail(problem) }
         let publicKey = endpoint.identity + ".pub"
         do {
             try session.authenticate(user: endpoint.user, privateKey: endpoint.identity,
@@ -120,35 +121,5 @@ public final class SSHConnection {
             }
             throw RemoteError.sessionFailed(host: endpoint.name, address: endpoint.address, reason: error.message)
         }
-    }
-}
-
-/// known_hosts lines in OpenSSH's format, for `accept-new`.
-enum KnownHostsLine {
-    /// `host keytype base64` (or `[host]:port ...` off port 22); the key type is read from the blob itself.
-    static func format(host: String, port: UInt16, keyBlob: [UInt8]) -> String? {
-        guard let type = keyType(keyBlob) else { return nil }
-        let name = port == 22 ? host : "[\(host)]:\(port)"
-        return "\(name) \(type) \(Data(keyBlob).base64EncodedString())\n"
-    }
-
-    /// The key type named at the start of a key blob (`ssh-ed25519`).
-    static func keyType(_ keyBlob: [UInt8]) -> String? {
-        guard keyBlob.count > 4 else { return nil }
-        let length = Int(keyBlob[0]) << 24 | Int(keyBlob[1]) << 16 | Int(keyBlob[2]) << 8 | Int(keyBlob[3])
-        guard length > 0, 4 + length <= keyBlob.count else { return nil }
-        return String(decoding: keyBlob[4..<4 + length], as: UTF8.self)
-    }
-
-    static func append(_ line: String, to path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(line.utf8))
     }
 }
