@@ -138,7 +138,8 @@ extension Device {
             return nil
         }
         if peer.endpoint != source { peer.endpoint = source }  // roaming
-        peer.unansweredSince = .infinity  // any authenticated packet, keepalives too
+        // Any authenticated packet, keepalives too; written only when set, so a busy peer's line stays clean.
+        if peer.unansweredSince != .infinity { peer.unansweredSince = .infinity }
         peer.rxBytes += UInt64(messageLength)
         if keypair === peer.next { confirm(peer, now: now, output: &output) }
         // Keep the key fresh from the receiving side too: an initiator whose session nears

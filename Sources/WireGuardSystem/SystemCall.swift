@@ -13,3 +13,10 @@ func retryingEINTR<Result: SignedInteger>(_ call: () -> Result) -> Result {
         if result >= 0 || errno != EINTR { return result }
     }
 }
+
+/// Seconds on the monotonic clock: clock_gettime(CLOCK_MONOTONIC).
+public func monotonicNow() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}

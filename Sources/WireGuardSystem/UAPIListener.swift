@@ -43,11 +43,7 @@ public final class UAPIListener: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-        }
+        var address = Self.unixAddress(path)
         while true {
             let rc = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -76,11 +72,7 @@ public final class UAPIListener: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(call: "socket(AF_UNIX)", code: errno) }
         self.fd = fd
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-        }
+        var address = Self.unixAddress(path)
         // Created 0600 from the start: chmod after bind would leave a moment open to others.
         let previousMask = umask(0o077)
         let rc = withUnsafePointer(to: &address) {
@@ -126,7 +118,7 @@ public final class UAPIListener: @unchecked Sendable {
                 continue
             }
             Thread { [self] in
-                answer(client, deadline: Self.monotonicNow() + timeout)
+                answer(client, deadline: monotonicNow() + timeout)
                 clientsLock.withLock { clients -= 1 }
             }.start()
         }
@@ -174,9 +166,13 @@ public final class UAPIListener: @unchecked Sendable {
         }
     }
 
-    private static func monotonicNow() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    /// The socket address of `path` (cut to sun_path's size, NUL-terminated).
+    private static func unixAddress(_ path: String) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        return address
     }
 }

@@ -28,13 +28,6 @@ func fail(_ message: String) -> Never {
     Glibc.exit(1)
 }
 
-/// Seconds on the monotonic clock.
-func monotonicNow() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 @main
 struct WireGuardSwift: ParsableCommand {
     static let configuration = CommandConfiguration(
