@@ -64,18 +64,13 @@ public enum HistoryPage {
 
     /// `text` as one URL path segment: RFC 3986's unreserved characters as they are, every other byte `%XX`.
     static func pathSegment(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
+        PathPartEncoding.percentEncoded(text) { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += String(format: "%%%02X", byte)
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+            default: return false
             }
         }
-        // `.` and `..` as a segment name this folder and its parent.
-        return out == "." || out == ".." ? out.replacingOccurrences(of: ".", with: "%2E") : out
     }
 
     /// Throughput of one point over the runs, 95% CI whiskers, marks linked to the runs' reports.

@@ -12,16 +12,20 @@ public enum PathPartEncoding {
     public static let maxBytes = 160
 
     /// One value as part of a name (not yet `fit`).
-    public static func encode(_ text: String) -> String {
+    public static func encode(_ text: String) -> String { percentEncoded(text, keeping: isKept) }
+
+    /// `text` with every byte `keeping` refuses written `%XX`, and never `.` or `..` (which name a
+    /// folder and its parent, in a path as in a URL): a file name here, a URL path segment in the
+    /// history page.
+    public static func percentEncoded(_ text: String, keeping: (UInt8) -> Bool) -> String {
         var encoded = ""
         for byte in text.utf8 {
-            if isKept(byte) {
+            if keeping(byte) {
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
                 encoded += "%" + hex(byte)
             }
         }
-        // `.` and `..` name this folder and its parent: a name never is either.
         if encoded == "." || encoded == ".." { encoded = String(repeating: "%2E", count: encoded.utf8.count) }
         return encoded
     }
