@@ -65,6 +65,12 @@ let package = Package(
             name: "WGBenchEngine",
             dependencies: ["WGBenchCore", "WGBenchRemote", "WireGuardCrypto"]
         ),
+        // The simulated testbed (four hosts that interpret host operations) and `wgbench plan`, which
+        // drives the real engine against it: beside the engine, as NIOEmbedded sits beside NIOPosix.
+        .target(
+            name: "WGBenchSimulation",
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WireGuardCrypto"]
+        ),
         // Plots, the HTML report and run comparison, from result directories only.
         .target(
             name: "WGBenchReport",
@@ -73,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "wgbench",
             dependencies: [
-                "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchReport",
+                "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchSimulation", "WGBenchReport",
                 "WireGuard",  // only for `bench datapath`
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -90,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WGBenchEngineTests",
-            dependencies: ["WGBenchEngine", "WGBenchRemote", "WGBenchCore"],
+            dependencies: ["WGBenchEngine", "WGBenchSimulation", "WGBenchRemote", "WGBenchCore"],
             exclude: ["Golden"]
         ),
         .testTarget(

@@ -5,24 +5,24 @@ import WGBenchRemote
 /// tool versions and kernel WireGuard. Read-only: it changes nothing on the host.
 public enum HostInspector {
     public static func inspect(_ host: RemoteHost, spec: TestbedHost) throws -> HostReport {
-        func output(_ command: Command) throws -> String? {
-            let result = try host.run(command)
+        func output(_ fact: HostFact) throws -> String? {
+            let result = try host.perform(.read(fact))
             return result.succeeded ? result.stdout : nil
         }
 
-        let kernel = try output(Command("uname", "-r"))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let cpu = try output(Command("lscpu")).flatMap(LscpuParser.parse)
+        let kernel = try output(.kernelRelease)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let cpu = try output(.lscpu).flatMap(LscpuParser.parse)
 
         var nics: [NICReport] = []
         for link in spec.role.links {
             let name = spec.interface(link).name.rawValue
-            guard let queues = try output(Command("ls", "/sys/class/net/\(name)/queues")) else {
+            guard let queues = try output(.nicQueues(name)) else {
                 nics.append(NICReport(link: link, name: name, present: false, driver: nil, rxQueues: nil, txQueues: nil, ntuple: .unknown))
                 continue
             }
             let counts = EthtoolParser.queueCounts(queues)
-            let driver = try output(Command("ethtool", "-i", name)).flatMap(EthtoolParser.driverInfo)
-            let features = try output(Command("ethtool", "-k", name)).map(EthtoolParser.features) ?? [:]
+            let driver = try output(.nicDriver(name)).flatMap(EthtoolParser.driverInfo)
+            let features = try output(.nicFeatures(name)).map(EthtoolParser.features) ?? [:]
             nics.append(NICReport(link: link, name: name, present: true, driver: driver,
                                   rxQueues: counts.rx, txQueues: counts.tx, ntuple: EthtoolParser.ntuple(features)))
         }
@@ -35,9 +35,9 @@ public enum HostInspector {
         }
 
         let kernelWireGuard: KernelWireGuard
-        if try host.run(Command("test", "-d", "/sys/module/wireguard")).succeeded {
+        if try host.perform(.read(.wireguardModuleLoaded)).succeeded {
             kernelWireGuard = .loaded
-        } else if try host.run(Command("modinfo", "-n", "wireguard")).succeeded {
+        } else if try host.perform(.read(.wireguardModuleAvailable)).succeeded {
             kernelWireGuard = .available
         } else {
             kernelWireGuard = .absent

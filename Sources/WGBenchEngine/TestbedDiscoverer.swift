@@ -15,7 +15,7 @@ public enum TestbedDiscoverer {
     public static func discover(hosts: [HostRole: RemoteHost], sshAddresses: [HostRole: String], name: String, user: String,
                                 identity: String?, knownHosts: String?) throws -> Outcome {
         let read = try onEachHostOrThrow(HostRole.allCases) { role -> (HostRole, [TestbedDiscovery.Address]) in
-            (role, TestbedDiscovery.addresses(try hosts[role]!.check(Command("ip", "-o", "-4", "addr", "show"))))
+            (role, TestbedDiscovery.addresses(try hosts[role]!.check(.read(.ipv4Addresses))))
         }
         var links = TestbedDiscovery.links(Dictionary(uniqueKeysWithValues: read), sshAddresses: sshAddresses)
         for index in links.indices {

@@ -11,9 +11,27 @@ public protocol RemoteHost: AnyObject, Sendable {
     var address: String { get }
     /// Runs a command; a non-zero exit status is a result, not an error.
     func run(_ command: Command) throws -> CommandResult
+    /// Carries out an operation; by default, the command `ShellRenderer` makes of it. The
+    /// simulated testbed interprets operations instead, and runs no command.
+    func perform(_ operation: HostOperation) throws -> CommandResult
 }
 
 extension RemoteHost {
+    public func perform(_ operation: HostOperation) throws -> CommandResult { try run(ShellRenderer.command(operation)) }
+
+    public func run(_ operation: HostOperation) throws -> CommandResult { try perform(operation) }
+
+    /// Carries out an operation that must succeed and returns its output.
+    @discardableResult
+    public func check(_ operation: HostOperation) throws -> String {
+        let result = try perform(operation)
+        guard result.succeeded else {
+            throw RemoteError.commandFailed(host: name, address: address, command: operation.description,
+                                            status: result.status, stderrTail: result.stderrTail)
+        }
+        return result.stdout
+    }
+
     /// Runs a command that must succeed and returns its stdout.
     @discardableResult
     public func check(_ command: Command) throws -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WGBenchCore
 import WGBenchEngine
+import WGBenchSimulation
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -16,7 +16,7 @@ struct DaemonLogCommandTests {
         let placement = try PlacementResolver.resolve(PlacementSpec(), plan: plan, topology: [.gw1: topology, .gw2: topology],
                                                       dataNIC: [.gw1: "eth1", .gw2: "eth2"])
         return try #require(TunnelCommands.create(target, interface: "wgb1-1", role: .gw1, tunnel: 1, knobs: knobs,
-                                                  placement: placement, log: "/run/l.log").first)
+                                                  placement: placement, log: "/run/l.log").first).rendered
     }
 
     /// `sh -c <script> daemon <log> <cap> <level> <command line>`.

@@ -52,7 +52,7 @@ struct TrafficPlanTests {
         #expect(IperfCommands.server(plan.flows[1], directory: "/w").description
                 == "iperf3 -s -1 -D -B 198.18.3.101 -p 5202 -J --logfile /w/server-1.json -I /w/server-1.pid -A 2")
         let clients = IperfCommands.clients(plan.flows, traffic: udp, directory: "/w")
-        let perClient = IperfCommands.clientArguments(plan.flows[0], traffic: udp, directory: "/w")
+        let perClient = ShellRenderer.iperfArguments(IperfCommands.client(plan.flows[0], traffic: udp, directory: "/w"))
         #expect(clients.argv == ["xargs", "-0", "-n", String(perClient.count), "-P", "0", "iperf3"])
         let input = String(decoding: clients.stdin!, as: UTF8.self).split(separator: "\0").map(String.init)
         #expect(input.count == 2 * perClient.count)
@@ -104,18 +104,18 @@ struct TrafficPlanTests {
         for bad in ["", "-f", "/opt/wireguard go", "a\tb"] { #expect(throws: KnobError.self) { try Knob.binary.parse(bad) } }
         #expect(KnobValue.program("/opt/x").description == "/opt/x")
         // Pinning finds a daemon whose name carries a suffix.
-        let pin = TunnelCommands.pin(daemon: .wireguardGo, interface: "wgb1-t1", cpus: [1])
+        let pin = HostOperation.pinDaemon(target: .wireguardGo, interface: "wgb1-t1", cpus: [1])
         #expect(pin.argv[4] == "^([^ ]*/)?wireguard-go[^ /]* wgb1-t1$")
     }
 
     @Test func wgConfigurationHasEverythingAndTravelsOnStdin() {
-        let config = TunnelCommands.config(privateKey: "PRIV", listenPort: 51821, peerPublicKey: "PUB",
-                                           allowedIPs: ["198.19.0.2/32", "198.18.3.100/32"], endpoint: "198.18.2.2:51821")
-        #expect(config.contains("PrivateKey = PRIV\nListenPort = 51821\n"))
-        #expect(config.contains("AllowedIPs = 198.19.0.2/32, 198.18.3.100/32\nEndpoint = 198.18.2.2:51821\n"))
+        let config = WireGuardConfig(privateKey: "PRIV", listenPort: 51821, peerPublicKey: "PUB",
+                                     allowedIPs: ["198.19.0.2/32", "198.18.3.100/32"], endpoint: "198.18.2.2:51821")
+        #expect(config.text.contains("PrivateKey = PRIV\nListenPort = 51821\n"))
+        #expect(config.text.contains("AllowedIPs = 198.19.0.2/32, 198.18.3.100/32\nEndpoint = 198.18.2.2:51821\n"))
         let commands = TunnelCommands.configure(interface: "wgb1-1", config: config, inner: IPv4Interface(specText: "198.19.0.1/30")!)
         #expect(commands[0].argv == ["wg", "setconf", "wgb1-1", "/dev/stdin"])
-        #expect(commands[0].stdin == Array(config.utf8))
+        #expect(commands[0].stdin == Array(config.text.utf8))
         #expect(!commands.map(\.description).joined().contains("PRIV"))
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WGBenchCore
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// Issue #22, item 6: what `wgbench plan` shows a run starting its daemons with: the series'
 /// log level (errors unless it asks for more) and the log's cap, never a verbose log by default.

@@ -3,6 +3,7 @@ import Testing
 import WGBenchCore
 import WGBenchRemote
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// The engine against a fake lab: order, teardown, resume, failures and placement decisions.
 /// A simulated testbed answering iperf3 and the sampler with output recorded from the real tools.

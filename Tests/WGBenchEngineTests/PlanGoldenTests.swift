@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WGBenchCore
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// The plans of the paper's figures on the paper's testbed: the kernel paths (knobs, masks, TX
 /// workers, steering, IRQ affinity, teardown) made reviewable on a machine without kernel

@@ -3,6 +3,7 @@ import Testing
 import WGBenchCore
 import WGBenchRemote
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// What a run does when things break: a crashed run's leftovers swept first, a lost host stopping
 /// the run, failed repetitions measured again on resume with every attempt's reason kept, a dead
@@ -44,8 +45,8 @@ struct RunResilienceTests {
     @Test func theSweepBeforeMeasuringRemovesWhatACrashedRunLeftAndSaysSo() throws {
         let lab = recordedLab()
         // A controller killed with -9: its tunnel, flow route and run folder are still on the hosts.
-        _ = try lab.hosts[.gw1]!.run(Command("ip", "link", "add", "wgb1-7", "type", "wireguard"))
-        _ = try lab.hosts[.gw1]!.run(Command("ip", "route", "replace", "198.18.3.107/32", "dev", "wgb1-7"))
+        _ = try lab.hosts[.gw1]!.perform(.addWireGuardDevice(interface: "wgb1-7"))
+        _ = try lab.hosts[.gw1]!.perform(.replaceRoute(destination: "198.18.3.107/32", .device("wgb1-7")))
         _ = try lab.hosts[.drain]!.run(HostFolders.prepare(runID: "old-run"))
         let report = try Self.runner(try Self.spec(), lab: lab).run()
         #expect(report.swept.contains("gw1: interface wgb1-7"), "\(report.swept)")
@@ -137,8 +138,8 @@ struct RunResilienceTests {
     /// names the daemon, not the timeout on source.
     @Test func aDaemonDeadDuringTrafficIsNamedInsteadOfTheClientsTimeout() throws {
         let lab = recordedLab()
-        lab.before = { role, command in
-            guard role == .source, command.argv.first == "xargs" else { return }
+        lab.before = { role, operation in
+            guard role == .source, case .runIperfClients = operation else { return }
             lab.killDaemon(.gw1, "wgb1-1")
             throw RemoteError.timedOut(host: "source", address: "simulated-source", command: "xargs ...", seconds: 31)
         }

@@ -3,6 +3,7 @@ import Testing
 import WGBenchCore
 import WGBenchRemote
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// Issue #22, item 1: a swept value is part of folder names in the result directory and on the
 /// hosts; a value that climbs (`/x/../../../tmp/p`) must stay inside both, `wgbench plan` must

@@ -4,6 +4,7 @@ import Testing
 import WGBenchCore
 import WGBenchRemote
 @testable import WGBenchEngine
+import WGBenchSimulation
 
 /// The testbed lease against the simulated hosts, which keep the lease file's line as a host does.
 struct TestbedLeaseTests {

@@ -76,12 +76,7 @@ public enum CheckedTool: String, CaseIterable, Sendable {
         }
     }
 
-    public var versionCommand: Command {
-        switch self {
-        case .ip: return Command("ip", "-V")
-        default: return Command(rawValue, "--version")
-        }
-    }
+    public var versionCommand: HostOperation { .read(.toolVersion(self)) }
 
     /// Which roles need the tool for experiments.
     public func needed(by role: HostRole) -> Bool {

@@ -37,16 +37,8 @@ public struct PreflightReport: Codable, Sendable, Equatable {
 }
 
 public enum PreflightCommands {
-    /// One script printing `@section` headers and the raw readings.
-    public static let check = Command("sh", "-c", """
-        echo @governor; cat /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor 2>/dev/null
-        echo @no_turbo; cat /sys/devices/system/cpu/intel_pstate/no_turbo 2>/dev/null
-        echo @boost; cat /sys/devices/system/cpu/cpufreq/boost 2>/dev/null
-        echo @idle; for s in /sys/devices/system/cpu/cpu0/cpuidle/state*; do [ -d "$s" ] && echo "$(cat "$s/name") $(cat "$s/disable")"; done
-        echo @irqbalance; pgrep -x irqbalance >/dev/null && echo running || echo stopped
-        echo @stat; head -n 1 /proc/stat; sleep 1; head -n 1 /proc/stat
-        echo @busiest; ps -eo pcpu=,comm= --sort=-pcpu | head -n 5
-        """, "preflight")
+    /// The quiet-machine check's readings, `@section` headers and raw values.
+    public static let check = HostOperation.read(.preflight)
 
     public static func parse(_ output: String, host: String, spec: PreflightSpec) -> PreflightReport {
         var sections: [String: [String]] = [:]

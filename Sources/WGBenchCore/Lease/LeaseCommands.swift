@@ -25,26 +25,9 @@ public enum LeaseCommands {
     /// The lock stayed taken for 10 s: another controller is in the middle of an operation.
     public static let lockBusyStatus: Int32 = 75
 
-    static let script = """
-        set -u; d=/run/wgbench; mkdir -p "$d" || exit 1
-        ns=$(stat -L -c %i /proc/self/ns/net) || exit 1; f="$d/lease-$ns"
-        exec 9>>"$d/.lease-$ns.lock"; flock -w 10 9 || exit 75
-        now=$(date +%s); op=$1; token=$2; line=$3; expected=$4
-        ours() { [ -f "$f" ] && grep -q " token=$1 " "$f"; }
-        put() { printf '%s renewed=%s\\n' "$line" "$now" > "$f.new" && mv -f "$f.new" "$f"; }
-        case $op in
-        acquire) if [ -e "$f" ]; then echo "held $now"; cat "$f"; exit 10; fi; put && echo "free $now" ;;
-        takeover) if [ -e "$f" ] && [ "$expected" != "*" ] && ! ours "$expected"; then echo "held $now"; cat "$f"; exit 10; fi; put && echo "free $now" ;;
-        renew) if ! ours "$token"; then echo "lost $now"; cat "$f" 2>/dev/null; exit 11; fi; put && echo "free $now" ;;
-        release) if ours "$token"; then rm -f "$f"; fi; echo "free $now" ;;
-        show) if [ -e "$f" ]; then echo "held $now"; cat "$f"; else echo "free $now"; fi ;;
-        *) exit 2 ;;
-        esac
-        """
-
-    /// The script for `operation`, as `holder`; `expected` is the token of the lease a takeover replaces.
-    public static func command(_ operation: Operation, holder: LeaseHolder, expected: String = "-") -> Command {
-        Command(["sh", "-c", script, "wgbench-lease", operation.rawValue, holder.token, holder.line, expected])
+    /// `operation` as `holder`; `expected` is the token of the lease a takeover replaces.
+    public static func command(_ operation: Operation, holder: LeaseHolder, expected: String = "-") -> HostOperation {
+        .lease(LeaseRequest(operation: operation, token: holder.token, line: holder.line, expected: expected))
     }
 
     /// What a lease operation printed: the host's clock and the lease it found, if any.

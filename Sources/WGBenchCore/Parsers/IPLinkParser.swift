@@ -46,7 +46,7 @@ public enum NamespaceProcessParser {
     }
 
     /// This shell's namespace first (`@netns <inode>`), then every process as `stat pid netns args`.
-    public static let command = Command("sh", "-c", "echo \"@netns $(stat -L -c %i /proc/self/ns/net)\"; exec ps -eo stat=,pid=,netns=,args=")
+    public static let command = HostOperation.read(.namespaceProcesses)
 
     /// Living processes (not zombies) in the namespace named on the first line; none if that line is missing.
     public static func living(_ text: String) -> [Entry] {

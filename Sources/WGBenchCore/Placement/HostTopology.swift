@@ -57,16 +57,7 @@ public struct HostTopology: Codable, Sendable, Equatable {
 /// Reading a host's topology: one command, one parser.
 public enum TopologyCommands {
     /// Prints the online CPU list, `node*/cpulist` lines and one `@nic NAME NODE RXQUEUES` line per NIC.
-    public static func read(nics: [String]) -> Command {
-        // A constant script; the NIC names arrive as arguments.
-        Command(["sh", "-c", """
-            cat /sys/devices/system/cpu/online
-            grep -H . /sys/devices/system/node/node*/cpulist 2>/dev/null
-            for n; do
-              printf '@nic %s %s %s\\n' "$n" "$(cat "/sys/class/net/$n/device/numa_node" 2>/dev/null || echo -1)" "$(ls "/sys/class/net/$n/queues" 2>/dev/null | grep -c '^rx-')"
-            done
-            """, "topology"] + nics)
-    }
+    public static func read(nics: [String]) -> HostOperation { .read(.topology(nics: nics)) }
 
     public static func parse(_ output: String) -> HostTopology? {
         var online: [Int]?

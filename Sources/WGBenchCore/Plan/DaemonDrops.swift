@@ -5,11 +5,8 @@
 public enum DaemonDrops {
     /// One line per counter of each interface with a stats file: `<interface> <name>=<count>`.
     /// With `settle`, it first waits 300 ms, so that what the traffic's last packets did is written.
-    public static func read(interfaces: [String], settle: Bool) -> Command {
-        Command(["sh", "-c", """
-            [ "$1" = 0 ] || sleep 0.3; shift
-            for i; do f=/var/run/wireguard/$i.stats; [ -f "$f" ] && sed "s|^|$i |" "$f"; done; exit 0
-            """, "daemon-drops", settle ? "1" : "0"] + interfaces)
+    public static func read(interfaces: [String], settle: Bool) -> HostOperation {
+        .read(.daemonDrops(interfaces: interfaces, settle: settle))
     }
 
     /// interface -> counter -> count.

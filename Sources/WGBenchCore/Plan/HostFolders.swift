@@ -12,17 +12,10 @@ public enum HostFolders {
     public static func run(_ runID: String) -> String { "\(runs)/\(runID)" }
 
     /// Makes the run's folder and marks it as this host's.
-    public static func prepare(runID: String) -> Command {
-        Command("sh", "-c", "ns=$(stat -L -c %i /proc/self/ns/net) && mkdir -p \"$1\" && : > \"$1/.host-$ns\"", "prepare", run(runID))
-    }
+    public static func prepare(runID: String) -> HostOperation { .prepareRunFolder(run(runID)) }
 
     /// Lists (`list`) or removes and lists (`remove`) every run folder this host marked.
-    public static func sweep(remove: Bool) -> Command {
-        Command("sh", "-c", """
-            ns=$(stat -L -c %i /proc/self/ns/net) || exit 1
-            for d in \(runs)/*/; do [ -e "$d.host-$ns" ] || continue; if [ "$1" = remove ]; then rm -rf "$d" || exit 1; fi; echo "${d%/}"; done; exit 0
-            """, "run-folders", remove ? "remove" : "list")
-    }
+    public static func sweep(remove: Bool) -> HostOperation { .sweepRunFolders(remove: remove) }
 
     /// A fresh scratch folder for one attempt of one repetition.
     public static func attempt(runID: String, key: RunKey, attempt: Int, nonce: String) -> String {
@@ -30,9 +23,7 @@ public enum HostFolders {
     }
 
     /// Removes whatever is at `path` and makes it anew, empty.
-    public static func fresh(_ path: String) -> Command {
-        Command("sh", "-c", "rm -rf \"$1\" && mkdir -p \"$1\"", "fresh", path)
-    }
+    public static func fresh(_ path: String) -> HostOperation { .freshFolder(path) }
 
     /// Where a tunnel daemon of the run writes its log.
     public static func daemonLog(runID: String, interface: String) -> String { "\(run(runID))/daemon-\(interface).log" }

@@ -2,36 +2,33 @@
 /// base routes are never relied on and each flow can take a different tunnel.
 public enum RoutingCommands {
     /// Adds flow i's source address on source and its drain address on drain.
-    public static func addAddress(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> Command {
+    public static func addAddress(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> HostOperation {
         let (address, link) = role == .source ? (flow.source, LinkRole.ingress) : (flow.drain, LinkRole.egress)
-        return Command("ip", "addr", "replace", "\(address)/32", "dev", testbed.host(role).interface(link).name.rawValue)
+        return .replaceAddress("\(address)/32", device: testbed.host(role).interface(link).name.rawValue)
     }
 
-    public static func deleteAddress(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> Command {
+    public static func deleteAddress(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> HostOperation {
         let (address, link) = role == .source ? (flow.source, LinkRole.ingress) : (flow.drain, LinkRole.egress)
-        return Command("ip", "addr", "del", "\(address)/32", "dev", testbed.host(role).interface(link).name.rawValue)
+        return .deleteAddress("\(address)/32", device: testbed.host(role).interface(link).name.rawValue)
     }
 
     /// The route for flow i on one host: toward the drain address on source and gw1, back toward
     /// the source address on gw2 and drain; through the flow's tunnel on the gateways when it has one.
-    public static func route(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> Command {
+    public static func route(_ flow: TrafficPlan.Flow, on role: HostRole, testbed: Testbed) -> HostOperation {
         let destination: IPv4Address
         switch role {
         case .source, .gw1: destination = flow.drain
         case .gw2, .drain: destination = flow.source
         }
-        var argv = ["ip", "route", "replace", "\(destination)/32"]
         if let tunnel = flow.tunnel, role.isGateway {
-            argv += ["dev", TrafficPlan.interfaceName(role, tunnel: tunnel, testbed: testbed)]
-        } else {
-            argv += ["via", nextHop(for: role, testbed: testbed).description]
+            return .replaceRoute(destination: "\(destination)/32", .device(TrafficPlan.interfaceName(role, tunnel: tunnel, testbed: testbed)))
         }
-        return Command(argv)
+        return .replaceRoute(destination: "\(destination)/32", .gateway(nextHop(for: role, testbed: testbed)))
     }
 
-    public static func deleteRoute(_ flow: TrafficPlan.Flow, on role: HostRole) -> Command {
+    public static func deleteRoute(_ flow: TrafficPlan.Flow, on role: HostRole) -> HostOperation {
         let destination = role == .source || role == .gw1 ? flow.drain : flow.source
-        return Command("ip", "route", "del", "\(destination)/32")
+        return .deleteRoute(destination: "\(destination)/32")
     }
 
     static func nextHop(for role: HostRole, testbed: Testbed) -> IPv4Address {

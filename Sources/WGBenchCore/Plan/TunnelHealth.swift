@@ -33,20 +33,10 @@ public enum TunnelHealth {
 
     /// One line per interface: `<interface> <up|gone> <running|dead|-> <handshake epoch or 0>`.
     /// A daemon's program may carry a suffix (`wireguard-go-upstream`, a build the `binary` knob
-    /// names), as the residue check allows.
-    /// Daemons are looked for in this host's network namespace only (the local testbed's hosts share
-    /// one process table).
-    public static func status(_ target: TargetKind, interfaces: [String]) -> Command {
-        // One pgrep for all daemons (it reads every process's command line), then a match per interface.
-        Command(["sh", "-c", """
-            d=$1; shift; ps=; if [ "$d" != - ]; then ps=$(pgrep -a --ns $$ --nslist net -f "^([^ ]*/)?$d[^ /]*( |$)"); fi
-            for i; do
-              if [ -d "/sys/class/net/$i" ]; then l=up; else l=gone; fi
-              p=-; if [ "$d" != - ]; then if printf '%s\\n' "$ps" | grep -q " $i\\$"; then p=running; else p=dead; fi; fi
-              h=$(wg show "$i" latest-handshakes 2>/dev/null | awk '{print $2; exit}')
-              echo "$i $l $p ${h:-0}"
-            done
-            """, "tunnel-health", daemon(target) ?? "-"] + interfaces)
+    /// names), as the residue check allows. Daemons are looked for in this host's network namespace
+    /// only (the local testbed's hosts share one process table).
+    public static func status(_ target: TargetKind, interfaces: [String]) -> HostOperation {
+        .read(.tunnelHealth(daemon: daemon(target), interfaces: interfaces))
     }
 
     public static func parse(_ stdout: String) -> [String: Side] {
@@ -63,13 +53,8 @@ public enum TunnelHealth {
 
     /// One ping to each address (a tunnel peer's inner address) at once: a tunnel that has not
     /// handshaken yet does so on its first packet.
-    public static func ping(_ addresses: [IPv4Address]) -> Command {
-        Command(["sh", "-c", "for a; do ping -c 1 -W 2 -q \"$a\" >/dev/null 2>&1 & done; wait; exit 0", "handshake"]
-                + addresses.map(\.description), timeout: SpecDuration(milliseconds: 10_000))
-    }
+    public static func ping(_ addresses: [IPv4Address]) -> HostOperation { .handshake(peers: addresses) }
 
     /// The last lines of a daemon's log (empty when it wrote none).
-    public static func logTail(_ path: String, lines: Int = 8) -> Command {
-        Command("sh", "-c", "tail -n \"$2\" \"$1\" 2>/dev/null; exit 0", "log-tail", path, String(lines))
-    }
+    public static func logTail(_ path: String, lines: Int = 8) -> HostOperation { .read(.logTail(path: path, lines: lines)) }
 }

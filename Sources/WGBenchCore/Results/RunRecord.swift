@@ -3,7 +3,8 @@ import Foundation
 /// `run.json`: what a run directory is a run of. Written once at the start; `--resume` reads it.
 public struct RunRecord: Codable, Sendable {
     /// 2: typed knobs and symbolic placement per series; format 1 runs read with default placement.
-    public static let currentFormat = 2
+    /// 3: knob values typed in JSON (flags true/false, numbers), an unknown knob name refused.
+    public static let currentFormat = 3
 
     public var format: Int
     public var id: String

@@ -1,6 +1,5 @@
-/// Every setting of a tunnel target, defined once: its name in experiment files, its type and
-/// parser, the targets it belongs to, its default, and how it is applied and read back. Values are
-/// carried typed from the YAML to the command builders.
+/// Every setting of a tunnel target, by its name in experiment files. What a knob is and does is
+/// its `descriptor`, one per knob: adding a knob is a case here and its descriptor (and tests).
 public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
     case threaded
     case inlineEnabled = "inline_en"
@@ -10,6 +9,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
     case offload
     case serialCPUs = "serial_cpus"
     case inlineCPUs = "inline_cpus"
+    case smallBatch = "small_batch"
     case daemonCPUs = "daemon_cpus"
     case binary
     case logLevel = "log_level"
@@ -18,6 +18,8 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         /// 0 or 1.
         case flag
         case choice([String])
+        /// A whole number in a range.
+        case integer(ClosedRange<Int>)
         /// A CPU expression, one for both gateways or one per gateway, resolved per tunnel.
         case cpus
         /// An executable: an absolute path, or a name looked up on the gateways' PATH (`isProgram`).
@@ -26,12 +28,16 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
 
     /// How a knob reaches a host.
     public enum Application: Sendable, Equatable {
-        /// Written to `/sys/class/net/<wg>/<file>` on both gateways and read back.
-        case sysfs(String)
+        /// A kernel tunnel's flag, `/sys/class/net/<wg>/<file>` on both gateways, written and read back.
+        case sysfs(String, missing: MissingFile)
         /// A patched-module crypto mask: `<file>` as a hex mask, or the older single `cpumask`.
         case cryptoMask(String)
-        /// A command-line argument of the userspace daemon.
-        case daemonArgument(String)
+        /// A command-line option of the userspace daemon, followed by the value.
+        case daemonOption(String)
+        /// A command-line switch of the userspace daemon, given when the flag's value is `when`.
+        case daemonSwitch(String, when: Bool)
+        /// A daemon option taking the knob's CPUs, resolved per tunnel (`firstOnly`: one CPU, the first).
+        case daemonCPUs(String, firstOnly: Bool)
         /// `taskset` on every thread of the tunnel's daemon, after it starts.
         case taskset
         /// The userspace daemon to run, instead of the testbed's tool (or the target's name).
@@ -40,72 +46,26 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case logLevel
     }
 
-    public var kind: Kind {
-        switch self {
-        case .threaded, .inlineEnabled, .offload: return .flag
-        case .engine: return .choice(["parallel", "inline"])
-        case .logLevel: return .choice(["error", "verbose", "silent"])
-        case .encryptCPUs, .decryptCPUs, .serialCPUs, .inlineCPUs, .daemonCPUs: return .cpus
-        case .binary: return .program
-        }
+    /// What it means that a kernel tunnel has no file for a sysfs knob.
+    public enum MissingFile: Sendable, Equatable {
+        /// The repetition fails: the kernel cannot do what every series needs.
+        case fails(reason: String)
+        /// It fails where the series turns the knob on; off, it is the module's only behaviour,
+        /// recorded as unsupported with `note`.
+        case failsWhenOn(reason: String, note: String)
     }
 
-    public var targets: Set<TargetKind> {
-        switch self {
-        case .threaded, .inlineEnabled: return [.kernel]
-        case .encryptCPUs, .decryptCPUs: return [.kernel, .wireguardSwift]
-        case .engine, .offload, .serialCPUs, .inlineCPUs: return [.wireguardSwift]
-        case .daemonCPUs, .binary, .logLevel: return [.wireguardGo, .wireguardSwift]
-        }
-    }
+    public var kind: Kind { descriptor.kind }
+    public var targets: Set<TargetKind> { descriptor.targets }
+    public var help: String { descriptor.help }
 
-    public func application(for target: TargetKind) -> Application {
-        switch (self, target) {
-        case (.threaded, _): return .sysfs("threaded")
-        case (.inlineEnabled, _): return .sysfs("inline_en")
-        case (.encryptCPUs, .kernel): return .cryptoMask("encrypt_cpumask")
-        case (.decryptCPUs, .kernel): return .cryptoMask("decrypt_cpumask")
-        case (.encryptCPUs, _): return .daemonArgument("--encrypt-cpus")
-        case (.decryptCPUs, _): return .daemonArgument("--decrypt-cpus")
-        case (.engine, _): return .daemonArgument("--engine")
-        case (.offload, _): return .daemonArgument("--no-offload")
-        case (.serialCPUs, _): return .daemonArgument("--serial-cpus")
-        case (.inlineCPUs, _): return .daemonArgument("--cpu")
-        case (.daemonCPUs, _): return .taskset
-        case (.binary, _): return .program
-        case (.logLevel, _): return .logLevel
-        }
-    }
+    public func application(for target: TargetKind) -> Application { descriptor.application(target) }
 
     /// The value a series gets when it does not set the knob. Kernel state is never inherited from
     /// the host: the kernel's knobs all have one (the paper's vanilla path: softirq NAPI, no Inline,
     /// crypto workers on every CPU). Userspace daemons keep their own defaults (nil), but for their
     /// log: errors only, as a verbose log of a long run fills the hosts' /run (a tmpfs).
-    public func defaultValue(for target: TargetKind) -> KnobValue? {
-        if self == .logLevel { return target.hasDaemon ? .choice("error") : nil }
-        guard target == .kernel else { return nil }
-        switch self {
-        case .threaded, .inlineEnabled: return .flag(false)
-        case .encryptCPUs, .decryptCPUs: return .cpus(PerGateway(.all))
-        default: return nil
-        }
-    }
-
-    public var help: String {
-        switch self {
-        case .threaded: return "threaded NAPI, /sys/class/net/<wg>/threaded: always written (default 0) and read back"
-        case .inlineEnabled: return "patched module: run to completion per tunnel, inline_en (default 0, written where the file exists)"
-        case .encryptCPUs: return "CPUs of the encryption workers: kernel encrypt_cpumask (default all), wireguard-swift one worker per CPU"
-        case .decryptCPUs: return "CPUs of the decryption workers: kernel decrypt_cpumask (default all), wireguard-swift one worker per CPU"
-        case .engine: return "wireguard-swift's engine: parallel (crypto workers, the kernel's vanilla design) or inline (run to completion)"
-        case .offload: return "wireguard-swift: TUN TSO and UDP GSO/GRO (default 1)"
-        case .serialCPUs: return "wireguard-swift parallel engine: the tunnel's in-order send and deliver threads"
-        case .inlineCPUs: return "wireguard-swift inline engine: the tunnel's one thread (the first CPU of the set)"
-        case .daemonCPUs: return "userspace: pin the tunnel's daemon (taskset), e.g. tunnel for its home core"
-        case .binary: return "userspace: the daemon's executable (a path, or a name on the PATH), e.g. to compare builds of wireguard-go"
-        case .logLevel: return "userspace: the daemon's LOG_LEVEL, error (default), verbose (handshakes, every invalid packet) or silent; its log is capped"
-        }
-    }
+    public func defaultValue(for target: TargetKind) -> KnobValue? { descriptor.defaults[target] }
 
     /// Reads a value as written in a file or a sweep; the error says what the knob takes.
     public func parse(_ text: String) throws(KnobError) -> KnobValue {
@@ -116,6 +76,11 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
         case .choice(let options):
             guard options.contains(text) else { throw KnobError(knob: self, message: "\(rawValue) takes one of \(options.joined(separator: ", "))") }
             return .choice(text)
+        case .integer(let range):
+            guard let value = Int(text), range.contains(value) else {
+                throw KnobError(knob: self, message: "\(rawValue) takes a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return .integer(value)
         case .cpus:
             do { return .cpus(try PerGateway<CPUExpression?>.parse(text)) } catch {
                 throw KnobError(knob: self, message: "\(rawValue): \(error.description)")
@@ -156,6 +121,7 @@ public enum Knob: String, Sendable, Codable, CaseIterable, Comparable {
 public enum KnobValue: Sendable, Hashable, CustomStringConvertible {
     case flag(Bool)
     case choice(String)
+    case integer(Int)
     case cpus(PerGateway<CPUExpression?>)
     case program(String)
 
@@ -163,6 +129,7 @@ public enum KnobValue: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .flag(let on): return on ? "1" : "0"
         case .choice(let value): return value
+        case .integer(let value): return String(value)
         case .cpus(let value): return value.text
         case .program(let path): return path
         }
@@ -170,6 +137,7 @@ public enum KnobValue: Sendable, Hashable, CustomStringConvertible {
 
     public var flag: Bool? { if case .flag(let on) = self { return on } else { return nil } }
     public var choice: String? { if case .choice(let value) = self { return value } else { return nil } }
+    public var integer: Int? { if case .integer(let value) = self { return value } else { return nil } }
     public var cpus: PerGateway<CPUExpression?>? { if case .cpus(let value) = self { return value } else { return nil } }
     public var program: String? { if case .program(let path) = self { return path } else { return nil } }
 }
@@ -180,7 +148,8 @@ public struct KnobError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A series' knobs. Stored in run.json as `name: text`, read back with each knob's own parser.
+/// A series' knobs. Stored in run.json typed (flags true/false, numbers as numbers, the rest as
+/// the text its knob parses); a name this wgbench does not know is refused, never dropped.
 public struct KnobSettings: Sendable, Hashable, Codable {
     public private(set) var values: [Knob: KnobValue]
 
@@ -202,14 +171,20 @@ public struct KnobSettings: Sendable, Hashable, Codable {
     public var isEmpty: Bool { values.isEmpty }
     public var sorted: [(Knob, KnobValue)] { values.sorted { $0.key < $1.key } }
 
+    /// Names of format 1 runs (before typed knobs), which each repetition's result records as read
+    /// back from the hosts: skipped when such a run is read.
+    static let formerNames: Set<String> = ["serial_work_cpus", "encrypt_cpumask", "decrypt_cpumask", "cpumask"]
+
     public init(from decoder: Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode([String: String].self)
+        let raw = try decoder.singleValueContainer().decode([String: RecordedValue].self)
         var values: [Knob: KnobValue] = [:]
-        for (name, text) in raw {
-            // Knobs of runs recorded before typed knobs (format 1: serial_work_cpus, *_cpumask) are
-            // not carried over; each repetition's result keeps the values read back from the hosts.
-            guard let knob = Knob(rawValue: name) else { continue }
-            do { values[knob] = try knob.parse(text) } catch {
+        for (name, recorded) in raw {
+            guard let knob = Knob(rawValue: name) else {
+                if Self.formerNames.contains(name) { continue }
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                    "unknown knob '\(name)' (this wgbench knows \(Knob.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            }
+            do { values[knob] = try recorded.value(of: knob) } catch {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
             }
         }
@@ -218,6 +193,42 @@ public struct KnobSettings: Sendable, Hashable, Codable {
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value.description) }))
+        try container.encode(Dictionary(uniqueKeysWithValues: values.map { knob, value -> (String, RecordedValue) in
+            switch value {
+            case .flag(let on): return (knob.rawValue, .flag(on))
+            case .integer(let number): return (knob.rawValue, .number(number))
+            default: return (knob.rawValue, .text(value.description))
+            }
+        }))
+    }
+
+    /// A knob's value as run.json holds it: typed JSON, or text (format 2 kept every value as text).
+    enum RecordedValue: Codable, Hashable {
+        case flag(Bool), number(Int), text(String)
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let flag = try? container.decode(Bool.self) { self = .flag(flag) }
+            else if let number = try? container.decode(Int.self) { self = .number(number) }
+            else { self = .text(try container.decode(String.self)) }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .flag(let on): try container.encode(on)
+            case .number(let number): try container.encode(number)
+            case .text(let text): try container.encode(text)
+            }
+        }
+
+        func value(of knob: Knob) throws(KnobError) -> KnobValue {
+            switch (self, knob.kind) {
+            case (.flag(let on), .flag): return .flag(on)
+            case (.number(let number), .flag), (.number(let number), .integer): return try knob.parse(String(number))
+            case (.text(let text), _): return try knob.parse(text)
+            case (.flag, _), (.number, _): throw KnobError(knob: knob, message: "\(knob.rawValue): a \(self) is not one of its values")
+            }
+        }
     }
 }

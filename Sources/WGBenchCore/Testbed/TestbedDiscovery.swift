@@ -98,8 +98,8 @@ public enum TestbedDiscovery {
     }
 
     /// The ping that confirms a link from its upstream end, when the peer's address is one wgbench may send to.
-    public static func ping(_ link: Link) -> Command? {
+    public static func ping(_ link: Link) -> HostOperation? {
         guard let chosen = link.chosen, IPv4Network.benchmarking.contains(chosen.downstream.address.address) else { return nil }
-        return Command("ping", "-c", "1", "-W", "2", "-I", chosen.upstream.interface, chosen.downstream.address.address.description)
+        return .read(.ping(interface: chosen.upstream.interface, address: chosen.downstream.address.address.description))
     }
 }

@@ -21,6 +21,23 @@ public enum RunStop: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// What does not go to plan in a run, as it happens.
+package enum RunEvent: Sendable, CustomStringConvertible {
+    /// The gateways cannot run a series' target: its repetitions are recorded as unsupported.
+    case unsupported(series: String, reason: String)
+    case attemptFailed(RunKey, attempt: Int, reason: String)
+    /// A repetition failed every attempt.
+    case repetitionFailed(RunKey, reason: String)
+
+    package var description: String {
+        switch self {
+        case let .unsupported(series, reason): return "series \(series) is unsupported here: \(reason)"
+        case let .attemptFailed(key, attempt, reason): return "\(key): attempt \(attempt) failed: \(reason)"
+        case let .repetitionFailed(key, reason): return "\(key) FAILED: \(reason)"
+        }
+    }
+}
+
 /// Runs an experiment's repetitions in their recorded order, skipping those a run directory
 /// already holds (so `--resume` finishes an interrupted sweep; failed ones are measured again
 /// unless `retryFailed` is off). Before measuring it sweeps the testbed of anything of ours a
@@ -36,9 +53,11 @@ public final class ExperimentRunner: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     /// Told of each stage before it starts ("metadata", "probe", "point <key>", "teardown"):
     /// how `wgbench plan` sections its transcript.
-    var onStage: @Sendable (String) -> Void = { _ in }
+    package var onStage: @Sendable (String) -> Void = { _ in }
+    /// Told of what does not go to plan, as it happens (the plan prints it).
+    package var onEvent: @Sendable (RunEvent) -> Void = { _ in }
     /// Told the placement each point resolved to, one line per gateway and tunnel (the plan prints it).
-    var onPlacement: @Sendable ([String]) -> Void = { _ in }
+    package var onPlacement: @Sendable ([String]) -> Void = { _ in }
     /// Measures the crypto floor for CPU-cost figures; nil leaves it out (plans and unit tests touch nothing).
     let measureFloor: (@Sendable () -> CPUCostContext.Floor)?
     /// Each gateway's CPUs, NUMA nodes and NICs, read at the start of every invocation.
@@ -50,9 +69,9 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// The testbed's lease, checked between repetitions; nil where none is taken (plans, unit tests).
     public var lease: TestbedLease?
     /// The random part of each attempt's folder on the hosts (plans make it constant).
-    var makeNonce: @Sendable () -> String = { String(ShellFraming.newNonce().prefix(8)) }
+    package var makeNonce: @Sendable () -> String = { String(ShellFraming.newNonce().prefix(8)) }
     /// Pause between reconnect attempts to a host whose session broke.
-    var reconnectPause: useconds_t = HostFault.reconnectPause
+    package var reconnectPause: useconds_t = HostFault.reconnectPause
     /// When the first repetition started: wall time for the overhead ratio counts from there.
     private var measuringSince: Date?
 
@@ -224,7 +243,10 @@ public final class ExperimentRunner: @unchecked Sendable {
                                                    throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil,
                                                    knobs: [:], steps: []))
         }
-        for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) { log("series \(series) is unsupported here: \(reason)") }
+        for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) {
+            onEvent(.unsupported(series: series, reason: reason))
+            log("series \(series) is unsupported here: \(reason)")
+        }
         todo.removeAll { unsupported[$0.series] != nil }
         let again = todo.filter { store.readResult($0)?.status == .failed }.count
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
@@ -241,7 +263,10 @@ public final class ExperimentRunner: @unchecked Sendable {
             try store.checkFault()
             try store.writeResult(result)
             report.executed += 1
-            if result.status == .failed { report.failed += 1 }
+            if result.status == .failed {
+                report.failed += 1
+                onEvent(.repetitionFailed(key, reason: result.reason ?? "?"))
+            }
             let elapsed = Date().timeIntervalSince(start)
             let eta = elapsed / Double(report.executed) * Double(todo.count - report.executed)
             let outcome = result.throughput.map { String(format: "%.3f Gbit/s", $0 / 1e9) } ?? "FAILED: \(result.reason ?? "?")"
@@ -263,12 +288,13 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     private func probe(_ target: TargetKind) throws -> String? {
         for role in [HostRole.gw1, .gw2] {
-            for command in TunnelCommands.probe(target, on: role, program: testbed.tools[target.rawValue]?.rawValue) ?? [] {
+            for operation in TunnelCommands.probe(target, on: role, program: testbed.tools[target.rawValue]?.rawValue) ?? [] {
                 do {
-                    let result = try hosts[role]!.run(command)
+                    let result = try hosts[role]!.perform(operation)
                     if !result.succeeded {
-                        let what = target == .kernel && command.program == "ip" ? "kernel WireGuard is not available" : "\(command.program) is not usable"
-                        return "\(what) on \(role): `\(command)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"
+                        let program = ShellRenderer.command(operation).program
+                        let what = target == .kernel && program == "ip" ? "kernel WireGuard is not available" : "\(program) is not usable"
+                        return "\(what) on \(role): `\(operation)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"
                     }
                 } catch {
                     // A host that does not answer says nothing about the target.
@@ -359,6 +385,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                 _ = provisioner.teardown()
             }
             attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: lastFailure))
+            onEvent(.attemptFailed(key, attempt: attempt, reason: lastFailure))
             log("\(key): attempt \(attempt) failed: \(lastFailure)")
             try store.checkFault()
             if provisioner.isAborted { break }
@@ -493,7 +520,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         var problems = provisioner.teardown(using: hosts)
         // The id reaches `rm -rf` on every host: only one wgbench itself would have made.
         if RunRecord.isValidID(record.id) {
-            for role in HostRole.allCases { _ = try? hosts[role]?.run(Command("rm", "-rf", HostFolders.run(record.id))) }
+            for role in HostRole.allCases { _ = try? hosts[role]?.perform(.removeTree(HostFolders.run(record.id))) }
         }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
         return problems

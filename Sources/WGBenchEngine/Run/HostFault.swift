@@ -39,7 +39,7 @@ enum HostFault {
         for attempt in 1...reconnectAttempts {
             usleep(pause)
             do {
-                try host.check(Command("true"))
+                try host.check(.nothing)
                 log("\(role) answers again (reconnect \(attempt) of \(reconnectAttempts))")
                 return nil
             } catch {

@@ -79,10 +79,10 @@ final class Provisioner: @unchecked Sendable {
         if keys[tunnel.index] == nil { keys[tunnel.index] = TunnelKeys.generate() }
         let target = self.target
         try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            for command in TunnelCommands.create(target, interface: tunnel.interface(role), role: role, tunnel: tunnel.index, knobs: knobs,
+            for operation in TunnelCommands.create(target, interface: tunnel.interface(role), role: role, tunnel: tunnel.index, knobs: knobs,
                                                  placement: placement, program: self.testbed.tools[target.rawValue]?.rawValue,
                                                  log: HostFolders.daemonLog(runID: self.runID, interface: tunnel.interface(role))) {
-                try self.checked(role, command, "creating \(tunnel.interface(role)) (\(target))")
+                try self.checked(role, operation, "creating \(tunnel.interface(role)) (\(target))")
             }
         }
         tunnels.insert(tunnel.index)
@@ -103,18 +103,17 @@ final class Provisioner: @unchecked Sendable {
         if tunnelConfig[tunnel.index] == base {
             guard tunnelAllowedIPs[tunnel.index] != allowed else { return }
             try onEachHostOrThrow(sides) { side in
-                try self.checked(side.role, TunnelCommands.setAllowedIPs(interface: tunnel.interface(side.role), peerPublicKey: side.peer,
-                                                                         allowedIPs: allowed[side.role]!),
+                try self.checked(side.role, .setAllowedIPs(interface: tunnel.interface(side.role), peer: side.peer, allowedIPs: allowed[side.role]!),
                                  "replacing the allowed IPs of \(tunnel.interface(side.role))")
             }
             tunnelAllowedIPs[tunnel.index] = allowed
             return
         }
         try onEachHostOrThrow(sides) { side in
-            let config = TunnelCommands.config(privateKey: side.privateKey, listenPort: tunnel.port, peerPublicKey: side.peer,
-                                               allowedIPs: allowed[side.role]!, endpoint: side.endpoint)
-            for command in TunnelCommands.configure(interface: tunnel.interface(side.role), config: config, inner: tunnel.inner(side.role)) {
-                try self.checked(side.role, command, "configuring \(tunnel.interface(side.role))")
+            let config = WireGuardConfig(privateKey: side.privateKey, listenPort: tunnel.port, peerPublicKey: side.peer,
+                                         allowedIPs: allowed[side.role]!, endpoint: side.endpoint)
+            for operation in TunnelCommands.configure(interface: tunnel.interface(side.role), config: config, inner: tunnel.inner(side.role)) {
+                try self.checked(side.role, operation, "configuring \(tunnel.interface(side.role))")
             }
         }
         tunnelConfig[tunnel.index] = base
@@ -166,7 +165,7 @@ final class Provisioner: @unchecked Sendable {
                         throw ProvisioningError.emptyCPUSet(host: role, knob: Knob.daemonCPUs.rawValue, expression: "\(expression)",
                                                             tunnel: tunnel.index, topology: nil)
                     }
-                    try checked(role, TunnelCommands.pin(daemon: target, interface: tunnel.interface(role), cpus: cpus),
+                    try checked(role, .pinDaemon(target: target, interface: tunnel.interface(role), cpus: cpus),
                                 "pinning the daemon of \(tunnel.interface(role))")
                     applied.steps.append(StepRecord(host: role, step: "pin \(tunnel.interface(role))", status: .ok, detail: CPUList.format(cpus)))
                 }
@@ -184,30 +183,29 @@ final class Provisioner: @unchecked Sendable {
 
     private func applyKernelKnobs(_ knobs: KnobSettings, tunnel: Int, interface: String, role: HostRole,
                                   placement: ResolvedPlacement, into applied: inout Applied) throws {
-        let present = Set(try checked(role, TunnelCommands.listKnobs(interface: interface), "listing \(interface)'s sysfs")
+        let present = Set(try checked(role, .read(.knobFiles(interface: interface)), "listing \(interface)'s sysfs")
             .split(whereSeparator: \.isWhitespace).map(String.init))
         applied.present["\(role):\(interface)"] = present
         var writes: [(file: String, value: String)] = []
         func note(_ step: String, _ status: StepRecord.Status, _ detail: String) {
             applied.steps.append(StepRecord(host: role, step: "\(step) \(interface)", status: status, detail: detail))
         }
-        for knob in [Knob.threaded, .inlineEnabled] {
-            guard let on = knobs.value(knob, for: .kernel)?.flag, case .sysfs(let file) = knob.application(for: .kernel) else { continue }
-            if present.contains(file) {
+        for (knob, file, missing) in Knob.kernelFlags {
+            guard let on = knobs.value(knob, for: .kernel)?.flag else { continue }
+            switch (present.contains(file), missing) {
+            case (true, _):
                 writes.append((file, on ? "1" : "0"))
-            } else if on || knob == .threaded {
-                throw ProvisioningError.knobMissing(host: role, path: TunnelCommands.knobPath(interface: interface, file),
-                                                    reason: knob == .threaded ? "this kernel has no threaded NAPI"
-                                                        : "this kernel's WireGuard is not the paper's patched module")
-            } else {
-                note(file, .unsupported, "no \(file) file: the upstream module, whose only path is the vanilla one")
+            case (false, .fails(let reason)), (false, .failsWhenOn(let reason, _)) where on:
+                throw ProvisioningError.knobMissing(host: role, path: ShellRenderer.knobPath(interface: interface, file), reason: reason)
+            case (false, .failsWhenOn(_, let unsupported)):
+                note(file, .unsupported, unsupported)
             }
         }
         // The crypto pools: two masks, or an older build's single one.
         let online = placement.topology[role]!.onlineCPUs
         var pools: [String: [Int]] = [:]
-        for knob in [Knob.encryptCPUs, .decryptCPUs] {
-            guard let expression = knobs.expression(knob, on: role, for: .kernel), case .cryptoMask(let file) = knob.application(for: .kernel) else { continue }
+        for (knob, file) in Knob.kernelMasks {
+            guard let expression = knobs.expression(knob, on: role, for: .kernel) else { continue }
             let cpus = placement.cpus(expression, on: role, tunnel: tunnel)
             guard !cpus.isEmpty else {
                 throw ProvisioningError.emptyCPUSet(host: role, knob: knob.rawValue, expression: "\(expression)", tunnel: tunnel,
@@ -217,11 +215,11 @@ final class Provisioner: @unchecked Sendable {
         }
         if pools.keys.allSatisfy(present.contains) {
             writes += pools.sorted { $0.key < $1.key }.map { ($0.key, CPUList.hexMask($0.value)) }
-        } else if present.contains("cpumask") {
+        } else if present.contains(Self.singleMaskFile) {
             guard Set(pools.values.map(Set.init)).count <= 1, let cpus = pools.values.first else {
                 throw ProvisioningError.singleCryptoMask(host: role, interface: interface)
             }
-            writes.append(("cpumask", CPUList.hexMask(cpus)))
+            writes.append((Self.singleMaskFile, CPUList.hexMask(cpus)))
         } else if pools.values.allSatisfy({ $0 == online }) {
             note("crypto masks", .unsupported, "no encrypt_cpumask/decrypt_cpumask: the upstream module, crypto workers on every CPU")
         } else {
@@ -230,15 +228,14 @@ final class Provisioner: @unchecked Sendable {
         // The TX worker: the patched module pins it per peer; upstream puts it on (peer id mod online CPUs).
         let peers = present.filter { $0.hasPrefix("peer_") }.sorted()
         if let cpu = placement.cpu(role, .txTunnel, tunnel: tunnel), !peers.isEmpty {
-            writes += peers.map { ("\($0)/\(TunnelCommands.serialWorkFile)", String(cpu)) }
+            writes += peers.map { ("\($0)/\(Self.serialWorkFile)", String(cpu)) }
             applied.placed[role.rawValue, default: []].append(CoreAssignment(cpu: cpu, stage: .txTunnel, tunnel: tunnel))
         } else if !placement.cores.isEmpty {
             note("tx worker", .unsupported, "no peer_*/serial_work_cpu (upstream module): the TX worker runs on the peer's internal id "
                  + "mod the online CPUs, an id the module does not expose; peers are kept across points so it does not move")
         }
         for (file, value) in writes {
-            let path = TunnelCommands.knobPath(interface: interface, file)
-            try checked(role, TunnelCommands.writeKnob(path: path, value: value), "writing \(path)")
+            try checked(role, .writeKnob(interface: interface, file: file, value: value), "writing \(ShellRenderer.knobPath(interface: interface, file))")
             applied.expected["\(role):\(interface):\(file)"] = value
             note("knob", .ok, "\(file) = \(value)")
         }
@@ -255,17 +252,17 @@ final class Provisioner: @unchecked Sendable {
                 let interface = tunnel.interface(role)
                 let peerFiles = expected.keys.filter { $0.hasPrefix("\(role):\(interface):peer_") }
                     .map { String($0.dropFirst("\(role):\(interface):".count)) }
-                for file in TunnelCommands.recordedKernelKnobs + peerFiles.sorted() {
+                for file in Self.recordedKernelFiles + peerFiles.sorted() {
                     let key = "\(role):\(interface):\(file)"
                     guard file.hasPrefix("peer_") || present["\(role):\(interface)"]?.contains(file) != false else {
                         values[key] = "absent"
                         continue
                     }
-                    let result = try host(role).run(TunnelCommands.readKnob(path: TunnelCommands.knobPath(interface: interface, file)))
+                    let result = try host(role).perform(.read(.knob(interface: interface, file: file)))
                     let value = result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
                     values[key] = value
                     if let wanted = expected[key], !Self.sameKnobValue(value, wanted, file: file) {
-                        throw ProvisioningError.readBack(host: role, path: TunnelCommands.knobPath(interface: interface, file), read: value,
+                        throw ProvisioningError.readBack(host: role, path: ShellRenderer.knobPath(interface: interface, file), read: value,
                                                          written: wanted)
                     }
                 }
@@ -273,6 +270,14 @@ final class Provisioner: @unchecked Sendable {
         }
         return values
     }
+
+    /// An older build of the patch: one `cpumask` for both crypto pools.
+    static let singleMaskFile = "cpumask"
+    /// The patched module's per-peer TX worker CPU, under `peer_<id>/`.
+    static let serialWorkFile = "serial_work_cpu"
+    /// Every knob file wgbench reads back and records on a kernel tunnel, whether set or not: each
+    /// kernel knob's file, and the older single mask.
+    static var recordedKernelFiles: [String] { Knob.kernelFlags.map(\.file) + Knob.kernelMasks.map(\.file) + [singleMaskFile] }
 
     /// Masks compare as CPU sets (the kernel pads them: `ffff` reads back `0000ffff`).
     static func sameKnobValue(_ read: String, _ written: String, file: String) -> Bool {
@@ -336,10 +341,10 @@ final class Provisioner: @unchecked Sendable {
     }
 
     @discardableResult
-    private func checked(_ role: HostRole, _ command: Command, _ what: String) throws -> String {
-        let result = try host(role).run(command)
+    private func checked(_ role: HostRole, _ operation: HostOperation, _ what: String) throws -> String {
+        let result = try host(role).perform(operation)
         guard result.succeeded else {
-            throw ProvisioningError.commandFailed(host: role, what: what, command: command.description, status: result.status,
+            throw ProvisioningError.commandFailed(host: role, what: what, command: operation.description, status: result.status,
                                                   stderr: result.stderrTail)
         }
         return result.stdout

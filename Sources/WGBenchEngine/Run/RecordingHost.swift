@@ -15,11 +15,19 @@ public final class RecordingHost: RemoteHost, @unchecked Sendable {
         self.store = store
     }
 
-    public func run(_ command: Command) throws -> CommandResult {
+    public func run(_ command: Command) throws -> CommandResult { try record(command) { try inner.run(command) } }
+
+    /// The operation goes to the inner host as an operation (a simulated host interprets it); the
+    /// log shows the command it renders to.
+    public func perform(_ operation: HostOperation) throws -> CommandResult {
+        try record(ShellRenderer.command(operation)) { try inner.perform(operation) }
+    }
+
+    private func record(_ command: Command, _ body: () throws -> CommandResult) throws -> CommandResult {
         let start = Date()
         let stdin = command.stdin.map { " <stdin: \($0.count) bytes>" } ?? ""
         do {
-            let result = try inner.run(command)
+            let result = try body()
             log(start, "\(command)\(stdin) -> \(result.status)")
             return result
         } catch {

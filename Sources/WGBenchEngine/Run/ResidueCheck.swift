@@ -50,7 +50,7 @@ public enum ResidueCheck {
     static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed, folders: Bool) throws -> Leftovers {
         var found = Leftovers()
         let prefixes = [TrafficPlan.interfacePrefix(.gw1, testbed: testbed), TrafficPlan.interfacePrefix(.gw2, testbed: testbed)]
-        found.interfaces = IPLinkParser.names(try host.check(Command("ip", "-o", "link", "show")))
+        found.interfaces = IPLinkParser.names(try host.check(.read(.links)))
             .filter { name in prefixes.contains { name.hasPrefix($0) } }
         // Zombies are dead already; this machine's init may reap them late.
         found.processes = NamespaceProcessParser.living(try host.check(NamespaceProcessParser.command)).filter { isOurs($0.args, testbed: testbed) }
@@ -60,9 +60,9 @@ public enum ResidueCheck {
             guard let address = IPv4Address(specText: String(text.split(separator: "/")[0])) else { return false }
             return flowNetworks.contains { $0.contains(address) && address.value - $0.address.value >= UInt32(TrafficPlan.flowAddressOffset) }
         }
-        found.routes = try host.check(Command("ip", "-4", "route", "show")).split(separator: "\n")
+        found.routes = try host.check(.read(.ipv4Routes)).split(separator: "\n")
             .compactMap { line in line.split(separator: " ").first.flatMap { isFlowAddress($0) ? String($0) : nil } }
-        for line in try host.check(Command("ip", "-o", "-4", "addr", "show")).split(separator: "\n") {
+        for line in try host.check(.read(.ipv4Addresses)).split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count > 1, let index = fields.firstIndex(of: "inet"), index + 1 < fields.count, isFlowAddress(fields[index + 1]) {
                 found.addresses.append((String(fields[index + 1]), String(fields[1])))
@@ -89,14 +89,14 @@ public enum ResidueCheck {
         let results = onEachHost(HostRole.allCases) { role -> [String] in
             guard let host = hosts[role] else { return [] }
             let found = try find(host, role: role, testbed: testbed, folders: false)
-            let iperf = found.processes.filter { program($0.args) == "iperf3" }.map { String($0.pid) }
-            if !iperf.isEmpty { _ = try host.run(Command(["kill"] + iperf)) }
-            for interface in found.interfaces { _ = try host.run(Command("ip", "link", "del", interface)) }
+            let iperf = found.processes.filter { program($0.args) == "iperf3" }.map(\.pid)
+            if !iperf.isEmpty { _ = try host.perform(.kill(pids: iperf)) }
+            for interface in found.interfaces { _ = try host.perform(.deleteLink(interface: interface, waitForDaemon: false)) }
             if found.processes.contains(where: { program($0.args) != "iperf3" }) {  // tunnel daemons
                 _ = try host.run(daemonsGone(testbed: testbed))
             }
-            for route in found.routes { _ = try host.run(Command("ip", "route", "del", route.contains("/") ? route : route + "/32")) }
-            for (address, device) in found.addresses { _ = try host.run(Command("ip", "addr", "del", address, "dev", device)) }
+            for route in found.routes { _ = try host.perform(.deleteRoute(destination: route.contains("/") ? route : route + "/32")) }
+            for (address, device) in found.addresses { _ = try host.perform(.deleteAddress(address, device: device)) }
             var removed = found
             if folders {
                 removed.folders = try host.check(HostFolders.sweep(remove: true)).split(separator: "\n").map(String.init)
@@ -116,13 +116,9 @@ public enum ResidueCheck {
     /// Tunnel daemons exit when their interface goes, some after a few hundred milliseconds (the
     /// parallel engine joins its threads): wait up to 5 s, then terminate what is left, in this
     /// host's network namespace only.
-    static func daemonsGone(testbed: Testbed) -> Command {
+    static func daemonsGone(testbed: Testbed) -> HostOperation {
         let pattern = "^([^ ]*/)?wireguard-(go|swift)( .*)? (" + [HostRole.gw1, .gw2].map { TrafficPlan.interfacePrefix($0, testbed: testbed) }.joined(separator: "|") + ")[0-9]+$"
-        // A constant script; the pattern arrives as an argument.
-        return Command("sh", "-c", """
-            for i in $(seq 50); do pgrep --ns $$ --nslist net -f "$1" >/dev/null || exit 0; sleep 0.1; done
-            pkill --ns $$ --nslist net -TERM -f "$1"; sleep 0.5; exit 0
-            """, "sh", pattern)
+        return .stopDaemons(pattern: pattern)
     }
 
     private static func collect(_ results: [Result<[String], Error>]) -> [String] {

@@ -41,7 +41,7 @@ final class Steering: @unchecked Sendable {
                     let (from, to) = role == .gw1 ? (flow.source, flow.drain) : (flow.drain, flow.source)
                     return Item(label: "flow \(flow.index)" + (role == .gw2 ? " ACKs" : ""),
                                 assignment: CoreAssignment(cpu: cpu, stage: .rxPlain, tunnel: flow.tunnel, flow: flow.index)) { queue in
-                        SteeringCommands.tcpFlowRule(nic(role, link), source: from, destination: to, queue: queue)
+                        HostOperation.insertFlowRule(FlowRule(nic: nic(role, link), type: .tcp4, source: from, destination: to, queue: queue))
                     }
                 }
             }
@@ -52,8 +52,8 @@ final class Steering: @unchecked Sendable {
                 placement.cpu(role, .rxTunnel, tunnel: tunnel.index).map { cpu in
                     Item(label: "tunnel \(tunnel.index)" + (role == .gw1 ? " ACKs" : ""),
                          assignment: CoreAssignment(cpu: cpu, stage: .rxTunnel, tunnel: tunnel.index)) { queue in
-                        SteeringCommands.udpTunnelRule(nic(role, .underlay), source: address(peer, .underlay),
-                                                       destination: address(role, .underlay), port: tunnel.port, queue: queue)
+                        HostOperation.insertFlowRule(FlowRule(nic: nic(role, .underlay), type: .udp4, source: address(peer, .underlay),
+                                                              destination: address(role, .underlay), destinationPort: tunnel.port, queue: queue))
                     }
                 }
             }
@@ -81,7 +81,7 @@ final class Steering: @unchecked Sendable {
             placed[role.rawValue, default: []] += result.placed
         }
         for role in Set(work.map(\.0)).sorted(by: { $0.rawValue < $1.rawValue }) {
-            if try hosts[role]!.run(SteeringCommands.irqbalance).succeeded {
+            if try hosts[role]!.perform(.read(.irqbalance(listed: false))).succeeded {
                 steps.append(StepRecord(host: role, step: "irqbalance", status: .failed,
                                         detail: "irqbalance is running and may move the IRQs wgbench pinned; stop it for placement experiments"))
             }
@@ -92,7 +92,7 @@ final class Steering: @unchecked Sendable {
     private struct Item {
         var label: String
         var assignment: CoreAssignment
-        var rule: (Int) -> Command
+        var rule: (Int) -> HostOperation
     }
 
     /// The NIC's rx queues as the run's topology read them, else as its sysfs lists them.
@@ -112,12 +112,12 @@ final class Steering: @unchecked Sendable {
         var steps: [StepRecord] = []
         var placed: [CoreAssignment] = []
         if facts.ntuple == .disabled {
-            _ = try host.check(SteeringCommands.enableNtuple(nic))
+            _ = try host.check(.setNtuple(nic: nic, on: true))
             steps.append(StepRecord(host: role, step: "ntuple on \(nic)", status: .ok, detail: ""))
             nicFacts["\(role):\(nic)"]?.ntuple = .enabled
             ntupleSwitchedOn.append((role, nic))
         }
-        let interrupts = try host.check(SteeringCommands.interrupts)
+        let interrupts = try host.check(.read(.interrupts))
         for item in items {
             let cpu = item.assignment.cpu
             let queue = SteeringCommands.queue(forCPU: cpu, queues: queues)
@@ -129,10 +129,10 @@ final class Steering: @unchecked Sendable {
             var detail = "rule \(id): queue \(queue)"
             if let irq = SteeringCommands.irq(forQueue: queue, nic: nic, busInfo: facts.busInfo, interrupts: interrupts) {
                 if !originalAffinity.contains(where: { $0.0 == role && $0.1 == irq }) {
-                    let old = try host.check(Command("cat", "/proc/irq/\(irq)/smp_affinity_list"))
+                    let old = try host.check(.read(.irqAffinity(irq: irq)))
                     originalAffinity.append((role, irq, old.trimmingCharacters(in: .whitespacesAndNewlines)))
                 }
-                _ = try host.check(SteeringCommands.setIRQAffinity(irq: irq, cpu: cpu))
+                _ = try host.check(.setIRQAffinity(irq: irq, cpus: String(cpu)))
                 detail += ", IRQ \(irq) -> CPU \(cpu)"
                 steps.append(StepRecord(host: role, step: "steer \(item.label)", status: .ok, detail: detail))
                 placed.append(item.assignment)
@@ -147,9 +147,9 @@ final class Steering: @unchecked Sendable {
     private func facts(_ role: HostRole, nic: String) throws -> (ntuple: NtupleSupport, queues: Int, busInfo: String?) {
         if let known = nicFacts["\(role):\(nic)"] { return known }
         let host = hosts[role]!
-        let features = EthtoolParser.features(try host.run(SteeringCommands.features(nic)).stdout)
-        let queues = EthtoolParser.queueCounts(try host.run(Command("ls", "/sys/class/net/\(nic)/queues")).stdout).rx
-        let bus = EthtoolParser.driverInfo(try host.run(Command("ethtool", "-i", nic)).stdout)?.busInfo
+        let features = EthtoolParser.features(try host.perform(.read(.nicFeatures(nic))).stdout)
+        let queues = EthtoolParser.queueCounts(try host.perform(.read(.nicQueues(nic))).stdout).rx
+        let bus = EthtoolParser.driverInfo(try host.perform(.read(.nicDriver(nic))).stdout)?.busInfo
         let facts = (EthtoolParser.ntuple(features), queues, bus)
         nicFacts["\(role):\(nic)"] = facts
         return facts
@@ -159,7 +159,7 @@ final class Steering: @unchecked Sendable {
         let hosts = hosts ?? self.hosts
         for (role, nic, id) in rules {
             guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "its rule \(id) on \(nic) stays") }
-            _ = try host.run(SteeringCommands.deleteRule(nic, id: id))
+            _ = try host.perform(.deleteFlowRule(nic: nic, id: id))
         }
         rules = []
     }
@@ -172,7 +172,7 @@ final class Steering: @unchecked Sendable {
         for (role, irq, cpus) in originalAffinity {
             do {
                 guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "") }
-                _ = try host.check(Command(["tee", "/proc/irq/\(irq)/smp_affinity_list"], stdin: Array("\(cpus)\n".utf8)))
+                _ = try host.check(.setIRQAffinity(irq: irq, cpus: cpus))
             } catch {
                 problems.append("restoring IRQ \(irq) on \(role): \(error)")
             }
@@ -181,7 +181,7 @@ final class Steering: @unchecked Sendable {
         for (role, nic) in ntupleSwitchedOn {
             do {
                 guard let host = hosts[role] else { throw ProvisioningError.unreachable(host: role, detail: "") }
-                _ = try host.check(Command("ethtool", "-K", nic, "ntuple", "off"))
+                _ = try host.check(.setNtuple(nic: nic, on: false))
                 nicFacts["\(role):\(nic)"]?.ntuple = .disabled
             } catch {
                 problems.append("switching ntuple filters off again on \(role) \(nic): \(error)")

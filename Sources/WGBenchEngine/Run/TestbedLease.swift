@@ -127,8 +127,8 @@ public final class TestbedLease: @unchecked Sendable {
         }
     }
 
-    private func run(_ role: HostRole, _ host: RemoteHost, _ command: Command) throws -> CommandResult {
-        let result = try host.run(command)
+    private func run(_ role: HostRole, _ host: RemoteHost, _ operation: HostOperation) throws -> CommandResult {
+        let result = try host.perform(operation)
         guard result.succeeded || result.status == LeaseCommands.heldStatus || result.status == LeaseCommands.lostStatus else {
             let detail = result.status == LeaseCommands.lockBusyStatus ? "its lease lock stayed taken for 10 s"
                 : "the lease script exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"

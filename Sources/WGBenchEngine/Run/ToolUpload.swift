@@ -35,20 +35,20 @@ enum ToolUpload {
         }
         let bytes = [UInt8](data)
         let part = path + ".part"
-        try host.check(Command("sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && : > \"$1\"", "sh", part))
+        try host.check(.createEmptyFile(part))
         var offset = 0
         while offset < bytes.count {
             let end = min(offset + chunkBytes, bytes.count)
-            try host.check(Command(["sh", "-c", "cat >> \"$1\"", "sh", part], stdin: Array(bytes[offset..<end])))
+            try host.check(.appendToFile(part, bytes: Array(bytes[offset..<end])))
             offset = end
         }
-        let remoteSum = try host.check(Command("sha256sum", part)).split(separator: " ").first.map(String.init) ?? ""
+        let remoteSum = try host.check(.read(.sha256(part))).split(separator: " ").first.map(String.init) ?? ""
         let localSum = SHA256.hex(bytes)
         guard remoteSum == localSum else {
             throw Failure(description: "uploading \(file.path) to \(role):\(path) failed: SHA-256 \(remoteSum) there, \(localSum) here")
         }
-        try host.check(Command("sh", "-c", "chmod 755 \"$1\" && mv \"$1\" \"$2\"", "sh", part, path))
-        let probe = try host.run(Command(path, "--version"))
+        try host.check(.installExecutable(from: part, to: path))
+        let probe = try host.perform(.read(.programVersion(path)))
         guard probe.succeeded else {
             throw Failure(description: "the uploaded \(file.lastPathComponent) does not run on \(role) (\(path) --version exited \(probe.status)"
                           + (probe.stderrTail.isEmpty ? "" : ": \(probe.stderrTail)")

@@ -48,7 +48,7 @@ struct TrafficRun {
         var outcome = Outcome(flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, failure: nil)
         let clientResult = try results[0].get()
         for flow in plan.flows {
-            let client = try source.run(Command("cat", IperfCommands.clientLog(flow, directory: workDirectory)))
+            let client = try source.perform(.read(.file(IperfCommands.clientLog(flow, directory: workDirectory))))
             try store.write(client.stdout, to: "\(key.directory)/client-\(flow.index).json")
             let parsed = Iperf3Parser.parse(client.stdout) ?? Iperf3Result(error: "no iperf3 result (client log \(client.succeeded ? "unparsable" : "missing"))")
             outcome.flows.append(parsed)
@@ -56,6 +56,9 @@ struct TrafficRun {
         }
         for (index, role) in sampled.enumerated() {
             switch results[index + 1] {
+            case .success(let result) where !result.succeeded:
+                // No CPU figures without the sampler: the repetition says so rather than showing none.
+                outcome.failure = "CPU sampler on \(role) exited \(result.status): \(result.stderrTail)"
             case .success(let result):
                 try store.write(result.stdout, to: "\(key.directory)/cpu-\(role).txt")
                 let samples = ProcStatParser.samples(result.stdout)
@@ -74,10 +77,12 @@ struct TrafficRun {
             }
         }
 
+        // Clients that failed may have written no log: their own words come with the flow's.
+        let clients = clientResult.succeeded ? nil : "iperf3 clients exited \(clientResult.status): \(clientResult.stderrTail)"
         if let error = outcome.flows.enumerated().first(where: { $0.element.error != nil || ($0.element.bitsPerSecond ?? 0) <= 0 }) {
-            outcome.failure = "flow \(error.offset): " + (error.element.error ?? "no throughput measured")
-        } else if !clientResult.succeeded {
-            outcome.failure = "iperf3 clients exited \(clientResult.status): \(clientResult.stderrTail)"
+            outcome.failure = "flow \(error.offset): " + (error.element.error ?? "no throughput measured") + (clients.map { "; " + $0 } ?? "")
+        } else if let clients {
+            outcome.failure = clients
         }
         return outcome
     }
@@ -86,7 +91,7 @@ struct TrafficRun {
     private func waitForServers(_ plan: TrafficPlan) throws {
         let wanted = Set(plan.flows.map { "\($0.drain):\($0.port)" })
         for _ in 0..<100 {
-            let listening = SSParser.listeningEndpoints(try hosts[.drain]!.check(IperfCommands.listening))
+            let listening = SSParser.listeningEndpoints(try hosts[.drain]!.check(.read(.listeningSockets)))
             if wanted.isSubset(of: listening) { return }
             usleep(20_000)
         }
@@ -96,7 +101,7 @@ struct TrafficRun {
     /// A one-off server writes its JSON when its test ends, a moment after the client's.
     private func serverLog(_ flow: TrafficPlan.Flow) throws -> String? {
         for _ in 0..<50 {
-            let result = try hosts[.drain]!.run(Command("cat", IperfCommands.serverLog(flow, directory: workDirectory)))
+            let result = try hosts[.drain]!.perform(.read(.file(IperfCommands.serverLog(flow, directory: workDirectory))))
             if result.succeeded, Iperf3Parser.parse(result.stdout) != nil { return result.stdout }
             usleep(20_000)
         }
@@ -106,8 +111,7 @@ struct TrafficRun {
     /// Kills servers still waiting (a client that never came) and removes the scratch files.
     private func cleanUp(_ plan: TrafficPlan) {
         let pidFiles = plan.flows.map { IperfCommands.serverPidFile($0, directory: workDirectory) }
-        _ = try? hosts[.drain]!.run(Command(["sh", "-c", "for f; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; exit 0",
-                                             "kill-servers"] + pidFiles))
-        for role in [HostRole.source, .drain] { _ = try? hosts[role]!.run(Command("rm", "-rf", workDirectory)) }
+        _ = try? hosts[.drain]!.perform(.killIperfServers(pidFiles: pidFiles))
+        for role in [HostRole.source, .drain] { _ = try? hosts[role]!.perform(.removeTree(workDirectory)) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import WGBenchCore
 import WGBenchRemote
+import WGBenchEngine
 
 /// `wgbench plan`: every command a run would execute, per stage and host, without connecting.
 /// It drives the real engine against a `SimulatedTestbed` (one repetition per point, in sweep
@@ -34,11 +35,9 @@ public enum Planner {
                                order: order, testbedFile: testbed.file,
                                testbedName: testbed.name.rawValue, started: Date(timeIntervalSince1970: 0))
         let transcript = Transcript(hosts: simulation.hosts)
+        let runner = ExperimentRunner(testbed: testbed, hosts: simulation.remoteHosts, store: store, record: record, log: { _ in })
         // A repetition that would fail shows in the plan with its reason.
-        let log: @Sendable (String) -> Void = { line in
-            if line.contains("FAILED") || line.contains("failed:") || line.contains("unsupported") { transcript.note(["run: " + line]) }
-        }
-        let runner = ExperimentRunner(testbed: testbed, hosts: simulation.remoteHosts, store: store, record: record, log: log)
+        runner.onEvent = { event in transcript.note(["run: \(event)"]) }
         runner.makeNonce = { "n0nce" }  // the one random part of a plan, made constant
         runner.onStage = { stage in transcript.section(stage) }
         runner.onPlacement = { lines in transcript.note(lines.map { "placement: " + $0 }) }
@@ -82,21 +81,21 @@ extension Planner {
 
 /// Collects the commands of the simulated hosts into sections, in the order they ran.
 private final class Transcript: @unchecked Sendable {
-    private let hosts: [HostRole: FakeHost]
+    private let hosts: [HostRole: SimulatedHost]
     private var seen: [HostRole: Int] = [:]
     private var current = "setup"
     private var notes: [String] = []
     private(set) var text = ""
 
-    init(hosts: [HostRole: FakeHost]) { self.hosts = hosts }
+    init(hosts: [HostRole: SimulatedHost]) { self.hosts = hosts }
 
     /// Closes the running section (printing its commands host by host) and opens the next.
     func section(_ name: String) {
         var body = ""
         for role in HostRole.allCases {
-            let commands = hosts[role]!.commands
-            for command in commands.dropFirst(seen[role] ?? 0) { body += Self.render(role, command) }
-            seen[role] = commands.count
+            let asked = hosts[role]!.asked
+            for entry in asked.dropFirst(seen[role] ?? 0) { body += Self.render(role, entry) }
+            seen[role] = asked.count
         }
         body = notes.map { "# \($0)\n" }.joined() + body
         if !body.isEmpty { text += "\n## \(current)\n" + body }
@@ -107,27 +106,27 @@ private final class Transcript: @unchecked Sendable {
     /// Lines printed as comments at the top of the running section.
     func note(_ lines: [String]) { notes += lines }
 
-    static func render(_ role: HostRole, _ command: Command) -> String {
+    /// One line per command (keys made at run time shown as such); standard input after `<<<`.
+    static func render(_ role: HostRole, _ asked: SimulatedHost.Asked) -> String {
         let prefix = "[\(role)] "
-        if command.argv.starts(with: ["wg", "set"]), let peer = command.argv.firstIndex(of: "peer"), peer + 1 < command.argv.count {
+        var command = asked.command
+        switch asked {
+        case .operation(.setAllowedIPs(let interface, _, let allowed)):
             // A peer's public key is made at run time, like the private ones.
-            var argv = command.argv
-            argv[peer + 1] = "(public key)"
-            return prefix + Command(argv).description + "\n"
+            command = ShellRenderer.command(.setAllowedIPs(interface: interface, peer: "(public key)", allowedIPs: allowed))
+        case .operation(.setWireGuardConfig(let interface, var config)):
+            config.privateKey = "(generated at run time)"
+            config.peerPublicKey = "(generated at run time)"
+            command = ShellRenderer.command(.setWireGuardConfig(interface: interface, config))
+        case .operation(.runIperfClients(let clients, _)):
+            // Each client as the iperf3 command line xargs makes of its arguments.
+            return prefix + command.description + " <<< one client per line:\n"
+                + clients.map { "        iperf3 " + ShellRenderer.iperfArguments($0).map(ShellQuoting.quote).joined(separator: " ") + "\n" }.joined()
+        default:
+            break
         }
         guard let stdin = command.stdin else { return prefix + command.description + "\n" }
-        // xargs -0 -n K: show each client as the iperf3 command line it becomes.
-        if command.argv.first == "xargs", let n = command.argv.firstIndex(of: "-n").flatMap({ Int(command.argv[$0 + 1]) }), n > 0 {
-            let words = String(decoding: stdin, as: UTF8.self).split(separator: "\0").map(String.init)
-            let clients = stride(from: 0, to: words.count, by: n).map { Array(words[$0..<min($0 + n, words.count)]) }
-            return prefix + command.description + " <<< one client per line:\n"
-                + clients.map { "        iperf3 " + $0.map(ShellQuoting.quote).joined(separator: " ") + "\n" }.joined()
-        }
-        let input = String(decoding: stdin, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            if line.hasPrefix("PrivateKey = ") { return "PrivateKey = (generated at run time)" }
-            if line.hasPrefix("PublicKey = ") { return "PublicKey = (generated at run time)" }
-            return String(line)
-        }.joined(separator: "\n").trimmingCharacters(in: .newlines)
+        let input = String(decoding: stdin, as: UTF8.self).trimmingCharacters(in: .newlines)
         return input.contains("\n")
             ? prefix + command.description + " <<<\n" + input.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)\n" }.joined()
             : prefix + command.description + " <<< \(input)\n"
