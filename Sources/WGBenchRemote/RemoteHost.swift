@@ -23,22 +23,15 @@ extension RemoteHost {
 
     /// Carries out an operation that must succeed and returns its output.
     @discardableResult
-    public func check(_ operation: HostOperation) throws -> String {
-        let result = try perform(operation)
-        guard result.succeeded else {
-            throw RemoteError.commandFailed(host: name, address: address, command: operation.description,
-                                            status: result.status, stderrTail: result.stderrTail)
-        }
-        return result.stdout
-    }
+    public func check(_ operation: HostOperation) throws -> String { try output(of: perform(operation), operation.description) }
 
     /// Runs a command that must succeed and returns its stdout.
     @discardableResult
-    public func check(_ command: Command) throws -> String {
-        let result = try run(command)
+    public func check(_ command: Command) throws -> String { try output(of: run(command), command.description) }
+
+    private func output(of result: CommandResult, _ command: String) throws -> String {
         guard result.succeeded else {
-            throw RemoteError.commandFailed(host: name, address: address, command: command.description,
-                                            status: result.status, stderrTail: result.stderrTail)
+            throw RemoteError.commandFailed(host: name, address: address, command: command, status: result.status, stderrTail: result.stderrTail)
         }
         return result.stdout
     }

@@ -61,9 +61,9 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Measures the crypto floor for CPU-cost figures; nil leaves it out (plans and unit tests touch nothing).
     let measureFloor: (@Sendable () -> CPUCostContext.Floor)?
     /// Each gateway's CPUs, NUMA nodes and NICs, read at the start of every invocation.
-    private var topology: [HostRole: HostTopology] = [:]
-    private let teardownLock = NSLock()
-    private var tornDown = false
+    var topology: [HostRole: HostTopology] = [:]
+    let teardownLock = NSLock()
+    var tornDown = false
     /// Measure repetitions recorded as failed again (`--resume` does, unless `--keep-failed`).
     public var retryFailed = true
     /// The testbed's lease, checked between repetitions; nil where none is taken (plans, unit tests).
@@ -73,7 +73,7 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Pause between reconnect attempts to a host whose session broke.
     package var reconnectPause: useconds_t = HostFault.reconnectPause
     /// When the first repetition started: wall time for the overhead ratio counts from there.
-    private var measuringSince: Date?
+    var measuringSince: Date?
 
     /// What a finished invocation did.
     public struct Report: Sendable {
@@ -147,8 +147,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             report.stop = .localWrite(error)
         } catch {
             // A step before the first repetition that met a host which does not answer any more.
-            if let role = HostFault.host(of: error),
-               let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) {
+            if let lost = confirmedLost(error) {
                 report.stop = .hostLost(lost)
             } else {
                 _ = teardown()
@@ -184,52 +183,11 @@ public final class ExperimentRunner: @unchecked Sendable {
         return report
     }
 
-    /// Everything before the first repetition: the sweep, the run's folders, uploads, metadata,
-    /// topology and the crypto floor.
-    private func prepareHosts(into report: inout Report) throws {
-        onStage("sweep")
-        report.swept = try sweepTestbed()
-        if report.swept.isEmpty {
-            log("testbed swept before measuring: nothing of ours was left on it")
-        } else {
-            log("testbed swept before measuring; removed what an earlier run left: \(report.swept.joined(separator: "; "))")
-        }
-        _ = try onEachHostOrThrow(HostRole.allCases) { role in try self.hosts[role]!.check(HostFolders.prepare(runID: self.record.id)) }
-        do { try uploadTools() } catch {
-            _ = teardown()  // a partial upload is removed with the run's directory
-            throw error
-        }
-        if !store.exists("metadata/\(HostRole.gw1).json") {
-            onStage("metadata")
-            try collectMetadata()
-        }
-        onStage("topology")
-        try readTopology()
-        if let preflight = record.spec.preflight {
-            onStage("preflight")
-            try checkQuietness(preflight)
-        }
-        if !store.exists("metadata/cpu-cost.json") {
-            onStage("crypto floor")
-            try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
-        }
-        if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
-            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
-                       floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
-        }
-    }
-
-    /// Removes what a run that never tore down left (a controller killed with -9, a host lost):
-    /// every tunnel, daemon, iperf3, flow route and address, and run folder of ours, found on the
-    /// hosts as the teardown finds them. Returns what it removed.
-    private func sweepTestbed() throws -> [String] {
-        let sweep = ResidueCheck.sweep(hosts: hosts, testbed: testbed, folders: true)
-        for problem in sweep.problems { log("sweep: \(problem)") }
-        // A host that cannot be reached stops the run before it starts.
-        for (role, error) in sweep.failures where HostFault.host(of: error) != nil {
-            if let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) { throw lost }
-        }
-        return sweep.removed
+    /// The one check for a lost host: an error that names a host which no longer answers (after
+    /// reconnect attempts) ends the run; any other error is a step's failure.
+    func confirmedLost(_ error: Error) -> HostLost? {
+        guard let role = HostFault.host(of: error), let host = hosts[role] else { return nil }
+        return HostFault.confirmLost(role, host: host, error: error, pause: reconnectPause, log: log)
     }
 
     private func measureAll(into report: inout Report) throws {
@@ -239,9 +197,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for key in todo {
             guard let reason = unsupported[key.series] else { continue }
             let now = Date()
-            try store.writeResult(RepetitionResult(key: key, status: .unsupported, reason: reason, attempts: 0, started: now, finished: now,
-                                                   throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil,
-                                                   knobs: [:], steps: []))
+            try store.writeResult(.unmeasured(key, .unsupported, reason: reason, attempts: [], started: now, steps: []))
         }
         for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) {
             onEvent(.unsupported(series: series, reason: reason))
@@ -274,263 +230,6 @@ public final class ExperimentRunner: @unchecked Sendable {
                 + "rep \(key.repetition): \(outcome) | ETA \(Self.clock(eta))")
             if spec.pauseMilliseconds > 0 && report.executed < todo.count { usleep(useconds_t(spec.pauseMilliseconds) * 1000) }
         }
-    }
-
-    /// Which series' targets the gateways cannot run, with the reason; their repetitions are
-    /// recorded as unsupported instead of being attempted.
-    private func probeTargets(_ names: Set<String>) throws -> [String: String] {
-        let series = record.spec.series.filter { names.contains($0.name) }
-        var probed = Set<TargetKind>(), verdicts: [TargetKind: String] = [:]
-        // Each target once, in the spec's order (plans print the probes).
-        for entry in series where probed.insert(entry.target).inserted { verdicts[entry.target] = try probe(entry.target) }
-        return Dictionary(uniqueKeysWithValues: series.compactMap { entry in verdicts[entry.target].map { (entry.name, $0) } })
-    }
-
-    private func probe(_ target: TargetKind) throws -> String? {
-        for role in [HostRole.gw1, .gw2] {
-            for operation in TunnelCommands.probe(target, on: role, program: testbed.tools[target.rawValue]?.rawValue) ?? [] {
-                do {
-                    let result = try hosts[role]!.perform(operation)
-                    if !result.succeeded {
-                        let program = ShellRenderer.command(operation).program
-                        let what = target == .kernel && program == "ip" ? "kernel WireGuard is not available" : "\(program) is not usable"
-                        return "\(what) on \(role): `\(operation)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)"
-                    }
-                } catch {
-                    // A host that does not answer says nothing about the target.
-                    if HostFault.host(of: error) != nil, let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error,
-                                                                                          pause: reconnectPause, log: log) { throw lost }
-                    return "probing \(target) on \(role): \(error)"
-                }
-            }
-        }
-        return nil
-    }
-
-    // MARK: One repetition
-
-    /// One repetition with its retries. `previous` is its failed result from an earlier invocation,
-    /// whose attempts are kept. Throws what stops the run: a lost host, a local write failure.
-    private func measure(_ key: RunKey, previous: RepetitionResult?) throws -> RepetitionResult {
-        let spec = record.spec
-        let started = Date()
-        var attempts = previous.map(Self.attempts(of:)) ?? []
-        guard let series = spec.series.first(where: { $0.name == key.series }) else {
-            return failed(key, "series \(key.series) is not in the spec", attempts: attempts, started: started, steps: [])
-        }
-        let knobs: KnobSettings
-        let plan: TrafficPlan
-        let placement: ResolvedPlacement
-        do {
-            knobs = try key.point.knobs(for: series)
-            plan = try TrafficPlan(testbed: testbed, traffic: spec.traffic, tunnels: key.point.tunnels, flows: key.point.flows,
-                                   target: series.target)
-            placement = try PlacementResolver.resolve(series.placement, plan: plan, topology: topology, dataNIC: [
-                .gw1: testbed.host(.gw1).interface(.ingress).name.rawValue, .gw2: testbed.host(.gw2).interface(.underlay).name.rawValue,
-            ])
-        } catch {
-            return failed(key, "\(error)", attempts: attempts, started: started, steps: [])
-        }
-        onPlacement(placement.describe(plan: plan, knobs: knobs, target: series.target))
-        let health = TunnelHealthCheck(hosts: hosts, runID: record.id)
-        var lastFailure = "not attempted"
-        var steps: [StepRecord] = []
-        for attempt in 1...(spec.retries + 1) {
-            let attemptStarted = Date()
-            // Raw files of an earlier attempt must not lie beside this one's result.
-            for raw in store.contents(of: key.directory) where raw != "result.json" {
-                store.remove("\(key.directory)/\(raw)")
-            }
-            var inTraffic = false
-            do {
-                let prepared = try provisioner.prepare(series: series, knobs: knobs, plan: plan, placement: placement)
-                steps = prepared.steps
-                if let dead = try health.beforeTraffic(plan, target: series.target) {
-                    lastFailure = dead
-                    _ = provisioner.teardown()  // the next attempt makes the tunnels anew
-                } else {
-                    let work = HostFolders.attempt(runID: record.id, key: key, attempt: attempts.count + 1, nonce: makeNonce())
-                    let dropsBefore = try readDrops(plan, target: series.target, settle: false)
-                    inTraffic = true
-                    let outcome = try TrafficRun(hosts: hosts, spec: spec, store: store, workDirectory: work).run(plan: plan, key: key)
-                    // A daemon that died explains a traffic failure better than iperf3's view of it.
-                    if let dead = try health.afterTraffic(plan, target: series.target) {
-                        lastFailure = dead
-                        _ = provisioner.teardown()
-                    } else if let failure = outcome.failure {
-                        lastFailure = failure
-                    } else {
-                        let dropsAfter = try readDrops(plan, target: series.target, settle: true)
-                        attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: nil))
-                        return RepetitionResult(
-                            key: key, status: .ok, reason: nil, attempts: attempts.count, started: started, finished: Date(),
-                            throughput: outcome.flows.compactMap(\.bitsPerSecond).reduce(0, +), flows: outcome.flows,
-                            cpu: outcome.cpu, samplerCPUSeconds: outcome.samplerCPUSeconds, sampledSeconds: outcome.sampledSeconds,
-                            knobs: prepared.knobs, steps: steps, placement: prepared.placed, attemptLog: attempts,
-                            drops: DaemonDrops.perHost(before: dropsBefore, after: dropsAfter), steadyFrom: outcome.steadyFrom,
-                            saturation: outcome.saturation)
-                    }
-                }
-            } catch let error as LocalWriteError {
-                throw error  // this machine's fault: retrying on the hosts would not help
-            } catch {
-                if let role = HostFault.host(of: error),
-                   let lost = HostFault.confirmLost(role, host: hosts[role]!, error: error, pause: reconnectPause, log: log) {
-                    throw lost
-                }
-                // A daemon that died during traffic stalls iperf3 until its time limit: name the daemon.
-                let dead = inTraffic ? (try? health.afterTraffic(plan, target: series.target)) ?? nil : nil
-                lastFailure = dead ?? "\(error)"
-                // Start the next attempt from a clean slate.
-                _ = provisioner.teardown()
-            }
-            attempts.append(AttemptRecord(started: attemptStarted, finished: Date(), failure: lastFailure))
-            onEvent(.attemptFailed(key, attempt: attempt, reason: lastFailure))
-            log("\(key): attempt \(attempt) failed: \(lastFailure)")
-            try store.checkFault()
-            if provisioner.isAborted { break }
-        }
-        return failed(key, lastFailure, attempts: attempts, started: started, steps: steps)
-    }
-
-    /// wireguard-swift's drop counters on both gateways, per gateway and interface; nil for other
-    /// targets and where a gateway has no stats file for its tunnels (an older daemon).
-    private func readDrops(_ plan: TrafficPlan, target: TargetKind, settle: Bool) throws -> [String: [String: [String: Int]]]? {
-        guard target == .wireguardSwift, !plan.tunnels.isEmpty else { return nil }
-        let hosts = self.hosts
-        let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            (role.rawValue, DaemonDrops.parse(try hosts[role]!.check(DaemonDrops.read(interfaces: plan.tunnels.map { $0.interface(role) },
-                                                                                       settle: settle))))
-        }
-        guard read.allSatisfy({ !$0.1.isEmpty }) else { return nil }
-        return Dictionary(uniqueKeysWithValues: read)
-    }
-
-    /// The attempts a result records; an older result without the list has its last reason.
-    static func attempts(of result: RepetitionResult) -> [AttemptRecord] {
-        if !result.attemptLog.isEmpty { return result.attemptLog }
-        guard result.attempts > 0 else { return [] }
-        return [AttemptRecord(started: result.started, finished: result.finished, failure: result.reason)]
-    }
-
-    private func failed(_ key: RunKey, _ reason: String, attempts: [AttemptRecord], started: Date, steps: [StepRecord]) -> RepetitionResult {
-        RepetitionResult(key: key, status: .failed, reason: reason, attempts: attempts.count, started: started, finished: Date(),
-                         throughput: nil, flows: [], cpu: [:], samplerCPUSeconds: [:], sampledSeconds: nil, knobs: [:], steps: steps,
-                         attemptLog: attempts)
-    }
-
-    // MARK: Metadata, teardown
-
-    private func collectMetadata() throws {
-        struct Entry: Codable { var name: String; var command: String; var status: Int32; var stdout: String; var stderr: String }
-        let testbed = self.testbed, hosts = self.hosts, store = self.store
-        try onEachHostOrThrow(HostRole.allCases) { role in
-            let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
-            let entries = try MetadataCommands.host(nics: nics).map { name, command -> Entry in
-                let result = try hosts[role]!.run(command)
-                return Entry(name: name, command: command.description, status: result.status, stdout: result.stdout, stderr: result.stderr)
-            }
-            try store.writeJSON(entries, to: "metadata/\(role).json")
-        }
-    }
-
-    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the controller.
-    public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
-
-    /// The quiet-machine check: each host's readings and warnings, recorded and logged; with
-    /// `strict`, a warning stops the run before anything is changed on the hosts.
-    private func checkQuietness(_ preflight: PreflightSpec) throws {
-        let hosts = self.hosts
-        let reports = try onEachHostOrThrow(preflight.hosts) { role in
-            PreflightCommands.parse(try hosts[role]!.check(PreflightCommands.check), host: role.rawValue, spec: preflight)
-        }
-        try store.writeJSON(reports, to: "metadata/preflight.json")
-        let warnings = reports.flatMap { report in report.warnings.map { "\(report.host): \($0)" } }
-        for warning in warnings { log("preflight: \(warning)") }
-        if warnings.isEmpty { log("preflight: \(preflight.hosts.map(\.rawValue).joined(separator: ", ")) quiet") }
-        if preflight.strict && !warnings.isEmpty {
-            throw ProvisioningError.notQuiet(warnings: warnings)
-        }
-    }
-
-    /// Reads each gateway's topology (placement resolves against it) and records it.
-    private func readTopology() throws {
-        let testbed = self.testbed, hosts = self.hosts
-        let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role -> (HostRole, HostTopology) in
-            let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
-            let output = try hosts[role]!.check(TopologyCommands.read(nics: nics))
-            guard let topology = TopologyCommands.parse(output) else {
-                throw ProvisioningError.topologyUnreadable(host: role)
-            }
-            return (role, topology)
-        }
-        topology = Dictionary(uniqueKeysWithValues: read)
-        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: "metadata/topology.json")
-    }
-
-    /// Copies the testbed's `upload:` programs to the gateways, if a series of this run needs them.
-    private func uploadTools() throws {
-        let targets = Set(record.spec.series.map(\.target.rawValue))
-        for (tool, source) in testbed.uploads.sorted(by: { $0.key < $1.key }) where targets.contains(tool) {
-            onStage("upload \(tool)")
-            let file = ToolUpload.localFile(source, tool: tool)
-            // One gateway after the other: on the local testbed they share one filesystem.
-            for role in [HostRole.gw1, .gw2] {
-                try ToolUpload.upload(file, to: ToolUpload.remotePath(runID: record.id, tool: tool), on: hosts[role]!, role: role)
-            }
-            log("uploaded \(file.path) to gw1 and gw2")
-        }
-    }
-
-    /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
-    private func measureCostContext() throws -> CPUCostContext {
-        struct Entry: Codable { var name: String; var stdout: String }
-        let bootID = { (role: HostRole) in
-            (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
-        }
-        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
-    }
-
-    /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
-    /// more than once.
-    @discardableResult
-    public func teardown(skipping lost: HostRole? = nil) -> [String] {
-        teardownLock.lock()
-        defer { teardownLock.unlock() }
-        if tornDown { return [] }
-        tornDown = true
-        guard let lost else { return cleanUp(using: hosts) }
-        log("tearing down on every host but \(lost), which cannot be reached")
-        return cleanUp(using: hosts.filter { $0.key != lost })
-    }
-
-    /// For a signal handler: stops the run where it is and tears down over `fresh` connections,
-    /// since the run's own may be busy with a command. Traffic in flight is killed.
-    public func abort(using fresh: [HostRole: RemoteHost]) -> [String] {
-        provisioner.abort()
-        teardownLock.lock()
-        defer { teardownLock.unlock() }
-        tornDown = true
-        var recording: [HostRole: RemoteHost] = [:]
-        for (role, host) in fresh { recording[role] = RecordingHost(host, store: store) }
-        return cleanUp(using: recording)
-    }
-
-    private func cleanUp(using hosts: [HostRole: RemoteHost]) -> [String] {
-        var problems = provisioner.teardown(using: hosts)
-        // The id reaches `rm -rf` on every host: only one wgbench itself would have made.
-        if RunRecord.isValidID(record.id) {
-            for role in HostRole.allCases { _ = try? hosts[role]?.perform(.removeTree(HostFolders.run(record.id))) }
-        }
-        problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
-        return problems
-    }
-
-    static func samplerCost(_ results: [RepetitionResult]) -> Double? {
-        let pairs = results.flatMap { result in result.samplerCPUSeconds.values.map { ($0, result.sampledSeconds ?? 0) } }
-        let seconds = pairs.map(\.1).reduce(0, +)
-        guard seconds > 0 else { return nil }
-        return pairs.map(\.0).reduce(0, +) / seconds
     }
 
     static func clock(_ seconds: Double) -> String {
