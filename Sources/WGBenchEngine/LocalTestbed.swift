@@ -138,7 +138,7 @@ public struct LocalTestbed: Sendable {
             for _ in 0..<50 {
                 do {
                     let host = SSHHost(SSHEndpoint(testbed: testbed, role: role))
-                    try host.check("true")
+                    try host.check(.nothing)
                     return
                 } catch {
                     lastError = error

@@ -26,7 +26,7 @@ public struct SSHBenchmark: Sendable {
     }
 
     public func measure(_ endpoint: SSHEndpoint) throws -> Figures {
-        let command = Command("true")
+        let command = HostOperation.nothing
         let host = SSHHost(endpoint)
         try host.connect()
         defer { host.disconnect() }
@@ -39,7 +39,7 @@ public struct SSHBenchmark: Sendable {
         var fresh: [Double] = []
         for _ in 0..<freshCount {
             fresh.append(try clock.measure {
-                let result = try SSHConnection(endpoint).runOnce(command)
+                let result = try SSHConnection(endpoint).runOnce(ShellRenderer.command(command))
                 guard result.succeeded else {
                     throw RemoteError.commandFailed(host: endpoint.name, address: endpoint.address, command: "true",
                                                     status: result.status, stderrTail: result.stderrTail)

@@ -29,6 +29,19 @@ extension RemoteHost {
     @discardableResult
     public func check(_ command: Command) throws -> String { try output(of: run(command), command.description) }
 
+    /// Reads a fact and returns what it means; an answer that means nothing is an error naming the host and the command.
+    public func read<Value>(_ reading: HostReading<Value>) throws -> Value {
+        let operation = HostOperation.read(reading.fact)
+        switch reading.value(of: try perform(operation)) {
+        case .success(let value):
+            return value
+        case .failure(.failed(let status, let stderr)):
+            throw RemoteError.commandFailed(host: name, address: address, command: operation.description, status: status, stderrTail: stderr)
+        case .failure(.unreadable(let output)):
+            throw RemoteError.unreadableAnswer(host: name, address: address, command: operation.description, output: output)
+        }
+    }
+
     private func output(of result: CommandResult, _ command: String) throws -> String {
         guard result.succeeded else {
             throw RemoteError.commandFailed(host: name, address: address, command: command, status: result.status, stderrTail: result.stderrTail)
@@ -49,6 +62,8 @@ public enum RemoteError: Error, CustomStringConvertible, Equatable {
     case sessionFailed(host: String, address: String, reason: String)
     case commandFailed(host: String, address: String, command: String, status: Int32, stderrTail: String)
     case timedOut(host: String, address: String, command: String, seconds: Double)
+    /// A command succeeded but its output is not what it prints.
+    case unreadableAnswer(host: String, address: String, command: String, output: String)
 
     public var description: String {
         switch self {
@@ -63,6 +78,8 @@ public enum RemoteError: Error, CustomStringConvertible, Equatable {
         case let .commandFailed(host, address, command, status, stderrTail):
             let tail = stderrTail.isEmpty ? "" : "\n  stderr: " + stderrTail.replacingOccurrences(of: "\n", with: "\n          ")
             return "on \(host) (\(address)): `\(command)` exited with status \(status)\(tail)"
+        case let .unreadableAnswer(host, address, command, output):
+            return "on \(host) (\(address)): `\(command)` answered what wgbench cannot read: \(output.isEmpty ? "nothing" : output)"
         case let .timedOut(host, address, command, seconds):
             return "on \(host) (\(address)): `\(command)` did not finish within \(seconds) s and was killed"
         }

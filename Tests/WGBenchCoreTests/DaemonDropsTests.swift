@@ -19,7 +19,7 @@ struct DaemonDropsTests {
     }
 
     @Test func theReadCommandPassesInterfacesAsArguments() {
-        let command = DaemonDrops.read(interfaces: ["wgb1-1", "wgb1-2"], settle: true)
+        let command = HostOperation.read(.daemonDrops(interfaces: ["wgb1-1", "wgb1-2"], settle: true))
         #expect(command.argv.suffix(3) == ["1", "wgb1-1", "wgb1-2"] && !command.argv[2].contains("wgb1"))
     }
 

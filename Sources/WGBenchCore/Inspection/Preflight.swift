@@ -37,9 +37,6 @@ public struct PreflightReport: Codable, Sendable, Equatable {
 }
 
 public enum PreflightCommands {
-    /// The quiet-machine check's readings, `@section` headers and raw values.
-    public static let check = HostOperation.read(.preflight)
-
     public static func parse(_ output: String, host: String, spec: PreflightSpec) -> PreflightReport {
         var sections: [String: [String]] = [:]
         var current = ""

@@ -45,9 +45,6 @@ public enum NamespaceProcessParser {
         public var args: String
     }
 
-    /// This shell's namespace first (`@netns <inode>`), then every process as `stat pid netns args`.
-    public static let command = HostOperation.read(.namespaceProcesses)
-
     /// Living processes (not zombies) in the namespace named on the first line; none if that line is missing.
     public static func living(_ text: String) -> [Entry] {
         var lines = text.split(separator: "\n")[...]
@@ -57,6 +54,29 @@ public enum NamespaceProcessParser {
             let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
             guard fields.count == 4, !fields[0].hasPrefix("Z"), let pid = Int32(fields[1]), Int(fields[2]) == own else { return nil }
             return Entry(pid: pid, args: fields[3].trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+/// `ip -4 route show` and `ip -o -4 addr show`: route destinations, and addresses with their device.
+public enum IPAddressParser {
+    public struct Assigned: Equatable, Sendable {
+        /// With its prefix: `198.18.1.100/32`.
+        public var address: String
+        public var device: String
+    }
+
+    /// The first word of each route: its destination (`198.18.3.100`, `default`, `198.18.1.0/24`).
+    public static func routeDestinations(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+    }
+
+    /// `2: eth1    inet 198.18.1.100/32 scope global eth1`: address and device of each line.
+    public static func addresses(_ text: String) -> [Assigned] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 1, let index = fields.firstIndex(of: "inet"), index + 1 < fields.count else { return nil }
+            return Assigned(address: String(fields[index + 1]), device: String(fields[1]))
         }
     }
 }

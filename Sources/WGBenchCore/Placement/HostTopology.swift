@@ -54,11 +54,8 @@ public struct HostTopology: Codable, Sendable, Equatable {
     }
 }
 
-/// Reading a host's topology: one command, one parser.
+/// What the topology reading (`HostReading.topology`) prints, read back.
 public enum TopologyCommands {
-    /// Prints the online CPU list, `node*/cpulist` lines and one `@nic NAME NODE RXQUEUES` line per NIC.
-    public static func read(nics: [String]) -> HostOperation { .read(.topology(nics: nics)) }
-
     public static func parse(_ output: String) -> HostTopology? {
         var online: [Int]?
         var nodes: [NUMANode] = []

@@ -3,12 +3,6 @@
 /// change); wgbench reads them on both gateways before and after the traffic and records what
 /// the traffic added, per gateway and reason (summed over the point's tunnels).
 public enum DaemonDrops {
-    /// One line per counter of each interface with a stats file: `<interface> <name>=<count>`.
-    /// With `settle`, it first waits 300 ms, so that what the traffic's last packets did is written.
-    public static func read(interfaces: [String], settle: Bool) -> HostOperation {
-        .read(.daemonDrops(interfaces: interfaces, settle: settle))
-    }
-
     /// interface -> counter -> count.
     public static func parse(_ stdout: String) -> [String: [String: Int]] {
         var counters: [String: [String: Int]] = [:]

@@ -31,14 +31,6 @@ public enum TunnelHealth {
         }
     }
 
-    /// One line per interface: `<interface> <up|gone> <running|dead|-> <handshake epoch or 0>`.
-    /// A daemon's program may carry a suffix (`wireguard-go-upstream`, a build the `binary` knob
-    /// names), as the residue check allows. Daemons are looked for in this host's network namespace
-    /// only (the local testbed's hosts share one process table).
-    public static func status(_ target: TargetKind, interfaces: [String]) -> HostOperation {
-        .read(.tunnelHealth(daemon: daemon(target), interfaces: interfaces))
-    }
-
     public static func parse(_ stdout: String) -> [String: Side] {
         var sides: [String: Side] = [:]
         for line in stdout.split(separator: "\n") {

@@ -26,7 +26,7 @@ enum HostFault {
         case .unreachable(let host, _, _, _), .hostKeyRejected(let host, _, _), .authenticationFailed(let host, _, _, _),
              .sessionFailed(let host, _, _):
             return HostRole(rawValue: host)
-        case .commandFailed, .timedOut:
+        case .commandFailed, .timedOut, .unreadableAnswer:
             return nil
         }
     }

@@ -183,8 +183,7 @@ final class Provisioner: @unchecked Sendable {
 
     private func applyKernelKnobs(_ knobs: KnobSettings, tunnel: Int, interface: String, role: HostRole,
                                   placement: ResolvedPlacement, into applied: inout Applied) throws {
-        let present = Set(try checked(role, .read(.knobFiles(interface: interface)), "listing \(interface)'s sysfs")
-            .split(whereSeparator: \.isWhitespace).map(String.init))
+        let present = try host(role).read(.knobFiles(interface: interface))
         applied.present["\(role):\(interface)"] = present
         var writes: [(file: String, value: String)] = []
         func note(_ step: String, _ status: StepRecord.Status, _ detail: String) {
@@ -258,8 +257,7 @@ final class Provisioner: @unchecked Sendable {
                         values[key] = "absent"
                         continue
                     }
-                    let result = try host(role).perform(.read(.knob(interface: interface, file: file)))
-                    let value = result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "absent"
+                    let value = try host(role).read(.knob(interface: interface, file: file)) ?? "absent"
                     values[key] = value
                     if let wanted = expected[key], !Self.sameKnobValue(value, wanted, file: file) {
                         throw ProvisioningError.readBack(host: role, path: ShellRenderer.knobPath(interface: interface, file), read: value,

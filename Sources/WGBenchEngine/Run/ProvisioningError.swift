@@ -23,7 +23,6 @@ enum ProvisioningError: Error, CustomStringConvertible {
     case unreachable(host: HostRole, detail: String)
     /// The preflight check found the hosts busy or tuned for power, under `strict`.
     case notQuiet(warnings: [String])
-    case topologyUnreadable(host: HostRole)
     case serversNotListening
 
     var description: String {
@@ -54,8 +53,6 @@ enum ProvisioningError: Error, CustomStringConvertible {
             return "\(host) is not reachable" + (detail.isEmpty ? "" : ": \(detail)")
         case let .notQuiet(warnings):
             return "the hosts are not quiet (preflight strict): \(warnings.joined(separator: "; "))"
-        case let .topologyUnreadable(host):
-            return "\(host): could not read its CPUs from /sys/devices/system/cpu/online"
         case .serversNotListening:
             return "iperf3 servers on drain did not all start listening within 2 s"
         }

@@ -92,8 +92,7 @@ extension ExperimentRunner {
         guard target == .wireguardSwift, !plan.tunnels.isEmpty else { return nil }
         let hosts = self.hosts
         let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            (role.rawValue, DaemonDrops.parse(try hosts[role]!.check(DaemonDrops.read(interfaces: plan.tunnels.map { $0.interface(role) },
-                                                                                       settle: settle))))
+            (role.rawValue, try hosts[role]!.read(.daemonDrops(interfaces: plan.tunnels.map { $0.interface(role) }, settle: settle)))
         }
         guard read.allSatisfy({ !$0.1.isEmpty }) else { return nil }
         return Dictionary(uniqueKeysWithValues: read)

@@ -50,24 +50,18 @@ public enum ResidueCheck {
     static func find(_ host: RemoteHost, role: HostRole, testbed: Testbed, folders: Bool) throws -> Leftovers {
         var found = Leftovers()
         let prefixes = [TrafficPlan.interfacePrefix(.gw1, testbed: testbed), TrafficPlan.interfacePrefix(.gw2, testbed: testbed)]
-        found.interfaces = IPLinkParser.names(try host.check(.read(.links)))
+        found.interfaces = try host.read(.links)
             .filter { name in prefixes.contains { name.hasPrefix($0) } }
         // Zombies are dead already; this machine's init may reap them late.
-        found.processes = NamespaceProcessParser.living(try host.check(NamespaceProcessParser.command)).filter { isOurs($0.args, testbed: testbed) }
+        found.processes = try host.read(.namespaceProcesses).filter { isOurs($0.args, testbed: testbed) }
         let flowNetworks = [testbed.host(.source).interface(.ingress).address.network,
                             testbed.host(.drain).interface(.egress).address.network]
-        let isFlowAddress = { (text: Substring) -> Bool in
+        let isFlowAddress = { (text: String) -> Bool in
             guard let address = IPv4Address(specText: String(text.split(separator: "/")[0])) else { return false }
             return flowNetworks.contains { $0.contains(address) && address.value - $0.address.value >= UInt32(TrafficPlan.flowAddressOffset) }
         }
-        found.routes = try host.check(.read(.ipv4Routes)).split(separator: "\n")
-            .compactMap { line in line.split(separator: " ").first.flatMap { isFlowAddress($0) ? String($0) : nil } }
-        for line in try host.check(.read(.ipv4Addresses)).split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 1, let index = fields.firstIndex(of: "inet"), index + 1 < fields.count, isFlowAddress(fields[index + 1]) {
-                found.addresses.append((String(fields[index + 1]), String(fields[1])))
-            }
-        }
+        found.routes = try host.read(.routeDestinations).filter(isFlowAddress)
+        found.addresses = try host.read(.addresses).filter { isFlowAddress($0.address) }.map { ($0.address, $0.device) }
         if folders {
             found.folders = try host.check(HostFolders.sweep(remove: false)).split(separator: "\n").map(String.init)
         }

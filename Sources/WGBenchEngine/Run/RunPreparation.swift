@@ -103,7 +103,7 @@ extension ExperimentRunner {
     func checkQuietness(_ preflight: PreflightSpec) throws {
         let hosts = self.hosts
         let reports = try onEachHostOrThrow(preflight.hosts) { role in
-            PreflightCommands.parse(try hosts[role]!.check(PreflightCommands.check), host: role.rawValue, spec: preflight)
+            try hosts[role]!.read(.preflight(host: role.rawValue, spec: preflight))
         }
         try store.writeJSON(reports, to: "metadata/preflight.json")
         let warnings = reports.flatMap { report in report.warnings.map { "\(report.host): \($0)" } }
@@ -119,11 +119,7 @@ extension ExperimentRunner {
         let testbed = self.testbed, hosts = self.hosts
         let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role -> (HostRole, HostTopology) in
             let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
-            let output = try hosts[role]!.check(TopologyCommands.read(nics: nics))
-            guard let topology = TopologyCommands.parse(output) else {
-                throw ProvisioningError.topologyUnreadable(host: role)
-            }
-            return (role, topology)
+            return (role, try hosts[role]!.read(.topology(nics: nics)))
         }
         topology = Dictionary(uniqueKeysWithValues: read)
         try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: "metadata/topology.json")

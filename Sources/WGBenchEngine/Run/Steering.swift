@@ -81,7 +81,7 @@ final class Steering: @unchecked Sendable {
             placed[role.rawValue, default: []] += result.placed
         }
         for role in Set(work.map(\.0)).sorted(by: { $0.rawValue < $1.rawValue }) {
-            if try hosts[role]!.perform(.read(.irqbalance(listed: false))).succeeded {
+            if try hosts[role]!.read(.irqbalanceRunning) {
                 steps.append(StepRecord(host: role, step: "irqbalance", status: .failed,
                                         detail: "irqbalance is running and may move the IRQs wgbench pinned; stop it for placement experiments"))
             }
@@ -117,7 +117,7 @@ final class Steering: @unchecked Sendable {
             nicFacts["\(role):\(nic)"]?.ntuple = .enabled
             ntupleSwitchedOn.append((role, nic))
         }
-        let interrupts = try host.check(.read(.interrupts))
+        let interrupts = try host.read(.interrupts)
         for item in items {
             let cpu = item.assignment.cpu
             let queue = SteeringCommands.queue(forCPU: cpu, queues: queues)
@@ -129,7 +129,7 @@ final class Steering: @unchecked Sendable {
             var detail = "rule \(id): queue \(queue)"
             if let irq = SteeringCommands.irq(forQueue: queue, nic: nic, busInfo: facts.busInfo, interrupts: interrupts) {
                 if !originalAffinity.contains(where: { $0.0 == role && $0.1 == irq }) {
-                    let old = try host.check(.read(.irqAffinity(irq: irq)))
+                    let old = try host.read(.irqAffinity(irq: irq))
                     originalAffinity.append((role, irq, old.trimmingCharacters(in: .whitespacesAndNewlines)))
                 }
                 _ = try host.check(.setIRQAffinity(irq: irq, cpus: String(cpu)))
@@ -147,10 +147,7 @@ final class Steering: @unchecked Sendable {
     private func facts(_ role: HostRole, nic: String) throws -> (ntuple: NtupleSupport, queues: Int, busInfo: String?) {
         if let known = nicFacts["\(role):\(nic)"] { return known }
         let host = hosts[role]!
-        let features = EthtoolParser.features(try host.perform(.read(.nicFeatures(nic))).stdout)
-        let queues = EthtoolParser.queueCounts(try host.perform(.read(.nicQueues(nic))).stdout).rx
-        let bus = EthtoolParser.driverInfo(try host.perform(.read(.nicDriver(nic))).stdout)?.busInfo
-        let facts = (EthtoolParser.ntuple(features), queues, bus)
+        let facts = (try host.read(.ntuple(nic: nic)), try host.read(.rxQueues(nic: nic)), try host.read(.driver(nic: nic))?.busInfo)
         nicFacts["\(role):\(nic)"] = facts
         return facts
     }

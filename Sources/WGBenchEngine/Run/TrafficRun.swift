@@ -91,7 +91,7 @@ struct TrafficRun {
     private func waitForServers(_ plan: TrafficPlan) throws {
         let wanted = Set(plan.flows.map { "\($0.drain):\($0.port)" })
         for _ in 0..<100 {
-            let listening = SSParser.listeningEndpoints(try hosts[.drain]!.check(.read(.listeningSockets)))
+            let listening = try hosts[.drain]!.read(.listeningSockets)
             if wanted.isSubset(of: listening) { return }
             usleep(20_000)
         }

@@ -38,7 +38,7 @@ struct TunnelHealthCheck {
     private func status(_ plan: TrafficPlan, target: TargetKind) throws -> [HostRole: [String: TunnelHealth.Side]] {
         let hosts = self.hosts
         let read = try onEachHostOrThrow([HostRole.gw1, .gw2]) { role in
-            (role, TunnelHealth.parse(try hosts[role]!.check(TunnelHealth.status(target, interfaces: plan.tunnels.map { $0.interface(role) }))))
+            (role, try hosts[role]!.read(.tunnelHealth(target, interfaces: plan.tunnels.map { $0.interface(role) })))
         }
         return Dictionary(uniqueKeysWithValues: read)
     }
