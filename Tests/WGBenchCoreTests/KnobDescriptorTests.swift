@@ -118,3 +118,17 @@ struct KnobDescriptorTests {
         #expect(try JSONDecoder().decode(KnobSettings.self, from: Data(#"{"serial_work_cpus": "3"}"#.utf8)).isEmpty)
     }
 }
+
+/// A swept count that is not one was read as 1 (`Int(..) ?? 1`): a run would have measured one
+/// tunnel under the name of another count.
+struct PointCountTests {
+    @Test func aSweptCountThatIsNoCountIsAnErrorNotOne() throws {
+        #expect(try Point([]).counts() == (1, 1))
+        #expect(try Point([.init(name: "tunnels", value: "4"), .init(name: "flows_per_tunnel", value: "2")]).counts() == (4, 8))
+        #expect(try Point([.init(name: "tunnels", value: "4"), .init(name: "flows", value: "3")]).counts() == (4, 3))
+        for bad in ["x", "0", "-2", "1.5"] {
+            #expect(throws: PointError.self) { try Point([.init(name: "tunnels", value: bad)]).counts() }
+            #expect(throws: PointError.self) { try Point([.init(name: "flows_per_tunnel", value: bad)]).counts() }
+        }
+    }
+}

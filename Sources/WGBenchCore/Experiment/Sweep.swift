@@ -29,13 +29,24 @@ public struct Point: Sendable, Codable, Hashable {
             : PathPartEncoding.fit(assignments.map { "\(PathPartEncoding.encode($0.name))-\(PathPartEncoding.encode($0.value))" }.joined(separator: "_"))
     }
 
-    public var tunnels: Int { value("tunnels").flatMap { Int($0) } ?? 1 }
-
-    /// Total flows: `flows` when swept, else `flows_per_tunnel` (default 1) per tunnel.
-    public var flows: Int {
-        if let flows = value("flows").flatMap({ Int($0) }) { return flows }
-        return tunnels * (value("flows_per_tunnel").flatMap { Int($0) } ?? 1)
+    /// Tunnels and total flows: `flows` when swept, else `flows_per_tunnel` per tunnel; 1 where a
+    /// count is not swept. A swept count that is not a whole number from 1 is an error, never 1
+    /// (the experiment decoder and run.json's validation refuse one; a point made elsewhere may not).
+    public func counts() throws(PointError) -> (tunnels: Int, flows: Int) {
+        let tunnels = try count("tunnels") ?? 1
+        if let flows = try count("flows") { return (tunnels, flows) }
+        return (tunnels, tunnels * (try count("flows_per_tunnel") ?? 1))
     }
+
+    private func count(_ name: String) throws(PointError) -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let count = Int(text), count >= 1 else { throw PointError(point: id, message: "\(name) = \(text) is not a count from 1") }
+        return count
+    }
+
+    /// `counts()` of a point already checked (a loaded experiment's or run's).
+    public var tunnels: Int { (try? counts())?.tunnels ?? 1 }
+    public var flows: Int { (try? counts())?.flows ?? 1 }
 
     /// The series' knobs with swept knob values on top (checked when the experiment was loaded).
     public func knobs(for series: SeriesSpec) throws(KnobError) -> KnobSettings {
@@ -46,6 +57,12 @@ public struct Point: Sendable, Codable, Hashable {
         }
         return knobs
     }
+}
+
+public struct PointError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var point: String
+    public var message: String
+    public var description: String { "point \(point): \(message)" }
 }
 
 public enum Sweep {

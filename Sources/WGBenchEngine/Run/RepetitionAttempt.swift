@@ -19,7 +19,8 @@ extension ExperimentRunner {
         let placement: ResolvedPlacement
         do {
             knobs = try key.point.knobs(for: series)
-            plan = try TrafficPlan(testbed: testbed, traffic: spec.traffic, tunnels: key.point.tunnels, flows: key.point.flows,
+            let counts = try key.point.counts()
+            plan = try TrafficPlan(testbed: testbed, traffic: spec.traffic, tunnels: counts.tunnels, flows: counts.flows,
                                    target: series.target)
             placement = try PlacementResolver.resolve(series.placement, plan: plan, topology: topology, dataNIC: [
                 .gw1: testbed.host(.gw1).interface(.ingress).name.rawValue, .gw2: testbed.host(.gw2).interface(.underlay).name.rawValue,
