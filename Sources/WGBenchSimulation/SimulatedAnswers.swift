@@ -56,9 +56,11 @@ extension SimulatedTestbed {
             return ok()
         case .setAllowedIPs(let interface, _, _):
             return hasLink(role, interface) ? ok() : fail("Unable to modify interface: No such device")
-        case .pinDaemon(_, let interface, _):
+        case .pinDaemon(_, let interface, let cpus):
             // taskset on the daemons of an interface: they run if their interface exists.
-            return daemons[role]?[interface] != nil && hasLink(role, interface) ? ok() : fail("", status: 3)
+            guard daemons[role]?[interface] != nil && hasLink(role, interface) else { return fail("", status: 3) }
+            if !ignoredWrites.contains("taskset") { pinned[role, default: [:]][interface] = cpus }
+            return ok()
         case .writeKnob(let interface, let file, let value):
             let key = "\(interface)/\(file)"
             guard sysfs[role]?[key] != nil else { return fail("tee: \(ShellRenderer.knobPath(interface: interface, file)): No such file or directory") }
@@ -176,6 +178,11 @@ extension SimulatedTestbed {
                 let handshake = handshaken[role]?.contains(interface) == true && present ? leaseClock : 0
                 return "\(interface) \(present ? "up" : "gone") \(running) \(handshake)\n"
             }.joined())
+        case .daemonAffinity(_, let interface):
+            // Three threads, where their pin put them (or on every CPU).
+            guard daemons[role]?[interface] != nil && hasLink(role, interface) else { return fail("", status: 3) }
+            let cpus = CPUList.format(pinned[role]?[interface] ?? Array(0..<self.cpus))
+            return ok((100...102).map { "pid \($0)'s current affinity list: \(cpus)\n" }.joined())
         case .logTail(let path, _):
             return ok("simulated log of \(path)\nINFO: (\(role)) last line\n")
         case .daemonDrops(let interfaces, _):
@@ -231,6 +238,7 @@ extension SimulatedTestbed {
         addresses[role] = addresses[role]?.filter { $0.value != interface }
         handshaken[role]?.remove(interface)
         daemons[role]?[interface] = nil
+        pinned[role]?[interface] = nil
         sysfs[role] = sysfs[role]?.filter { !$0.key.hasPrefix(interface + "/") }
         return ok()
     }

@@ -52,6 +52,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     var handshaken: [HostRole: Set<String>] = [:]
     /// Userspace daemons by interface: the target each is (wireguard-swift's have a stats file, no drops here).
     var daemons: [HostRole: [String: TargetKind]] = [:]
+    /// The CPUs each daemon's threads were pinned to.
+    var pinned: [HostRole: [String: [Int]]] = [:]
     /// Hosts that no longer answer: every command to them fails as an unreachable host does.
     public var lost: Set<HostRole> = []
     /// Called with each operation before it is answered (tests inject faults there: a daemon that
@@ -75,7 +77,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
     /// Operations whose command line contains this text fail with this stderr (fault injection).
     public var failing: [String: String] = [:]
     /// Knob files (by name, e.g. `inline_en`) that accept writes but keep their value, like a module
-    /// that ignores a setting.
+    /// that ignores a setting; `taskset`: a pin that succeeds and moves no thread.
     public var ignoredWrites: Set<String> = []
     /// Whether the traffic of the running point must go through tunnels (set when tunnels exist).
     var tunnelsExpected: Bool { !(links[.gw1] ?? []).filter { $0.hasPrefix("wgb1-") }.isEmpty }

@@ -64,3 +64,28 @@ struct SimulatorTests {
         var all: [RunEvent] { lock.lock(); defer { lock.unlock() }; return events }
     }
 }
+
+/// Userspace placement is read back: every thread of a pinned daemon must sit on its CPUs.
+struct DaemonPinReadBackTests {
+    @Test func aPinThatMovesNoThreadFailsTheRepetitionAndOneThatDoesIsRecorded() throws {
+        let series = "  - {name: go, target: wireguard-go, knobs: {daemon_cpus: \"0\"}}"
+        let testbed = try TestbedLoader.parse(yaml: ExperimentRunnerTests.testbedYAML, file: "fake.yaml")
+        let spec = try ExperimentRunnerTests.spec(series: series)
+        for ignored in [false, true] {
+            let lab = recordedLab()
+            if ignored { lab.ignoredWrites = ["taskset"] }
+            let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "t.yaml", testbed: testbed)
+            let runner = ExperimentRunner(testbed: testbed, hosts: lab.remoteHosts, store: ResultStore.inMemory(), record: record)
+            let report = try runner.run()
+            let results = runner.store.results(for: record.order)
+            if ignored {
+                #expect(report.failed == record.order.count)
+                #expect(results.allSatisfy { $0.reason?.contains("the threads of the daemon of") == true && $0.reason?.contains("reads 0-1 after wgbench wrote 0") == true },
+                        "\(results.map(\.reason))")
+            } else {
+                #expect(report.failed == 0)
+                #expect(results.allSatisfy { $0.steps.contains { $0.step.hasPrefix("pin ") && $0.detail == "0, read back from 3 threads" } })
+            }
+        }
+    }
+}

@@ -82,4 +82,25 @@ struct ShellRendererTests {
         try host.check(.killIperfServers(pidFiles: [base + "/no.pid", "$(touch \(base)-k)"]))
         #expect(!FileManager.default.fileExists(atPath: base + "-k"))
     }
+
+    /// pin and its read-back against real taskset: a process named like a wireguard-go build, whose
+    /// last argument (its "interface") is a sleep's duration.
+    @Test func aPinnedDaemonsThreadsReadBackOnTheirCPU() throws {
+        // (A path without spaces: the pattern's program is one word, as the daemons' are.)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-pin-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let program = folder + "/wireguard-go-rendertest"
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: program)
+        let interface = "2.\(getpid() % 900 + 100)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = [interface]
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        usleep(200_000)
+        try host.check(.pinDaemon(target: .wireguardGo, interface: interface, cpus: [0]))
+        #expect(try host.read(.daemonAffinity(.wireguardGo, interface: interface)) == [[0]])
+        #expect(throws: RemoteError.self) { try host.read(.daemonAffinity(.wireguardGo, interface: interface + "9")) }
+    }
 }

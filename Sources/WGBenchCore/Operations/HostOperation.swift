@@ -88,6 +88,8 @@ public enum HostFact: Hashable, Sendable {
     case knob(interface: String, file: String)
     /// One line per interface: present, its daemon running, its latest handshake (`TunnelHealth`).
     case tunnelHealth(daemon: String?, interfaces: [String])
+    /// The CPU affinity of every thread of the userspace daemon serving `interface`.
+    case daemonAffinity(target: TargetKind, interface: String)
     case logTail(path: String, lines: Int)
     /// wireguard-swift's drop counters of these interfaces; `settle` first waits 300 ms.
     case daemonDrops(interfaces: [String], settle: Bool)

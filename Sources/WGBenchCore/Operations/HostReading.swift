@@ -52,6 +52,17 @@ extension HostReading {
         HostReading<[String: TunnelHealth.Side]>(.tunnelHealth(daemon: TunnelHealth.daemon(target), interfaces: interfaces), parse: TunnelHealth.parse)
     }
 
+    /// The CPU set of each thread of a userspace daemon (`taskset -c -p` per thread).
+    public static func daemonAffinity(_ target: TargetKind, interface: String) -> HostReading<[[Int]]> {
+        HostReading<[[Int]]>(.daemonAffinity(target: target, interface: interface)) { text in
+            let sets = text.split(separator: "\n").map { line -> [Int]? in
+                guard let colon = line.range(of: "affinity list: ") else { return nil }
+                return CPUList.parse(String(line[colon.upperBound...]))
+            }
+            return sets.isEmpty || sets.contains(where: { $0 == nil }) ? nil : sets.compactMap { $0 }
+        }
+    }
+
     /// wireguard-swift's drop counters: interface -> counter -> count.
     public static func daemonDrops(interfaces: [String], settle: Bool) -> HostReading<[String: [String: Int]]> {
         HostReading<[String: [String: Int]]>(.daemonDrops(interfaces: interfaces, settle: settle), parse: DaemonDrops.parse)

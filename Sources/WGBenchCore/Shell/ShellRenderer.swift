@@ -30,10 +30,7 @@ public enum ShellRenderer {
         case .setAllowedIPs(let interface, let peer, let allowed):
             return Command("wg", "set", interface, "peer", peer, "allowed-ips", allowed.joined(separator: ","))
         case .pinDaemon(let target, let interface, let cpus):
-            // The daemon may run from a path of the testbed's tools, and a build the `binary` knob
-            // names may carry a suffix (wireguard-go-<rev>).
-            let pattern = target == .wireguardGo ? "^([^ ]*/)?wireguard-go[^ /]* \(interface)$" : "^([^ ]*/)?wireguard-swift[^ /]* .*\(interface)$"
-            return Command(["sh", "-c", ShellScripts.pin, "pin", pattern, CPUList.format(cpus)])
+            return Command(["sh", "-c", ShellScripts.pin, "pin", daemonPattern(target, interface: interface), CPUList.format(cpus)])
         case .writeKnob(let interface, let file, let value):
             return Command(["tee", knobPath(interface: interface, file)], stdin: Array("\(value)\n".utf8))
         case .handshake(let peers):
@@ -110,6 +107,8 @@ public enum ShellRenderer {
         case .toolVersion(let tool): return Command(tool.rawValue, "--version")
         case .knobFiles(let interface): return Command("ls", "/sys/class/net/\(interface)")
         case .knob(let interface, let file): return Command("cat", knobPath(interface: interface, file))
+        case .daemonAffinity(let target, let interface):
+            return Command("sh", "-c", ShellScripts.daemonAffinity, "affinity", daemonPattern(target, interface: interface))
         case .tunnelHealth(let daemon, let interfaces):
             return Command(["sh", "-c", ShellScripts.tunnelHealth, "tunnel-health", daemon ?? "-"] + interfaces)
         case .logTail(let path, let lines):
@@ -144,6 +143,12 @@ public enum ShellRenderer {
     }
 
     public static func knobPath(interface: String, _ file: String) -> String { "/sys/class/net/\(interface)/\(file)" }
+
+    /// The command line of the daemon serving `interface`, for pgrep. It may run from a path of the
+    /// testbed's tools, and a build the `binary` knob names may carry a suffix (wireguard-go-<rev>).
+    static func daemonPattern(_ target: TargetKind, interface: String) -> String {
+        target == .wireguardGo ? "^([^ ]*/)?wireguard-go[^ /]* \(interface)$" : "^([^ ]*/)?wireguard-swift[^ /]* .*\(interface)$"
+    }
 
     /// Without a log: the daemon's command line (through `env` when it needs variables). With one:
     /// `ShellScripts.daemon`, which takes the log, its cap, the level and the command line as arguments.

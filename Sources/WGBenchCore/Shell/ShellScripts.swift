@@ -97,6 +97,10 @@ enum ShellScripts {
     /// Pins every thread of each process matching $1 to the CPU list $2.
     static let pin = "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do taskset -a -p -c \"$2\" \"$p\" >/dev/null || exit 4; done"
 
+    /// `pid <tid>'s current affinity list: <cpus>` for every thread of each process matching $1
+    /// (a thread that ends meanwhile is left out).
+    static let daemonAffinity = "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do for t in /proc/$p/task/*; do taskset -c -p \"${t##*/}\" 2>/dev/null; done; done; exit 0"
+
     /// One ping to each address at once: a tunnel that has not handshaken yet does so on its first packet.
     static let handshake = "for a; do ping -c 1 -W 2 -q \"$a\" >/dev/null 2>&1 & done; wait; exit 0"
 

@@ -165,9 +165,16 @@ final class Provisioner: @unchecked Sendable {
                         throw ProvisioningError.emptyCPUSet(host: role, knob: Knob.daemonCPUs.rawValue, expression: "\(expression)",
                                                             tunnel: tunnel.index, topology: nil)
                     }
-                    try checked(role, .pinDaemon(target: target, interface: tunnel.interface(role), cpus: cpus),
-                                "pinning the daemon of \(tunnel.interface(role))")
-                    applied.steps.append(StepRecord(host: role, step: "pin \(tunnel.interface(role))", status: .ok, detail: CPUList.format(cpus)))
+                    let interface = tunnel.interface(role)
+                    try checked(role, .pinDaemon(target: target, interface: interface, cpus: cpus), "pinning the daemon of \(interface)")
+                    // Read back: every thread of the daemon on exactly those CPUs.
+                    let threads = try host(role).read(.daemonAffinity(target, interface: interface))
+                    if let stray = threads.first(where: { Set($0) != Set(cpus) }) {
+                        throw ProvisioningError.readBack(host: role, path: "the threads of the daemon of \(interface) (taskset -p)",
+                                                         read: CPUList.format(stray), written: CPUList.format(cpus))
+                    }
+                    applied.steps.append(StepRecord(host: role, step: "pin \(interface)", status: .ok,
+                                                    detail: "\(CPUList.format(cpus)), read back from \(threads.count) thread\(threads.count == 1 ? "" : "s")"))
                 }
             }
         case .kernel:
