@@ -9,10 +9,7 @@ extension SimulatedTestbed {
     func answer(_ role: HostRole, _ operation: HostOperation) -> CommandResult {
         lock.lock()
         defer { lock.unlock() }
-        if !failing.isEmpty {
-            let text = operation.description
-            for (pattern, stderr) in failing where text.contains(pattern) { return fail(stderr) }
-        }
+        if let stderr = failing?(role, operation) { return fail(stderr) }
         switch operation {
         case .addWireGuardDevice(let interface):
             guard links[role, default: []].insert(interface).inserted else { return fail("RTNETLINK answers: File exists", status: 2) }

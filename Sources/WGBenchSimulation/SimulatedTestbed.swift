@@ -74,8 +74,8 @@ public final class SimulatedTestbed: @unchecked Sendable {
     public var kernelModule = KernelModule.upstream
     /// What a new device's `threaded` reads (the host's default, which wgbench must not inherit).
     public var threadedDefault = false
-    /// Operations whose command line contains this text fail with this stderr (fault injection).
-    public var failing: [String: String] = [:]
+    /// Fault injection: an operation for which this returns a text fails with it as its stderr.
+    public var failing: (@Sendable (HostRole, HostOperation) -> String?)?
     /// Knob files (by name, e.g. `inline_en`) that accept writes but keep their value, like a module
     /// that ignores a setting; `taskset`: a pin that succeeds and moves no thread.
     public var ignoredWrites: Set<String> = []

@@ -123,7 +123,10 @@ struct ExperimentRunnerTests {
 
     @Test func aFailingTargetIsRetriedThenRecordedAsFailedWithItsReason() throws {
         let lab = recordedLab()
-        lab.failing["wireguard-go wgb1-"] = "wireguard-go: cannot create TUN"
+        lab.failing = { _, operation in
+            guard case .startDaemon(let launch) = operation, launch.target == .wireguardGo, launch.interface.hasPrefix("wgb1-") else { return nil }
+            return "wireguard-go: cannot create TUN"
+        }
         let runner = try self.runner(try Self.spec("retries: 2"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
@@ -136,7 +139,9 @@ struct ExperimentRunnerTests {
 
     @Test func seriesTheGatewaysCannotRunAreRecordedAsUnsupportedNotAttempted() throws {
         let lab = recordedLab()
-        lab.failing["type wireguard"] = "Error: Unknown device type."
+        lab.failing = { _, operation in
+            if case .addWireGuardDevice = operation { return "Error: Unknown device type." } else { return nil }
+        }
         let spec = try Self.spec(series: "  - {name: wg, target: wireguard-go}\n  - {name: vanilla, target: kernel}")
         let runner = try self.runner(spec, lab: lab)
         let report = try runner.run()
@@ -173,7 +178,9 @@ struct ExperimentRunnerTests {
 
     @Test func anUploadThatArrivesDamagedStopsTheRunBeforeAnySeries() throws {
         let lab = recordedLab()
-        lab.failing["sha256sum"] = "sha256sum: cannot read"
+        lab.failing = { _, operation in
+            if case .read(.sha256) = operation { return "sha256sum: cannot read" } else { return nil }
+        }
         let binary = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-upload-\(UUID().uuidString)")
         try Data([1, 2, 3]).write(to: binary)
         defer { try? FileManager.default.removeItem(at: binary) }

@@ -59,7 +59,9 @@ struct RunResilienceTests {
     /// log file, and output of an earlier attempt in the same folder made results unparsable.
     @Test func everyAttemptHasAFreshFolderOfItsOwn() throws {
         let lab = recordedLab()
-        lab.failing["xargs"] = "iperf3: error - unable to connect"
+        lab.failing = { _, operation in
+            if case .runIperfClients = operation { return "iperf3: error - unable to connect" } else { return nil }
+        }
         let runner = try Self.runner(try Self.spec(retries: 1), lab: lab)
         _ = try runner.run()
         let fresh = lab.commands(.source).filter { $0.contains(" fresh ") }.map { String($0.split(separator: " ").last!) }
@@ -97,12 +99,14 @@ struct RunResilienceTests {
 
     @Test func resumeMeasuresFailedRepetitionsAgainAndKeepsEveryAttemptsReason() throws {
         let lab = recordedLab()
-        lab.failing["xargs"] = "iperf3: error - the server is busy"
+        lab.failing = { _, operation in
+            if case .runIperfClients = operation { return "iperf3: error - the server is busy" } else { return nil }
+        }
         let spec = try Self.spec(retries: 1)
         let first = try Self.runner(spec, lab: lab)
         #expect(try first.run().failed == 4)
 
-        lab.failing = [:]
+        lab.failing = nil
         let keeping = try Self.runner(spec, lab: lab, store: first.store)
         keeping.retryFailed = false
         #expect(keeping.pending.isEmpty)
