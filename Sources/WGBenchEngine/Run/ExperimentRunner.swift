@@ -105,17 +105,24 @@ public final class ExperimentRunner: @unchecked Sendable {
         return record
     }
 
-    /// Repetitions still to measure: those without a result and, with `retryFailed`, those that failed.
+    /// Repetitions still to measure: those without a result and, with `retryFailed`, those that
+    /// failed. A result that is there but unreadable is neither: the error names it.
     public var pending: [RunKey] {
-        record.order.filter { key in
-            guard let result = store.readResult(key) else { return true }
-            return retryFailed && result.status == .failed
+        get throws(UnreadableRunFile) {
+            var keys: [RunKey] = []
+            for key in record.order {
+                guard let result = try store.readResult(key) else { keys.append(key); continue }
+                if retryFailed && result.status == .failed { keys.append(key) }
+            }
+            return keys
         }
     }
 
     public func run() throws -> Report {
         var report = Report(summary: [], ratios: [], executed: 0, failed: 0, wallSeconds: 0, overheadRatio: nil, residue: [],
                             samplerCoreFraction: nil)
+        // What was recorded must be readable before anything is measured (or a host touched) again.
+        do { _ = try pending; _ = try store.readCostContext() } catch { throw ResumeRefused(error) }
         var lostHost: HostRole?
         do {
             try prepareHosts(into: &report)
@@ -146,19 +153,19 @@ public final class ExperimentRunner: @unchecked Sendable {
         // From the first repetition to the end of the teardown, as the overhead ratio has always been.
         report.wallSeconds = measuringSince.map { Date().timeIntervalSince($0) } ?? 0
         let spec = record.spec
-        let results = store.results(for: record.order)
-        let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
+        let results = try store.results(for: record.order)
+        let cost = try store.readCostContext()
         report.summary = RunSummary.build(record: record, results: results, cost: cost)
         report.ratios = PairedRatios.build(record: record, results: results)
         let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
         report.overheadRatio = report.executed > 0 ? report.wallSeconds / (Double(report.executed) * perRun) : nil
         report.samplerCoreFraction = Self.samplerCost(results)
         do {
-            try store.writeJSON(report.summary, to: "summary.json")
-            try store.writeJSON(report.ratios, to: "ratios.json")
-            try store.write(RunSummary.csv(report.summary, sweep: spec.sweep, cost: cost, ratios: report.ratios), to: "summary.csv")
-            try store.write(PairedRatios.csv(report.ratios), to: "ratios.csv")
-            try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
+            try store.writeJSON(report.summary, to: RunLayout.summaryJSON)
+            try store.writeJSON(report.ratios, to: RunLayout.ratiosJSON)
+            try store.write(RunSummary.csv(report.summary, sweep: spec.sweep, cost: cost, ratios: report.ratios), to: RunLayout.summaryCSV)
+            try store.write(PairedRatios.csv(report.ratios), to: RunLayout.ratiosCSV)
+            try store.write(RunSummary.repetitionsCSV(results), to: RunLayout.repetitionsCSV)
         } catch let error as LocalWriteError {
             if report.stop == nil { report.stop = .localWrite(error) }
         }
@@ -180,7 +187,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             _ = teardown()  // a partial upload is removed with the run's directory
             throw error
         }
-        if !store.exists("metadata/\(HostRole.gw1).json") {
+        if !store.exists(RunLayout.metadata(.gw1)) {
             onStage("metadata")
             try collectMetadata()
         }
@@ -190,11 +197,11 @@ public final class ExperimentRunner: @unchecked Sendable {
             onStage("preflight")
             try checkQuietness(preflight)
         }
-        if !store.exists("metadata/cpu-cost.json") {
+        if !store.exists(RunLayout.cpuCost) {
             onStage("crypto floor")
-            try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
+            try store.writeJSON(measureCostContext(), to: RunLayout.cpuCost)
         }
-        if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
+        if let floor = try store.readCostContext()?.floor {
             log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
                        floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
         }
@@ -214,7 +221,7 @@ public final class ExperimentRunner: @unchecked Sendable {
     }
 
     private func measureAll(into report: inout Report) throws {
-        var todo = pending
+        var todo = try pending
         onStage("probe")
         let unsupported = try probeTargets(Set(todo.map(\.series)))
         for key in todo {
@@ -226,7 +233,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
         for (series, reason) in unsupported.sorted(by: { $0.key < $1.key }) { log("series \(series) is unsupported here: \(reason)") }
         todo.removeAll { unsupported[$0.series] != nil }
-        let again = todo.filter { store.readResult($0)?.status == .failed }.count
+        let again = try todo.filter { try store.readResult($0)?.status == .failed }.count
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
             + (again > 0 ? " (\(again) of them failed before and are measured again)" : ""))
         let start = Date()
@@ -235,7 +242,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for key in todo {
             if let lost = lease?.lost { throw RunStop.leaseLost(lost) }
             onStage("point \(key.series) \(key.point.id) rep \(key.repetition)")
-            let result = try measure(key, previous: store.readResult(key))
+            let result = try measure(key, previous: try store.readResult(key))
             // After an abort, what was being measured is not a result: resume measures it again.
             guard !provisioner.isAborted else { break }
             try store.checkFault()
@@ -312,7 +319,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for attempt in 1...(spec.retries + 1) {
             let attemptStarted = Date()
             // Raw files of an earlier attempt must not lie beside this one's result.
-            for raw in store.contents(of: key.directory) where raw != "result.json" {
+            for raw in store.contents(of: RunLayout.repetition(key)) where raw != RunLayout.resultName {
                 store.remove("\(key.directory)/\(raw)")
             }
             var inTraffic = false
@@ -403,7 +410,7 @@ public final class ExperimentRunner: @unchecked Sendable {
                 let result = try hosts[role]!.run(command)
                 return Entry(name: name, command: command.description, status: result.status, stdout: result.stdout, stderr: result.stderr)
             }
-            try store.writeJSON(entries, to: "metadata/\(role).json")
+            try store.writeJSON(entries, to: RunLayout.metadata(role))
         }
     }
 
@@ -417,7 +424,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         let reports = try onEachHostOrThrow(preflight.hosts) { role in
             PreflightCommands.parse(try hosts[role]!.check(PreflightCommands.check), host: role.rawValue, spec: preflight)
         }
-        try store.writeJSON(reports, to: "metadata/preflight.json")
+        try store.writeJSON(reports, to: RunLayout.preflight)
         let warnings = reports.flatMap { report in report.warnings.map { "\(report.host): \($0)" } }
         for warning in warnings { log("preflight: \(warning)") }
         if warnings.isEmpty { log("preflight: \(preflight.hosts.map(\.rawValue).joined(separator: ", ")) quiet") }
@@ -438,7 +445,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             return (role, topology)
         }
         topology = Dictionary(uniqueKeysWithValues: read)
-        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: "metadata/topology.json")
+        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: RunLayout.topology)
     }
 
     /// Copies the testbed's `upload:` programs to the gateways, if a series of this run needs them.
@@ -458,10 +465,10 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
     private func measureCostContext() throws -> CPUCostContext {
         struct Entry: Codable { var name: String; var stdout: String }
-        let bootID = { (role: HostRole) in
-            (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
+        let bootID = { (role: HostRole) throws(UnreadableRunFile) in
+            try self.store.readJSONIfPresent([Entry].self, from: RunLayout.metadata(role))?.first { $0.name == "boot_id" }?.stdout
         }
-        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
+        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: try bootID(.gw1), bootID: try bootID(.gw2)))
     }
 
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
