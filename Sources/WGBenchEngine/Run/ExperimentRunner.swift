@@ -500,7 +500,15 @@ public final class ExperimentRunner: @unchecked Sendable {
         var problems = provisioner.teardown(using: hosts)
         // The id reaches `rm -rf` on every host: only one wgbench itself would have made.
         if RunRecord.isValidID(record.id) {
-            for role in HostRole.allCases { _ = try? hosts[role]?.run(Command("rm", "-rf", HostFolders.run(record.id))) }
+            for role in HostRole.allCases {
+                let command = Command("rm", "-rf", HostFolders.run(record.id))
+                do {
+                    guard let result = try hosts[role]?.run(command), !result.succeeded else { continue }
+                    problems.append("\(role): `\(command)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)")
+                } catch {
+                    problems.append("\(role): `\(command)`: \(error)")
+                }
+            }
         }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
         return problems
