@@ -43,6 +43,28 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         }
     }
 
+    /// Receives that failed (not "nothing waiting"), counted by the loops that read the socket:
+    /// the daemon exports them as `udp_receive_errors`.
+    public var receiveErrors: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return receiveFailures
+    }
+    private var receiveFailures = 0
+
+    /// The current socket's receive, with a failure counted and read as "nothing" (wireguard-go
+    /// goes on reading after a failed receive too).
+    public func receive(from socket: BoundSocket, into batch: PacketBatch) -> Bool {
+        do {
+            return try socket.receive(into: batch)
+        } catch {
+            lock.lock()
+            receiveFailures += 1
+            lock.unlock()
+            return false
+        }
+    }
+
     public func send(_ batch: PacketBatch) { current?.send(batch) }
     public func send(_ payload: [UInt8], to endpoint: Endpoint) { current?.send(payload, to: endpoint) }
 }

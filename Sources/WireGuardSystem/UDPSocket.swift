@@ -132,16 +132,16 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private var groOffset = 0
 
     /// Reads waiting datagrams into `batch` (messages at slot 0, sources in `endpoints`); false when
-    /// nothing was waiting.
+    /// nothing was waiting. A receive that failed otherwise throws (recvmmsg and its errno).
     @discardableResult
-    public func receive(into batch: PacketBatch) -> Bool {
+    public func receive(into batch: PacketBatch) throws(SystemError) -> Bool {
         guard batch.count < batch.capacity else { return true }
         if gro {
             if groNext == groCount {
                 for index in 0..<Self.groBuffers { receivePointers[index] = groScratch + index * Self.groBufferSize }
                 let received = wgb_udp_receive(fd, receivePointers, Self.groBufferSize, Int32(Self.groBuffers), receiveLengths, sources, segments)
-                guard received > 0 else { return false }
-                (groNext, groCount, groOffset) = (0, Int(received), 0)
+                guard case .processed(let count) = try shimResult("recvmmsg", Int(received)), count > 0 else { return false }
+                (groNext, groCount, groOffset) = (0, count, 0)
             }
             drainGRO(into: batch)
             return true
@@ -149,8 +149,8 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         let room = min(batch.capacity - batch.count, batchCapacity)
         for index in 0..<room { receivePointers[index] = batch.slot(batch.count + index).baseAddress }
         let received = wgb_udp_receive(fd, receivePointers, batch.slotSize, Int32(room), receiveLengths, sources, segments)
-        guard received > 0 else { return false }
-        for index in 0..<Int(received) {
+        guard case .processed(let count) = try shimResult("recvmmsg", Int(received)), count > 0 else { return false }
+        for index in 0..<count {
             batch.lengths[batch.count] = receiveLengths[index]
             batch.endpoints[batch.count] = source(index)
             batch.count += 1
