@@ -132,7 +132,7 @@ public final class DaemonLoops: @unchecked Sendable {
                     var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
                     guard retryingEINTR({ poll(&descriptor, 1, 200) }) > 0 else { continue }
                 }
-                engine.inbound(now: now()) { udp.receive(from: socket, into: $0) }
+                _ = engine.inbound(now: now()) { udp.receive(from: socket, into: $0) }
             }
         }
         while !done() {
