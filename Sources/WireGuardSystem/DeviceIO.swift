@@ -38,6 +38,8 @@ public protocol BoundSocket: DatagramSink {
     /// Appends what is waiting to the batch; false when nothing was. Throws what a receive failed
     /// with other than "nothing waiting".
     func receive(into batch: PacketBatch) throws(SystemError) -> Bool
+    /// Datagrams handed to it that the kernel did not take (no room, no route, too big).
+    var sendDrops: Int { get }
     /// Marks what the socket sends (SO_MARK; 0: no mark); false if that was refused.
     func setMark(_ mark: UInt32) -> Bool
 }

@@ -31,6 +31,7 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         defer { lock.unlock() }
         let wanted = device.listenPort, wantedMark = device.fwmark
         if wanted != port || socket == nil {
+            retiredSendDrops += socket?.sendDrops ?? 0
             socket = nil
             socket = try? open(wanted)
             port = socket?.port ?? 0
@@ -51,6 +52,15 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         return receiveFailures
     }
     private var receiveFailures = 0
+
+    /// Datagrams the kernel did not take, over every socket this slot has held: the daemon exports
+    /// them as `udp_send_dropped`.
+    public var sendDrops: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return retiredSendDrops + (socket?.sendDrops ?? 0)
+    }
+    private var retiredSendDrops = 0
 
     /// The current socket's receive, with a failure counted and read as "nothing" (wireguard-go
     /// goes on reading after a failed receive too).

@@ -34,6 +34,8 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private let segments: UnsafeMutablePointer<UInt16>
     // Sending, under `sendLock`.
     private let sendLock = NSLock()
+    /// Datagrams the kernel did not take (no room for a second, no route, too big), under `sendLock`.
+    private var unsent = 0
     private let sendVectors: UnsafeMutablePointer<iovec>
     private let destinations: UnsafeMutablePointer<wgb_address>
 
@@ -221,7 +223,9 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
                 let sent = wgb_udp_send(fd, ipv4Only ? 1 : 0, sendVectors + start, Int32(end - start), destinations + start, UInt16(size))
                 if sent >= 0 {
                     gsoRefusals = 0
-                } else if sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
+                } else if sent == -Int(EAGAIN) || sent == -Int(ENOBUFS) {  // (those only after a second without room)
+                    unsent += end - start
+                } else {
                     // Too big for the route (EINVAL): this run one by one. Otherwise, or when every
                     // run is too big, the kernel or the route refuses GSO: one by one from now on.
                     gsoRefusals += 1
@@ -238,7 +242,15 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private static let gsoRefusalLimit = 64
 
     private func sendEach(from start: Int, count: Int) {
-        _ = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
+        let sent = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
+        unsent += count - Int(max(sent, 0))
+    }
+
+    /// Datagrams the kernel did not take: no room for a second (EAGAIN, ENOBUFS), no route, too big.
+    public var sendDrops: Int {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        return unsent
     }
 
     public func send(_ payload: [UInt8], to endpoint: Endpoint) {
@@ -246,7 +258,11 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         var destination = Self.address(endpoint)
         payload.withUnsafeBytes { bytes in
             var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-            _ = wgb_udp_send(fd, ipv4Only ? 1 : 0, &vector, 1, &destination, 0)
+            if wgb_udp_send(fd, ipv4Only ? 1 : 0, &vector, 1, &destination, 0) < 0 {
+                sendLock.lock()
+                unsent += 1
+                sendLock.unlock()
+            }
         }
     }
 

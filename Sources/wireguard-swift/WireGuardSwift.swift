@@ -98,7 +98,7 @@ struct WireGuardSwift: ParsableCommand {
 
     /// The device's drop counters and the TUN device's.
     static func dropReport(_ device: Device, tun: TunDevice, udp: SocketSlot) -> [(name: String, count: Int)] {
-        device.drops.named + [("tun_malformed", tun.malformed)] + tun.writeDrops.named + [("udp_receive_errors", udp.receiveErrors)]
+        device.drops.named + [("tun_malformed", tun.malformed)] + tun.writeDrops.named + [("udp_receive_errors", udp.receiveErrors), ("udp_send_dropped", udp.sendDrops)]
     }
 
     static func logDrops(_ interface: String, _ report: [(name: String, count: Int)]) {

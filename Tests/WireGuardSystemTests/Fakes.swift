@@ -139,6 +139,7 @@ final class FakeSocket: BoundSocket, @unchecked Sendable {
     var fd: Int32 { doorbell.readEnd }
     var port: UInt16 { endpoint.port }
     var hasPending: Bool { incoming.with { !$0.isEmpty } }
+    var sendDrops: Int { 0 }
 
     init(network: FakeNetwork, endpoint: Endpoint) {
         self.network = network

@@ -99,4 +99,13 @@ struct SystemCallTests {
         drops.count(code, packets: 3)
         #expect(drops.named.map(\.count) == (0..<4).map { $0 == counter ? 3 : 0 })
     }
+
+    /// A datagram the kernel will not take (larger than UDP allows: EMSGSIZE) is counted, not lost unseen.
+    @Test func aDatagramTheKernelRefusesIsCounted() throws {
+        let socket = try UDPSocket(port: 0, offload: false)
+        socket.send([UInt8](repeating: 0, count: 70_000), to: Endpoint("127.0.0.1:9")!)
+        #expect(socket.sendDrops == 1)
+        socket.send([UInt8](repeating: 0, count: 100), to: Endpoint("127.0.0.1:9")!)
+        #expect(socket.sendDrops == 1)
+    }
 }
