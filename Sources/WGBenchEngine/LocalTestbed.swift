@@ -258,13 +258,17 @@ public struct LocalTestbed: Sendable {
     // MARK: Residue
 
     /// What of this testbed exists on the machine: namespaces, root-namespace links, processes and
-    /// the state directory. Empty means clean.
+    /// the state directory. Empty means clean; a listing that failed is there as "not verified",
+    /// since nothing can be said about what it would have shown.
     public func residue() -> [String] {
         var found: [String] = []
         let ours = Set(plan.namespaces)
-        found += namespaces().filter(ours.contains).map { "namespace \($0)" }
+        let namespaces = list(Self.namespaceList, IPNetnsParser.names)
+        found += (try? namespaces.get())?.filter(ours.contains).map { "namespace \($0)" } ?? []
         let ourLinks = Set([plan.bridge] + HostRole.allCases.map(plan.managementVeth))
-        found += rootLinks().filter(ourLinks.contains).map { "link \($0)" }
+        let links = list(Self.linkList, IPLinkParser.names)
+        found += (try? links.get())?.filter(ourLinks.contains).map { "link \($0)" } ?? []
+        for case .failure(let failure) in [namespaces, links] { found.append("\(failure)") }
         found += strayProcesses().map { "process \($0)" }
         if FileManager.default.fileExists(atPath: plan.stateDirectory.rawValue) {
             found.append("directory \(plan.stateDirectory)")
@@ -272,11 +276,34 @@ public struct LocalTestbed: Sendable {
         return found
     }
 
-    private func namespaces() -> [String] {
-        IPNetnsParser.names((try? runner.run(Command("ip", "netns", "list")))?.stdout ?? "")
+    static let namespaceList = Command("ip", "netns", "list")
+    static let linkList = Command("ip", "-o", "link", "show")
+
+    /// A listing `down` could not make: what it would have removed is unknown, and so is whether
+    /// the machine is clean.
+    public struct NotVerified: Error, CustomStringConvertible, Equatable, Sendable {
+        public let command: String
+        public let reason: String
+
+        public var description: String { "not verified: `\(command)` \(reason)" }
     }
 
-    private func rootLinks() -> [String] {
-        IPLinkParser.names((try? runner.run(Command("ip", "-o", "link", "show")))?.stdout ?? "")
+    /// The names a listing command printed, or why it printed none.
+    private func list(_ command: Command, _ parse: (String) -> [String]) -> Result<[String], NotVerified> {
+        do {
+            let result = try runner.run(command)
+            guard result.succeeded else {
+                return .failure(NotVerified(command: command.description, reason: "exited \(result.status)"
+                                                + (result.stderrTail.isEmpty ? "" : ": \(result.stderrTail)")))
+            }
+            return .success(parse(result.stdout))
+        } catch {
+            return .failure(NotVerified(command: command.description, reason: "failed: \(error)"))
+        }
     }
+
+    /// The namespaces to act on (none where the listing failed: `residue` says so).
+    private func namespaces() -> [String] { (try? list(Self.namespaceList, IPNetnsParser.names).get()) ?? [] }
+
+    private func rootLinks() -> [String] { (try? list(Self.linkList, IPLinkParser.names).get()) ?? [] }
 }

@@ -51,7 +51,7 @@ public struct History: Sendable {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         var loaded: [(name: String, run: RunDirectory)] = []
         var skipped: [String] = []
-        for name in names where FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(name)/run.json").path) {
+        for name in names where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).appendingPathComponent(RunLayout.record).path) {
             do { loaded.append((name, try RunDirectory(directory.appendingPathComponent(name)))) } catch { skipped.append("\(name): \(error)") }
         }
         loaded.sort { ($0.run.record.started, $0.name) < ($1.run.record.started, $1.name) }

@@ -2,7 +2,8 @@
 // running the device's timers every 100 ms and following the configured listen port. The inline
 // engine's one thread does all of it (the paper's run to completion); the parallel engine has a
 // reading thread per direction and the calling thread runs the timers. Both end when `stopping`
-// says so (checked at least every 200 ms) or when the TUN interface goes, as wireguard-go does.
+// says so (checked at least every 200 ms), when the TUN interface goes, or when reading it fails
+// (wireguard-go closes the device then too), with the failure.
 // Over the I/O protocols of DeviceIO.swift: the same loops run over real devices and over fakes.
 
 import CShims
@@ -16,6 +17,8 @@ public final class DaemonLoops: @unchecked Sendable {
         case stopped
         /// The TUN interface was deleted.
         case interfaceGone
+        /// Reading the TUN device failed otherwise (not "nothing waiting").
+        case tunReadFailed(SystemError)
     }
 
     private let device: Device
@@ -75,14 +78,21 @@ public final class DaemonLoops: @unchecked Sendable {
             if descriptors.0.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return .interfaceGone }
             if descriptors.0.revents & Int16(POLLIN) != 0 {
                 for _ in 0..<4 {  // a few batches, then the other direction gets its turn
-                    let (result, full) = engine.outbound(now: time) { batch in (tun.read(into: batch), batch.count == batch.capacity) }
+                    let (read, full) = engine.outbound(now: time) { batch in
+                        (Result { () throws(SystemError) in try tun.read(into: batch) }, batch.count == batch.capacity)
+                    }
+                    let result: TunReadResult
+                    switch read {
+                    case .success(let value): result = value
+                    case .failure(let error): return .tunReadFailed(error)
+                    }
                     if result == .closed { return .interfaceGone }
                     if result == .empty || !full { break }
                 }
             }
             if let socket, descriptors.1.revents & Int16(POLLIN) != 0 {
                 for _ in 0..<4 {
-                    let (received, full) = engine.inbound(now: time) { batch in (socket.receive(into: batch), batch.count == batch.capacity) }
+                    let (received, full) = engine.inbound(now: time) { batch in (udp.receive(from: socket, into: batch), batch.count == batch.capacity) }
                     if !received || !full { break }
                 }
             }
@@ -94,6 +104,7 @@ public final class DaemonLoops: @unchecked Sendable {
     /// timers and follows the listen port. The engine is stopped before this returns.
     public func runParallel(_ engine: ParallelEngine) -> End {
         let tunClosed = StopFlag()
+        let tunFailure = ReadFailure()
         let done: @Sendable () -> Bool = { [stopping] in stopping() || tunClosed.isSet }
         let tunReader = PinnedThread(name: "wg-tun-read") { [tun, now] in
             while !done() {
@@ -102,8 +113,16 @@ public final class DaemonLoops: @unchecked Sendable {
                     guard retryingEINTR({ poll(&descriptor, 1, 200) }) > 0 else { continue }
                     if descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { tunClosed.set(); return }
                 }
-                let result = engine.outbound(now: now()) { tun.read(into: $0) }  // an empty batch goes back to the pool
-                if result == .closed { tunClosed.set(); return }
+                // An empty batch goes back to the pool.
+                let read = engine.outbound(now: now()) { batch in Result { () throws(SystemError) in try tun.read(into: batch) } }
+                switch read {
+                case .success(.closed): tunClosed.set(); return
+                case .success: break
+                case .failure(let error):
+                    tunFailure.error = error
+                    tunClosed.set()
+                    return
+                }
             }
         }
         let udpReader = PinnedThread(name: "wg-udp-read") { [udp, now] in
@@ -113,7 +132,7 @@ public final class DaemonLoops: @unchecked Sendable {
                     var descriptor = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
                     guard retryingEINTR({ poll(&descriptor, 1, 200) }) > 0 else { continue }
                 }
-                engine.inbound(now: now()) { socket.receive(into: $0) }
+                _ = engine.inbound(now: now()) { udp.receive(from: socket, into: $0) }
             }
         }
         while !done() {
@@ -123,6 +142,12 @@ public final class DaemonLoops: @unchecked Sendable {
         tunReader.join()
         udpReader.join()
         engine.stop()
+        if let failure = tunFailure.error { return .tunReadFailed(failure) }
         return tunClosed.isSet ? .interfaceGone : .stopped
     }
+}
+
+/// The TUN reader's failure: written by the reader thread before it ends, read after it was joined.
+private final class ReadFailure: @unchecked Sendable {
+    var error: SystemError?
 }

@@ -11,7 +11,7 @@ public enum TunReadResult: Equatable, Sendable {
     case read
     /// Nothing waiting.
     case empty
-    /// The interface is gone.
+    /// The interface is gone (deleted: EBADFD).
     case closed
 }
 
@@ -21,7 +21,8 @@ public protocol TunnelInterface: PacketSink {
     var fd: Int32 { get }
     /// Packets already read that did not fit the last batch: read again without polling.
     var hasPending: Bool { get }
-    func read(into batch: PacketBatch) -> TunReadResult
+    /// Throws what a read failed with other than "nothing waiting" and "interface gone".
+    func read(into batch: PacketBatch) throws(SystemError) -> TunReadResult
     /// Packets the device dropped as malformed before any batch saw them.
     var malformed: Int { get }
     /// The interface's MTU now (`ip link set mtu` changes it); 0 if unknown.
@@ -34,8 +35,11 @@ public protocol BoundSocket: DatagramSink {
     /// The port it is bound to.
     var port: UInt16 { get }
     var hasPending: Bool { get }
-    /// Appends what is waiting to the batch; false when nothing was.
-    func receive(into batch: PacketBatch) -> Bool
+    /// Appends what is waiting to the batch; false when nothing was. Throws what a receive failed
+    /// with other than "nothing waiting".
+    func receive(into batch: PacketBatch) throws(SystemError) -> Bool
+    /// Datagrams handed to it that the kernel did not take (no room, no route, too big).
+    var sendDrops: Int { get }
     /// Marks what the socket sends (SO_MARK; 0: no mark); false if that was refused.
     func setMark(_ mark: UInt32) -> Bool
 }

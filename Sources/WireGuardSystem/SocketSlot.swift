@@ -31,6 +31,7 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         defer { lock.unlock() }
         let wanted = device.listenPort, wantedMark = device.fwmark
         if wanted != port || socket == nil {
+            retiredSendDrops += socket?.sendDrops ?? 0
             socket = nil
             socket = try? open(wanted)
             port = socket?.port ?? 0
@@ -40,6 +41,37 @@ public final class SocketSlot: DatagramSink, @unchecked Sendable {
         if let socket, mark != wantedMark {
             // A mark that cannot be set (no CAP_NET_ADMIN) is tried again at the next call.
             mark = socket.setMark(wantedMark) ? wantedMark : nil
+        }
+    }
+
+    /// Receives that failed (not "nothing waiting"), counted by the loops that read the socket:
+    /// the daemon exports them as `udp_receive_errors`.
+    public var receiveErrors: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return receiveFailures
+    }
+    private var receiveFailures = 0
+
+    /// Datagrams the kernel did not take, over every socket this slot has held: the daemon exports
+    /// them as `udp_send_dropped`.
+    public var sendDrops: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return retiredSendDrops + (socket?.sendDrops ?? 0)
+    }
+    private var retiredSendDrops = 0
+
+    /// The current socket's receive, with a failure counted and read as "nothing" (wireguard-go
+    /// goes on reading after a failed receive too).
+    public func receive(from socket: BoundSocket, into batch: PacketBatch) -> Bool {
+        do {
+            return try socket.receive(into: batch)
+        } catch {
+            lock.lock()
+            receiveFailures += 1
+            lock.unlock()
+            return false
         }
     }
 

@@ -1,6 +1,7 @@
 import Glibc
 
-public struct SystemError: Error, CustomStringConvertible {
+/// A system call that failed: which call, and its errno.
+public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
     public let call: String
     public let code: Int32
 

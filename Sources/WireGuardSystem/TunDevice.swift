@@ -7,6 +7,9 @@ import WireGuard
 // the default where the kernel has them) one read may return a TCP super-packet, cut here into
 // segments, and consecutive segments of a flow are written back as one (Segmentation, Coalescer).
 // Without them, one packet per read(2) and write(2). Non-blocking; the caller polls `fd`.
+// Every read and write goes through `systemCall` (SystemCall.swift): EINTR retried, EAGAIN a
+// value. A read that fails otherwise is a `SystemError` (EBADFD alone means the interface was
+// deleted: `.closed`); a write that fails is counted by reason in `writeDrops`, never thrown.
 
 public final class TunDevice: TunnelInterface, @unchecked Sendable {
     public let name: String
@@ -25,13 +28,15 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
     private let vnetHeader = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
     private let writeLock = NSLock()
     public private(set) var malformed = 0
+    /// Under `writeLock`.
+    private var drops = TunWriteDrops()
 
     /// WireGuard's default: 1500 minus the largest outer headers (IPv6 40, UDP 8, WireGuard 32).
     public static let defaultMTU = 1420
 
     /// `wgb_tun_open` (open(2) of /dev/net/tun + TUNSETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD), then the
     /// MTU, as wireguard-go sets it.
-    public init(name: String, offload: Bool = true, mtu: Int = TunDevice.defaultMTU, batchCapacity: Int = PacketBatch.defaultCapacity) throws {
+    public convenience init(name: String, offload: Bool = true, mtu: Int = TunDevice.defaultMTU, batchCapacity: Int = PacketBatch.defaultCapacity) throws {
         var offloaded: Int32 = 0
         let fd = wgb_tun_open(name, offload ? 1 : 0, &offloaded)
         guard fd >= 0 else { throw SystemError(call: "TUNSETIFF \(name)", code: -fd) }
@@ -41,13 +46,25 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
             throw SystemError(call: "SIOCSIFMTU \(name) \(mtu)", code: -rc)
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.init(name: name, descriptor: fd, offloaded: offloaded == 1, header: offload, batchCapacity: batchCapacity)
+    }
+
+    /// Over a descriptor already open (tests give it a pipe's or a socket's end); it is closed in `deinit`.
+    init(name: String, descriptor fd: Int32, offloaded: Bool, header: Bool, batchCapacity: Int = PacketBatch.defaultCapacity) {
         self.name = name
         self.fd = fd
-        self.offloaded = offloaded == 1
-        hasHeader = offload
+        self.offloaded = offloaded
+        hasHeader = header
         coalescer = Coalescer(capacity: batchCapacity)
         iovecs = .allocate(capacity: batchCapacity + 2)
         iovecs.initialize(repeating: iovec(), count: batchCapacity + 2)
+    }
+
+    /// Packets lost to writes the kernel refused, by reason.
+    public var writeDrops: TunWriteDrops {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        return drops
     }
 
     /// SIOCGIFMTU: the MTU as set now; 0 when the interface is gone.
@@ -64,15 +81,16 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
     /// which cannot know about it.
     public var hasPending: Bool { scratchLength > 0 }
 
-    /// Reads what is waiting into `batch` until it is full or nothing is left.
-    public func read(into batch: PacketBatch) -> TunReadResult {
+    /// Reads what is waiting into `batch` until it is full or nothing is left. A read that fails
+    /// after packets were read returns them (`.read`); the next read meets the failure again.
+    public func read(into batch: PacketBatch) throws(SystemError) -> TunReadResult {
         var any = false
         while batch.count < batch.capacity {
             if hasHeader {
                 if scratchLength == 0 {
-                    let count = retryingEINTR { Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size) }
-                    if count < 0 {
-                        return errno == EAGAIN ? (any ? .read : .empty) : .closed
+                    let scratch = self.scratch, fd = self.fd
+                    guard case .processed(let count) = try readOrClosed(any, { Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size) }) else {
+                        return any ? .read : (lastReadClosed ? .closed : .empty)
                     }
                     scratchLength = count
                 }
@@ -91,10 +109,9 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
                 // One byte more than a slot can seal (the slot has room for it): a packet that long was
                 // cut short by the read, and is dropped rather than sent truncated (a slot holds 64 KiB:
                 // only a TUN device with a larger MTU than IP allows could do that).
-                let area = batch.packetArea(batch.count)
-                let count = retryingEINTR { Glibc.read(fd, area.baseAddress, area.count + 1) }
-                if count < 0 {
-                    return errno == EAGAIN ? (any ? .read : .empty) : .closed
+                let area = batch.packetArea(batch.count), fd = self.fd
+                guard case .processed(let count) = try readOrClosed(any, { Glibc.read(fd, area.baseAddress, area.count + 1) }) else {
+                    return any ? .read : (lastReadClosed ? .closed : .empty)
                 }
                 if count > area.count {
                     malformed += 1
@@ -108,13 +125,42 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
         return .read
     }
 
+    /// Whether the last read found the interface deleted.
+    private var lastReadClosed = false
+
+    /// One read(2): `.wouldBlock` also when the interface was deleted (EBADFD, `lastReadClosed`)
+    /// or when a failure comes after packets were read (they go first); other failures throw.
+    @inline(__always)
+    private func readOrClosed(_ any: Bool, _ call: () -> Int) throws(SystemError) -> IOResult<Int> {
+        lastReadClosed = false
+        do {
+            return try systemCall("read", call)
+        } catch let error where error.code == EBADFD {
+            lastReadClosed = true
+            return .wouldBlock
+        } catch {
+            if any { return .wouldBlock }
+            throw error
+        }
+    }
+
+    /// One write(2) or writev(2) of `packets` packets; a refused one is counted. Under `writeLock`.
+    @inline(__always)
+    private func counted(_ packets: Int, _ name: StaticString, _ call: () -> Int) {
+        do throws(SystemError) {
+            if case .wouldBlock = try systemCall(name, call) { drops.count(EAGAIN, packets: packets) }
+        } catch {
+            drops.count(error.code, packets: packets)
+        }
+    }
+
     /// Writes the batch's IP packets (length > 0), coalesced where offloads allow.
     public func write(_ batch: PacketBatch) {
         writeLock.lock()
         defer { writeLock.unlock() }
         guard hasHeader else {
             for index in 0..<batch.count where batch.lengths[index] > 0 {
-                _ = retryingEINTR { Glibc.write(fd, batch.packet(index).baseAddress, batch.lengths[index]) }
+                counted(1, "write") { Glibc.write(fd, batch.packet(index).baseAddress, batch.lengths[index]) }
             }
             return
         }
@@ -133,7 +179,7 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
             if hasHeader {
                 writeWithHeader(UnsafeMutableRawBufferPointer(mutating: bytes))
             } else {
-                _ = retryingEINTR { Glibc.write(fd, bytes.baseAddress, bytes.count) }
+                counted(1, "write") { Glibc.write(fd, bytes.baseAddress, bytes.count) }
             }
         }
     }
@@ -143,7 +189,7 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
         VirtioNetHeader().write(to: vnetHeader)
         iovecs[0] = iovec(iov_base: vnetHeader, iov_len: VirtioNetHeader.size)
         iovecs[1] = iovec(iov_base: packet.baseAddress, iov_len: packet.count)
-        _ = retryingEINTR { writev(fd, iovecs, 2) }
+        counted(1, "writev") { writev(fd, iovecs, 2) }
     }
 
     /// A group's head with its virtio header, then each member's payload. Under `writeLock`.
@@ -160,6 +206,6 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
             parts += 1
             member = coalescer.next(of: member)
         }
-        _ = retryingEINTR { writev(fd, iovecs, Int32(parts)) }
+        counted(parts - 1, "writev") { writev(fd, iovecs, Int32(parts)) }
     }
 }

@@ -34,6 +34,8 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private let segments: UnsafeMutablePointer<UInt16>
     // Sending, under `sendLock`.
     private let sendLock = NSLock()
+    /// Datagrams the kernel did not take (no room for a second, no route, too big), under `sendLock`.
+    private var unsent = 0
     private let sendVectors: UnsafeMutablePointer<iovec>
     private let destinations: UnsafeMutablePointer<wgb_address>
 
@@ -132,16 +134,16 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private var groOffset = 0
 
     /// Reads waiting datagrams into `batch` (messages at slot 0, sources in `endpoints`); false when
-    /// nothing was waiting.
+    /// nothing was waiting. A receive that failed otherwise throws (recvmmsg and its errno).
     @discardableResult
-    public func receive(into batch: PacketBatch) -> Bool {
+    public func receive(into batch: PacketBatch) throws(SystemError) -> Bool {
         guard batch.count < batch.capacity else { return true }
         if gro {
             if groNext == groCount {
                 for index in 0..<Self.groBuffers { receivePointers[index] = groScratch + index * Self.groBufferSize }
                 let received = wgb_udp_receive(fd, receivePointers, Self.groBufferSize, Int32(Self.groBuffers), receiveLengths, sources, segments)
-                guard received > 0 else { return false }
-                (groNext, groCount, groOffset) = (0, Int(received), 0)
+                guard case .processed(let count) = try shimResult("recvmmsg", Int(received)), count > 0 else { return false }
+                (groNext, groCount, groOffset) = (0, count, 0)
             }
             drainGRO(into: batch)
             return true
@@ -149,8 +151,8 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         let room = min(batch.capacity - batch.count, batchCapacity)
         for index in 0..<room { receivePointers[index] = batch.slot(batch.count + index).baseAddress }
         let received = wgb_udp_receive(fd, receivePointers, batch.slotSize, Int32(room), receiveLengths, sources, segments)
-        guard received > 0 else { return false }
-        for index in 0..<Int(received) {
+        guard case .processed(let count) = try shimResult("recvmmsg", Int(received)), count > 0 else { return false }
+        for index in 0..<count {
             batch.lengths[batch.count] = receiveLengths[index]
             batch.endpoints[batch.count] = source(index)
             batch.count += 1
@@ -221,7 +223,9 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
                 let sent = wgb_udp_send(fd, ipv4Only ? 1 : 0, sendVectors + start, Int32(end - start), destinations + start, UInt16(size))
                 if sent >= 0 {
                     gsoRefusals = 0
-                } else if sent != -Int(EAGAIN), sent != -Int(ENOBUFS) {  // (those only after a second without room)
+                } else if sent == -Int(EAGAIN) || sent == -Int(ENOBUFS) {  // (those only after a second without room)
+                    unsent += end - start
+                } else {
                     // Too big for the route (EINVAL): this run one by one. Otherwise, or when every
                     // run is too big, the kernel or the route refuses GSO: one by one from now on.
                     gsoRefusals += 1
@@ -238,7 +242,15 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
     private static let gsoRefusalLimit = 64
 
     private func sendEach(from start: Int, count: Int) {
-        _ = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
+        let sent = wgb_udp_send_each(fd, ipv4Only ? 1 : 0, sendVectors + start, destinations + start, Int32(count))
+        unsent += count - Int(max(sent, 0))
+    }
+
+    /// Datagrams the kernel did not take: no room for a second (EAGAIN, ENOBUFS), no route, too big.
+    public var sendDrops: Int {
+        sendLock.lock()
+        defer { sendLock.unlock() }
+        return unsent
     }
 
     public func send(_ payload: [UInt8], to endpoint: Endpoint) {
@@ -246,7 +258,11 @@ public final class UDPSocket: BoundSocket, @unchecked Sendable {
         var destination = Self.address(endpoint)
         payload.withUnsafeBytes { bytes in
             var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-            _ = wgb_udp_send(fd, ipv4Only ? 1 : 0, &vector, 1, &destination, 0)
+            if wgb_udp_send(fd, ipv4Only ? 1 : 0, &vector, 1, &destination, 0) < 0 {
+                sendLock.lock()
+                unsent += 1
+                sendLock.unlock()
+            }
         }
     }
 

@@ -94,7 +94,7 @@ struct RunCommand: ParsableCommand {
             print(String(format: "CPU sampler cost: %.3f%% of one core", cost * 100)
                   + (cost == 0 ? " (below the 10 ms resolution of its own accounting in every run)" : ""))
         }
-        let failures = store.results(for: record.order).filter { $0.status == .failed }
+        let failures = try store.results(for: record.order).filter { $0.status == .failed }
         if !failures.isEmpty {
             print("failed repetitions (\(failures.count)):")
             for result in failures {
@@ -115,7 +115,7 @@ struct RunCommand: ParsableCommand {
                 say("\(lost.host) was not torn down; once it answers again, resume: the sweep at the start removes what is left on it")
             }
         }
-        let missing = record.order.count - store.results(for: record.order).filter { $0.status != .failed }.count
+        let missing = try record.order.count - store.results(for: record.order).filter { $0.status != .failed }.count
         if report.stop != nil || missing > 0 {
             say("\(missing) of \(record.order.count) repetitions still to measure; resume with: \(resumeCommand)")
         }

@@ -27,7 +27,7 @@ struct TestbedCommand: ParsableCommand {
     struct Down: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove everything `up` made, and every run folder and lease on its hosts. Safe to run twice.",
-            discussion: "Refused (exit 4) while a run holds the testbed's lease; exit 3 if something could not be removed.")
+            discussion: "Refused (exit 4) while a run holds the testbed's lease; exit 3 if something could not be removed, or not verified as gone.")
         @OptionGroup var options: TestbedOptions
         @Flag(help: "Take over a stale lease (one its holder stopped renewing) after reporting it.") var force = false
 
@@ -35,7 +35,7 @@ struct TestbedCommand: ParsableCommand {
             let local = try LocalTestbed(testbed: loadLocal(options.testbed), log: say)
             let residue = try local.takeDown(force: force)
             guard residue.isEmpty else {
-                say("could not remove: \(residue.joined(separator: ", "))")
+                say("not clean: \(residue.joined(separator: ", "))")
                 throw ExitCode(ExitStatus.residue.rawValue)
             }
             print("testbed \(local.testbed.name) is down; nothing of it is left")

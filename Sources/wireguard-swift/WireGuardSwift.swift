@@ -71,7 +71,7 @@ struct WireGuardSwift: ParsableCommand {
             }
         } catch { fail("\(error)") }
         let stats = StatsFile(interface: name)
-        let report: @Sendable () -> [(name: String, count: Int)] = { Self.dropReport(device, tun: tun) }
+        let report: @Sendable () -> [(name: String, count: Int)] = { Self.dropReport(device, tun: tun, udp: udp) }
         let start = monotonicNow()
         let loops = DaemonLoops(device: device, tun: tun, udp: udp, now: { monotonicNow() - start }, stopping: { daemonStopping != 0 },
                                 everyTick: { _ in
@@ -81,21 +81,24 @@ struct WireGuardSwift: ParsableCommand {
                                         Self.logDrops(name, report())
                                     }
                                 })
+        let end: DaemonLoops.End
         if options.engine == .inline {
             if let cpu = options.cpu { PinnedThread.pinCurrent(to: [cpu]) }
-            _ = loops.runInline(InlineEngine(device: device, tun: tun, udp: udp))
+            end = loops.runInline(InlineEngine(device: device, tun: tun, udp: udp))
         } else {
-            _ = loops.runParallel(ParallelEngine(device: device, tun: tun, udp: udp, options: options.parallel))
+            end = loops.runParallel(ParallelEngine(device: device, tun: tun, udp: udp, options: options.parallel))
         }
+        if case .tunReadFailed(let error) = end { Self.log(name, "ERROR", "Failed to read packet from TUN device: \(error)") }
         Self.logDrops(name, report())
         stats.remove()
         listener.removeSocket()
+        if case .tunReadFailed = end { Glibc.exit(1) }
         Glibc.exit(0)
     }
 
     /// The device's drop counters and the TUN device's.
-    static func dropReport(_ device: Device, tun: TunDevice) -> [(name: String, count: Int)] {
-        device.drops.named + [("tun_malformed", tun.malformed)]
+    static func dropReport(_ device: Device, tun: TunDevice, udp: SocketSlot) -> [(name: String, count: Int)] {
+        device.drops.named + [("tun_malformed", tun.malformed)] + tun.writeDrops.named + [("udp_receive_errors", udp.receiveErrors), ("udp_send_dropped", udp.sendDrops)]
     }
 
     static func logDrops(_ interface: String, _ report: [(name: String, count: Int)]) {

@@ -46,7 +46,7 @@ extension LocalTestbedTests {
         let (store, record, report) = try runExperiment(spec, file: "experiments/smoke.yaml", on: testbedWithBuiltDaemon)
 
         XCTAssertEqual(report.executed, 16)
-        XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
+        XCTAssertEqual(report.failed, 0, "\((try? store.results(for: record.order))?.compactMap(\.reason) ?? [])")
         XCTAssertEqual(report.residue, [])
         XCTAssertEqual(report.summary.count, 8)
         // Each of the other series over wireguard-go at both points, paired over both rounds.
@@ -56,7 +56,7 @@ extension LocalTestbedTests {
         for row in report.summary {
             XCTAssertGreaterThan(row.throughputGbps?.mean ?? 0, 0.01, "\(row.series) \(row.point.id)")
         }
-        for result in store.results(for: record.order) {
+        for result in (try store.results(for: record.order)) {
             XCTAssertEqual(result.cpu.keys.sorted(), ["gw1", "gw2"])
             XCTAssertFalse(result.cpu["gw1"]?.isEmpty ?? true)
             XCTAssertTrue(result.steps.contains { $0.status == .unsupported }, "veth steering must be recorded as unsupported")
@@ -155,7 +155,7 @@ extension LocalTestbedTests {
         """, file: "swift.yaml")
         let (store, record, report) = try runExperiment(spec, file: "swift.yaml", on: testbed)
         XCTAssertEqual(report.residue, [])
-        let results = store.results(for: record.order)
+        let results = (try store.results(for: record.order))
         XCTAssertEqual(results.count, 4)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/run/wgbench/runs/\(record.id)"), "the uploaded copy is left")
         XCTAssertTrue(try String(contentsOf: store.directory.appendingPathComponent("commands/gw1.log"), encoding: .utf8)
@@ -226,7 +226,7 @@ extension LocalTestbedTests {
         series: [{name: renamed, target: wireguard-go, knobs: {binary: \(renamed)}}]
         """, file: "binary.yaml")
         let (store, record, report) = try runExperiment(spec, file: "binary.yaml", on: testbed)
-        XCTAssertEqual(report.failed, 0, "\(store.results(for: record.order).compactMap(\.reason))")
+        XCTAssertEqual(report.failed, 0, "\((try? store.results(for: record.order))?.compactMap(\.reason) ?? [])")
         XCTAssertEqual(report.residue, [])
         XCTAssertTrue(try String(contentsOf: store.url("commands/gw1.log"), encoding: .utf8).contains("wireguard-go-renamed wgbit1-1"))
     }

@@ -279,7 +279,7 @@ final class FaultInjectionTests: XCTestCase {
 
     func results(in directory: String) throws -> [RepetitionResult] {
         let store = try ResultStore(directory: URL(fileURLWithPath: directory))
-        return store.results(for: try store.readRecord().order)
+        return try store.results(for: try store.readRecord().order)
     }
 
     /// Waits (up to 120 s) until `file` exists, failing early if the run ends first.

@@ -60,7 +60,7 @@ struct ExperimentRunnerTests {
         let report = try runner.run()
         #expect(report.executed == 4 && report.failed == 0)
         #expect(report.residue == [])
-        let results = runner.store.results(for: runner.record.order)
+        let results = (try runner.store.results(for: runner.record.order))
         #expect(results.map(\.key) == runner.record.order)
         #expect(results.allSatisfy { $0.status == .ok && ($0.throughput ?? 0) > 0 })
         // Three tunnels need three daemons per gateway, and the last point's teardown removes them.
@@ -99,7 +99,7 @@ struct ExperimentRunnerTests {
         let spec = try Self.spec("order: sequential", series: "  - {name: go, target: wireguard-go}\n  - {name: swift, target: wireguard-swift}")
         let runner = try self.runner(spec, lab: lab)
         let report = try runner.run()
-        #expect(report.failed == 0, "\(runner.store.results(for: runner.record.order).compactMap(\.reason))")
+        #expect(report.failed == 0, "\((try? runner.store.results(for: runner.record.order))?.compactMap(\.reason) ?? [])")
         let gw1 = lab.commands(.gw1)
         let swiftStart = try #require(gw1.firstIndex { $0.hasPrefix("sh -c ") && $0.hasSuffix("wireguard-swift wgb1-1") })
         #expect(gw1[swiftStart...].contains("ip route replace 198.18.3.100/32 dev wgb1-1"))
@@ -115,10 +115,10 @@ struct ExperimentRunnerTests {
         let secondLab = recordedLab()
         let again = ExperimentRunner(testbed: try TestbedLoader.parse(yaml: Self.testbedYAML, file: "fake.yaml"),
                                      hosts: secondLab.remoteHosts, store: first.store, record: try first.store.readRecord())
-        #expect(again.pending == Array(first.record.order.suffix(2)))
+        #expect((try again.pending) == Array(first.record.order.suffix(2)))
         let report = try again.run()
         #expect(report.executed == 2)
-        #expect(again.store.results(for: again.record.order).count == 4)
+        #expect((try again.store.results(for: again.record.order)).count == 4)
     }
 
     @Test func aFailingTargetIsRetriedThenRecordedAsFailedWithItsReason() throws {
@@ -130,7 +130,7 @@ struct ExperimentRunnerTests {
         let runner = try self.runner(try Self.spec("retries: 2"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
-        let result = try #require(runner.store.results(for: runner.record.order).first)
+        let result = try #require((try runner.store.results(for: runner.record.order)).first)
         #expect(result.status == .failed && result.attempts == 3)
         #expect(result.reason?.contains("cannot create TUN") == true)
         #expect(report.summary.allSatisfy { $0.failed == 2 && $0.throughputGbps == nil })
@@ -145,7 +145,7 @@ struct ExperimentRunnerTests {
         let spec = try Self.spec(series: "  - {name: wg, target: wireguard-go}\n  - {name: vanilla, target: kernel}")
         let runner = try self.runner(spec, lab: lab)
         let report = try runner.run()
-        let results = runner.store.results(for: runner.record.order)
+        let results = (try runner.store.results(for: runner.record.order))
         #expect(results.filter { $0.key.series == "vanilla" }.allSatisfy {
             $0.status == .unsupported && $0.attempts == 0 && ($0.reason ?? "").contains("kernel WireGuard is not available on gw1")
         })
@@ -195,7 +195,7 @@ struct ExperimentRunnerTests {
         let lab = recordedLab()
         let runner = try self.runner(try Self.spec(), lab: lab)
         _ = try runner.run()
-        let steps = runner.store.results(for: runner.record.order).flatMap(\.steps)
+        let steps = (try runner.store.results(for: runner.record.order)).flatMap(\.steps)
         #expect(steps.contains { $0.host == .gw1 && $0.status == .unsupported && $0.detail.contains("no ntuple") })
         #expect(steps.contains { $0.host == .gw2 && $0.status == .unsupported })
     }
@@ -205,7 +205,7 @@ struct ExperimentRunnerTests {
         let runner = try self.runner(try Self.spec("placement: {steering: required}\nretries: 0"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
-        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        let reason = (try runner.store.results(for: runner.record.order)).first?.reason ?? ""
         #expect(reason.contains("steering is required"))
         #expect(!lab.commands(.source).contains { $0.hasPrefix("xargs") })
         #expect(!lab.commands(.drain).contains { $0.hasPrefix("iperf3 -s") })
@@ -224,7 +224,7 @@ struct ExperimentRunnerTests {
         """)
         let runner = try self.runner(spec, lab: lab)
         _ = try runner.run()
-        let results = runner.store.results(for: runner.record.order)
+        let results = (try runner.store.results(for: runner.record.order))
         let vanilla = results.filter { $0.key.series == "van" }
         #expect(vanilla.allSatisfy { $0.status == .ok })
         #expect(vanilla.first?.knobs["gw1:wgb1-1:threaded"] == "0")  // written over the host's default 1, read back
@@ -248,9 +248,9 @@ struct ExperimentRunnerTests {
                                  series: "  - {name: van, target: kernel, knobs: {decrypt_cpus: {gw2: 'all - rx-tun'}}}")
         let runner = try self.runner(spec, lab: lab)
         let report = try runner.run()
-        #expect(report.failed == 0, "\(runner.store.results(for: runner.record.order).compactMap(\.reason))")
+        #expect(report.failed == 0, "\((try? runner.store.results(for: runner.record.order))?.compactMap(\.reason) ?? [])")
         #expect(lab.sysfsValue(.gw1, "wgb1-1/inline_en") == nil)  // torn down
-        let result = try #require(runner.store.results(for: runner.record.order).last)  // tunnels=3
+        let result = try #require((try runner.store.results(for: runner.record.order)).last)  // tunnels=3
         #expect(result.knobs["gw2:wgb2-1:inline_en"] == "0" && result.knobs["gw1:wgb1-3:inline_en"] == "0")
         #expect(result.knobs["gw2:wgb2-1:decrypt_cpumask"] == "0000000e")  // CPUs 1-3: all but tunnel 1's receiving core 0
         #expect(result.knobs["gw2:wgb2-1:encrypt_cpumask"] == "0000000f")
@@ -269,7 +269,7 @@ struct ExperimentRunnerTests {
         let runner = try self.runner(try Self.spec("retries: 0", series: "  - {name: van, target: kernel}"), lab: lab)
         let report = try runner.run()
         #expect(report.failed == 4)
-        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        let reason = (try runner.store.results(for: runner.record.order)).first?.reason ?? ""
         #expect(reason.contains("inline_en reads 1 after wgbench wrote 0"), "\(reason)")
     }
 
@@ -305,7 +305,7 @@ struct ExperimentRunnerTests {
         """)
         let runner = try self.runner(spec, lab: lab)
         _ = try runner.run()
-        let results = runner.store.results(for: runner.record.order)
+        let results = (try runner.store.results(for: runner.record.order))
         #expect(results.filter { $0.key.series == "same" }.allSatisfy { $0.status == .ok && $0.knobs["gw1:wgb1-1:cpumask"] == "00000001" })
         #expect(results.filter { $0.key.series == "different" }.allSatisfy { $0.status == .failed && ($0.reason ?? "").contains("one cpumask") })
     }

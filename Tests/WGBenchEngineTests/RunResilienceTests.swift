@@ -81,7 +81,7 @@ struct RunResilienceTests {
         #expect(lost.host == .gw2 && lost.reason.contains("3 reconnect attempts"))
         #expect(report.executed == 1)
         // Nothing was recorded as failed: the repetitions after it are still to measure.
-        let recorded = first.store.results(for: first.record.order)
+        let recorded = (try first.store.results(for: first.record.order))
         #expect(recorded.count == 1 && recorded.allSatisfy { $0.status == .ok })
         #expect(ExitStatus.of(report) == .failed)
         // gw1 was torn down; gw2 was not touched after it was lost.
@@ -90,11 +90,11 @@ struct RunResilienceTests {
 
         lab.lost = []
         let second = try Self.runner(spec, lab: lab, store: first.store)
-        #expect(second.pending.count == 3)
+        #expect((try second.pending).count == 3)
         let resumed = try second.run()
         #expect(resumed.executed == 3 && resumed.failed == 0 && resumed.stop == nil)
         #expect(resumed.swept.contains("gw2: interface wgb2-1"), "\(resumed.swept)")  // left when gw2 went away
-        #expect(second.store.results(for: second.record.order).allSatisfy { $0.status == .ok })
+        #expect((try second.store.results(for: second.record.order)).allSatisfy { $0.status == .ok })
     }
 
     @Test func resumeMeasuresFailedRepetitionsAgainAndKeepsEveryAttemptsReason() throws {
@@ -109,13 +109,13 @@ struct RunResilienceTests {
         lab.failing = nil
         let keeping = try Self.runner(spec, lab: lab, store: first.store)
         keeping.retryFailed = false
-        #expect(keeping.pending.isEmpty)
+        #expect((try keeping.pending).isEmpty)
 
         let again = try Self.runner(spec, lab: lab, store: first.store)
-        #expect(again.pending.count == 4)
+        #expect((try again.pending).count == 4)
         let report = try again.run()
         #expect(report.executed == 4 && report.failed == 0)
-        for result in again.store.results(for: again.record.order) {
+        for result in (try again.store.results(for: again.record.order)) {
             #expect(result.status == .ok && result.attempts == 3)
             #expect(result.attemptLog.map { $0.failure == nil } == [false, false, true])
             #expect(result.attemptLog[0].failure?.contains("the server is busy") == true)
@@ -130,7 +130,7 @@ struct RunResilienceTests {
         }
         let report = try runner.run()
         #expect(report.failed == 1)
-        let failed = try #require(runner.store.results(for: runner.record.order).last)
+        let failed = try #require((try runner.store.results(for: runner.record.order)).last)
         let reason = failed.reason ?? ""
         #expect(reason.hasPrefix("gw2: the wireguard-go daemon of wgb2-1 is not running before traffic (its interface is gone too)"), "\(reason)")
         #expect(reason.contains("the last lines of its log (/run/wgbench/runs/\(runner.record.id)/daemon-wgb2-1.log):\n    simulated log"))
@@ -149,7 +149,7 @@ struct RunResilienceTests {
         }
         let runner = try Self.runner(try Self.spec(tunnels: "[1]"), lab: lab)
         _ = try runner.run()
-        let reason = runner.store.results(for: runner.record.order).first?.reason ?? ""
+        let reason = (try runner.store.results(for: runner.record.order)).first?.reason ?? ""
         #expect(reason.hasPrefix("gw1: the wireguard-go daemon of wgb1-1 is not running after traffic"), "\(reason)")
     }
 
@@ -160,7 +160,7 @@ struct RunResilienceTests {
         }
         let report = try runner.run()
         #expect(report.failed == 0)
-        let second = try #require(runner.store.results(for: runner.record.order).last)
+        let second = try #require((try runner.store.results(for: runner.record.order)).last)
         #expect(second.attempts == 2 && second.attemptLog[0].failure?.contains("wireguard-go daemon of wgb1-1") == true)
     }
 
@@ -182,6 +182,6 @@ struct RunResilienceTests {
         #expect(report.residue.isEmpty)
         let files = FileManager.default.enumerator(atPath: runner.store.directory.path)!.compactMap { $0 as? String }
         #expect(!files.contains { $0.contains(".tmp-") })
-        #expect(runner.store.readResult(next) == nil)
+        #expect((try runner.store.readResult(next)) == nil)
     }
 }

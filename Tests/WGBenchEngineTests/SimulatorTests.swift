@@ -77,7 +77,7 @@ struct DaemonPinReadBackTests {
             let record = ExperimentRunner.newRecord(spec: spec, experimentFile: "t.yaml", testbed: testbed)
             let runner = ExperimentRunner(testbed: testbed, hosts: lab.remoteHosts, store: ResultStore.inMemory(), record: record)
             let report = try runner.run()
-            let results = runner.store.results(for: record.order)
+            let results = try runner.store.results(for: record.order)
             if ignored {
                 #expect(report.failed == record.order.count)
                 #expect(results.allSatisfy { $0.reason?.contains("the threads of the daemon of") == true && $0.reason?.contains("reads 0-1 after wgbench wrote 0") == true },

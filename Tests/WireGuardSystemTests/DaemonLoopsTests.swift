@@ -108,3 +108,28 @@ struct DaemonLoopsTests {
         #expect(a.ticks.wait { _ in mark() == 0 })
     }
 }
+
+/// Issue #23, part 4: a TUN read that fails (not "nothing waiting", not the interface deleted)
+/// ends the loops with the failure, as wireguard-go closes the device, instead of passing for a
+/// deleted interface; a UDP receive that fails is counted and the loops read on.
+struct ReadFailureTests {
+    @Test(arguments: [false, true])
+    func aTunReadFailureEndsTheLoopsWithIt(parallel: Bool) throws {
+        let (a, b) = DaemonLoopsTests.pair(parallel: parallel)
+        a.tun.fail(SystemError(call: "read", code: EIO))
+        #expect(a.ended.wait { $0 != nil } && a.ended.with { $0 } == .tunReadFailed(SystemError(call: "read", code: EIO)))
+        #expect(b.stop() == .stopped)
+    }
+
+    @Test(arguments: [false, true])
+    func aUDPReceiveFailureIsCountedAndTheLoopsReadOn(parallel: Bool) throws {
+        let (a, b) = DaemonLoopsTests.pair(parallel: parallel)
+        let ping = DaemonLoopsTests.ipv4(from: 1, to: 2, "ping")
+        #expect(b.udp.current != nil || b.ticks.wait { _ in b.udp.current != nil })
+        (b.udp.current as? FakeSocket)?.fail(SystemError(call: "recvmmsg", code: ENOMEM))
+        #expect(b.ticks.wait { _ in b.udp.receiveErrors == 1 })
+        a.tun.inject(ping)
+        #expect(b.tun.written.wait { $0.contains(ping) })
+        #expect(a.stop() == .stopped && b.stop() == .stopped)
+    }
+}

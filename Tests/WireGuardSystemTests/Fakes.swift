@@ -65,7 +65,7 @@ final class Guarded<Value>: @unchecked Sendable {
 
 final class FakeTun: TunnelInterface, @unchecked Sendable {
     private let doorbell = Doorbell()
-    private let incoming = Guarded<(packets: [[UInt8]], closed: Bool)>(([], false))
+    private let incoming = Guarded<(packets: [[UInt8]], closed: Bool, failure: SystemError?)>(([], false, nil))
     /// What the device wrote: opened IP packets.
     let written = Guarded<[[UInt8]]>([])
     var fd: Int32 { doorbell.readEnd }
@@ -79,19 +79,28 @@ final class FakeTun: TunnelInterface, @unchecked Sendable {
         doorbell.signal()
     }
 
+    /// The next read fails with `error` (an I/O error of the device, not its deletion).
+    func fail(_ error: SystemError) {
+        incoming.with { $0.failure = error }
+        doorbell.signal()
+    }
+
     /// The interface goes away.
     func delete() {
         incoming.with { $0.closed = true }
         doorbell.hangUp()
     }
 
-    func read(into batch: PacketBatch) -> TunReadResult {
+    func read(into batch: PacketBatch) throws(SystemError) -> TunReadResult {
         doorbell.drain()
-        return incoming.with { state in
-            if state.packets.isEmpty { return state.closed ? .closed : .empty }
+        let (result, failure) = incoming.with { state -> (TunReadResult, SystemError?) in
+            if let failure = state.failure { return (.empty, failure) }
+            if state.packets.isEmpty { return (state.closed ? .closed : .empty, nil) }
             while let packet = state.packets.first, packet.withUnsafeBytes({ batch.appendPacket($0) }) { state.packets.removeFirst() }
-            return .read
+            return (.read, nil)
         }
+        if let failure { throw failure }
+        return result
     }
 
     func write(_ batch: PacketBatch) {
@@ -130,6 +139,7 @@ final class FakeSocket: BoundSocket, @unchecked Sendable {
     var fd: Int32 { doorbell.readEnd }
     var port: UInt16 { endpoint.port }
     var hasPending: Bool { incoming.with { !$0.isEmpty } }
+    var sendDrops: Int { 0 }
 
     init(network: FakeNetwork, endpoint: Endpoint) {
         self.network = network
@@ -141,8 +151,16 @@ final class FakeSocket: BoundSocket, @unchecked Sendable {
         doorbell.signal()
     }
 
-    func receive(into batch: PacketBatch) -> Bool {
+    /// The next receive fails with `error`.
+    func fail(_ error: SystemError) {
+        failure.with { $0 = error }
+        doorbell.signal()
+    }
+    private let failure = Guarded<SystemError?>(nil)
+
+    func receive(into batch: PacketBatch) throws(SystemError) -> Bool {
         doorbell.drain()
+        if let error = failure.with({ state in defer { state = nil }; return state }) { throw error }
         return incoming.with { queue in
             var any = false
             while let (payload, source) = queue.first, payload.withUnsafeBytes({ batch.appendDatagram($0, from: source) }) {

@@ -124,17 +124,24 @@ public final class ExperimentRunner: @unchecked Sendable {
         return record
     }
 
-    /// Repetitions still to measure: those without a result and, with `retryFailed`, those that failed.
+    /// Repetitions still to measure: those without a result and, with `retryFailed`, those that
+    /// failed. A result that is there but unreadable is neither: the error names it.
     public var pending: [RunKey] {
-        record.order.filter { key in
-            guard let result = store.readResult(key) else { return true }
-            return retryFailed && result.status == .failed
+        get throws(UnreadableRunFile) {
+            var keys: [RunKey] = []
+            for key in record.order {
+                guard let result = try store.readResult(key) else { keys.append(key); continue }
+                if retryFailed && result.status == .failed { keys.append(key) }
+            }
+            return keys
         }
     }
 
     public func run() throws -> Report {
         var report = Report(summary: [], ratios: [], executed: 0, failed: 0, wallSeconds: 0, overheadRatio: nil, residue: [],
                             samplerCoreFraction: nil)
+        // What was recorded must be readable before anything is measured (or a host touched) again.
+        do { _ = try pending; _ = try store.readCostContext() } catch { throw ResumeRefused(error) }
         var lostHost: HostRole?
         do {
             try prepareHosts(into: &report)
@@ -164,19 +171,19 @@ public final class ExperimentRunner: @unchecked Sendable {
         // From the first repetition to the end of the teardown, as the overhead ratio has always been.
         report.wallSeconds = measuringSince.map { Date().timeIntervalSince($0) } ?? 0
         let spec = record.spec
-        let results = store.results(for: record.order)
-        let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json")
+        let results = try store.results(for: record.order)
+        let cost = try store.readCostContext()
         report.summary = RunSummary.build(record: record, results: results, cost: cost)
         report.ratios = PairedRatios.build(record: record, results: results)
         let perRun = Double(spec.traffic.durationSeconds + spec.traffic.omitSeconds)
         report.overheadRatio = report.executed > 0 ? report.wallSeconds / (Double(report.executed) * perRun) : nil
         report.samplerCoreFraction = Self.samplerCost(results)
         do {
-            try store.writeJSON(report.summary, to: "summary.json")
-            try store.writeJSON(report.ratios, to: "ratios.json")
-            try store.write(RunSummary.csv(report.summary, sweep: spec.sweep, cost: cost, ratios: report.ratios), to: "summary.csv")
-            try store.write(PairedRatios.csv(report.ratios), to: "ratios.csv")
-            try store.write(RunSummary.repetitionsCSV(results), to: "repetitions.csv")
+            try store.writeJSON(report.summary, to: RunLayout.summaryJSON)
+            try store.writeJSON(report.ratios, to: RunLayout.ratiosJSON)
+            try store.write(RunSummary.csv(report.summary, sweep: spec.sweep, cost: cost, ratios: report.ratios), to: RunLayout.summaryCSV)
+            try store.write(PairedRatios.csv(report.ratios), to: RunLayout.ratiosCSV)
+            try store.write(RunSummary.repetitionsCSV(results), to: RunLayout.repetitionsCSV)
         } catch let error as LocalWriteError {
             if report.stop == nil { report.stop = .localWrite(error) }
         }
@@ -191,7 +198,7 @@ public final class ExperimentRunner: @unchecked Sendable {
     }
 
     private func measureAll(into report: inout Report) throws {
-        var todo = pending
+        var todo = try pending
         onStage("probe")
         let unsupported = try probeTargets(Set(todo.map(\.series)))
         for key in todo {
@@ -204,7 +211,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             log("series \(series) is unsupported here: \(reason)")
         }
         todo.removeAll { unsupported[$0.series] != nil }
-        let again = todo.filter { store.readResult($0)?.status == .failed }.count
+        let again = try todo.filter { try store.readResult($0)?.status == .failed }.count
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
             + (again > 0 ? " (\(again) of them failed before and are measured again)" : ""))
         let start = Date()
@@ -213,7 +220,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for key in todo {
             if let lost = lease?.lost { throw RunStop.leaseLost(lost) }
             onStage("point \(key.series) \(key.point.id) rep \(key.repetition)")
-            let result = try measure(key, previous: store.readResult(key))
+            let result = try measure(key, previous: try store.readResult(key))
             // After an abort, what was being measured is not a result: resume measures it again.
             guard !provisioner.isAborted else { break }
             try store.checkFault()

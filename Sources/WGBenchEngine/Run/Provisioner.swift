@@ -124,7 +124,14 @@ final class Provisioner: @unchecked Sendable {
         guard !indices.isEmpty else { return }
         for role in [HostRole.gw1, .gw2] {
             for index in indices {
-                _ = try host(role).run(TunnelCommands.delete(target, interface: TrafficPlan.interfaceName(role, tunnel: index, testbed: testbed)))
+                let interface = TrafficPlan.interfaceName(role, tunnel: index, testbed: testbed)
+                let command = TunnelCommands.delete(target, interface: interface)
+                let result = try host(role).run(command)
+                // One already gone (its daemon took it along) is what the delete wanted; any other failure leaves it there.
+                if !result.succeeded && !result.stderr.contains("Cannot find device") {
+                    throw ProvisioningError.commandFailed(host: role, what: "deleting \(interface)", command: command.description,
+                                                          status: result.status, stderr: result.stderrTail)
+                }
             }
         }
         tunnels.subtract(indices)

@@ -38,7 +38,7 @@ public final class RecordingHost: RemoteHost, @unchecked Sendable {
 
     private func log(_ start: Date, _ text: String) {
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
-        store.append("\(Self.timestamp(start)) [\(milliseconds) ms] \(text)", to: "commands/\(name).log")
+        store.append("\(Self.timestamp(start)) [\(milliseconds) ms] \(text)", to: RunLayout.commandLog(name))
     }
 
     /// UTC `2026-11-27T10:41:10.123Z`, without a formatter object per line (they are costly to make).

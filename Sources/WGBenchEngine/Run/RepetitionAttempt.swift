@@ -35,7 +35,7 @@ extension ExperimentRunner {
         for attempt in 1...(spec.retries + 1) {
             let attemptStarted = Date()
             // Raw files of an earlier attempt must not lie beside this one's result.
-            for raw in store.contents(of: key.directory) where raw != "result.json" {
+            for raw in store.contents(of: RunLayout.repetition(key)) where raw != RunLayout.resultName {
                 store.remove("\(key.directory)/\(raw)")
             }
             var inTraffic = false

@@ -24,12 +24,13 @@ public enum ResidueCheck {
         }
     }
 
-    /// What a sweep removed, and the hosts it could not sweep.
+    /// What a sweep removed, the removals a host refused, and the hosts it could not sweep.
     public struct SweepReport: @unchecked Sendable {
         public var removed: [String] = []
+        public var refused: [String] = []
         public var failures: [(HostRole, Error)] = []
 
-        public var problems: [String] { failures.map { "could not sweep \($0.0): \($0.1)" } }
+        public var problems: [String] { refused + failures.map { "could not sweep \($0.0): \($0.1)" } }
     }
 
     /// iperf3, and tunnel daemons of wgbench's interfaces.
@@ -80,27 +81,39 @@ public enum ResidueCheck {
     /// flow routes and flow addresses, and with `folders` every run folder of the hosts. Between
     /// attempts the run's own folder (its uploaded programs) stays; before a run and at its end it goes.
     public static func sweep(hosts: [HostRole: RemoteHost], testbed: Testbed, folders: Bool = false) -> SweepReport {
-        let results = onEachHost(HostRole.allCases) { role -> [String] in
-            guard let host = hosts[role] else { return [] }
+        let results = onEachHost(HostRole.allCases) { role -> (removed: [String], refused: [String]) in
+            guard let host = hosts[role] else { return ([], []) }
             let found = try find(host, role: role, testbed: testbed, folders: false)
+            var refused: [String] = []
+            // A tunnel interface that will not go stays with the run's traffic routed into it: say why.
+            let remove = { (operation: HostOperation) throws -> Bool in
+                let result = try host.perform(operation)
+                if !result.succeeded {
+                    refused.append("\(role): `\(operation)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)")
+                }
+                return result.succeeded
+            }
             let iperf = found.processes.filter { program($0.args) == "iperf3" }.map(\.pid)
             if !iperf.isEmpty { _ = try host.perform(.kill(pids: iperf)) }
-            for interface in found.interfaces { _ = try host.perform(.deleteLink(interface: interface, waitForDaemon: false)) }
+            var removed = found
+            removed.interfaces = try found.interfaces.filter { try remove(.deleteLink(interface: $0, waitForDaemon: false)) }
             if found.processes.contains(where: { program($0.args) != "iperf3" }) {  // tunnel daemons
-                _ = try host.run(daemonsGone(testbed: testbed))
+                _ = try host.perform(daemonsGone(testbed: testbed))
             }
+            // (A flow route through a deleted interface went with it: its delete failing says nothing.)
             for route in found.routes { _ = try host.perform(.deleteRoute(destination: route.contains("/") ? route : route + "/32")) }
             for (address, device) in found.addresses { _ = try host.perform(.deleteAddress(address, device: device)) }
-            var removed = found
             if folders {
                 removed.folders = try host.check(HostFolders.sweep(remove: true)).split(separator: "\n").map(String.init)
             }
-            return removed.describe(role)
+            return (removed.describe(role), refused)
         }
         var report = SweepReport()
         for (role, result) in zip(HostRole.allCases, results) {
             switch result {
-            case .success(let removed): report.removed += removed
+            case .success(let done):
+                report.removed += done.removed
+                report.refused += done.refused
             case .failure(let error): report.failures.append((role, error))
             }
         }

@@ -21,7 +21,7 @@ extension ExperimentRunner {
             _ = teardown()  // a partial upload is removed with the run's directory
             throw error
         }
-        if !store.exists("metadata/\(HostRole.gw1).json") {
+        if !store.exists(RunLayout.metadata(.gw1)) {
             onStage("metadata")
             try collectMetadata()
         }
@@ -31,11 +31,11 @@ extension ExperimentRunner {
             onStage("preflight")
             try checkQuietness(preflight)
         }
-        if !store.exists("metadata/cpu-cost.json") {
+        if !store.exists(RunLayout.cpuCost) {
             onStage("crypto floor")
-            try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
+            try store.writeJSON(measureCostContext(), to: RunLayout.cpuCost)
         }
-        if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
+        if let floor = try store.readCostContext()?.floor {
             log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
                        floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
         }
@@ -91,7 +91,7 @@ extension ExperimentRunner {
                 let result = try hosts[role]!.run(command)
                 return Entry(name: name, command: command.description, status: result.status, stdout: result.stdout, stderr: result.stderr)
             }
-            try store.writeJSON(entries, to: "metadata/\(role).json")
+            try store.writeJSON(entries, to: RunLayout.metadata(role))
         }
     }
 
@@ -105,7 +105,7 @@ extension ExperimentRunner {
         let reports = try onEachHostOrThrow(preflight.hosts) { role in
             try hosts[role]!.read(.preflight(host: role.rawValue, spec: preflight))
         }
-        try store.writeJSON(reports, to: "metadata/preflight.json")
+        try store.writeJSON(reports, to: RunLayout.preflight)
         let warnings = reports.flatMap { report in report.warnings.map { "\(report.host): \($0)" } }
         for warning in warnings { log("preflight: \(warning)") }
         if warnings.isEmpty { log("preflight: \(preflight.hosts.map(\.rawValue).joined(separator: ", ")) quiet") }
@@ -122,7 +122,7 @@ extension ExperimentRunner {
             return (role, try hosts[role]!.read(.topology(nics: nics)))
         }
         topology = Dictionary(uniqueKeysWithValues: read)
-        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: "metadata/topology.json")
+        try store.writeJSON(["gw1": topology[.gw1]!, "gw2": topology[.gw2]!], to: RunLayout.topology)
     }
 
     /// Copies the testbed's `upload:` programs to the gateways, if a series of this run needs them.
@@ -142,9 +142,9 @@ extension ExperimentRunner {
     /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
     func measureCostContext() throws -> CPUCostContext {
         struct Entry: Codable { var name: String; var stdout: String }
-        let bootID = { (role: HostRole) in
-            (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
+        let bootID = { (role: HostRole) throws(UnreadableRunFile) in
+            try self.store.readJSONIfPresent([Entry].self, from: RunLayout.metadata(role))?.first { $0.name == "boot_id" }?.stdout
         }
-        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
+        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: try bootID(.gw1), bootID: try bootID(.gw2)))
     }
 }

@@ -34,7 +34,15 @@ extension ExperimentRunner {
         var problems = provisioner.teardown(using: hosts)
         // The id reaches `rm -rf` on every host: only one wgbench itself would have made.
         if RunRecord.isValidID(record.id) {
-            for role in HostRole.allCases { _ = try? hosts[role]?.perform(.removeTree(HostFolders.run(record.id))) }
+            for role in HostRole.allCases {
+                let operation = HostOperation.removeTree(HostFolders.run(record.id))
+                do {
+                    guard let result = try hosts[role]?.perform(operation), !result.succeeded else { continue }
+                    problems.append("\(role): `\(operation)` exited \(result.status)\(result.stderrTail.isEmpty ? "" : ": " + result.stderrTail)")
+                } catch {
+                    problems.append("\(role): `\(operation)`: \(error)")
+                }
+            }
         }
         problems += ResidueCheck.check(hosts: hosts, testbed: testbed)
         return problems
