@@ -37,6 +37,8 @@ let package = Package(
         ),
         // Cryptography of the WireGuard datapath (and the harness's key generation).
         .target(name: "WireGuardCrypto", dependencies: ["CSodium", "CLibCrypto"]),
+        // Linux CPU lists (`0-3,8`), one parser for the harness and the daemon; pure Swift, no dependencies.
+        .target(name: "CPUSets"),
         // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs, the two engines.
         .target(name: "WireGuard", dependencies: ["WireGuardCrypto", "CShims", "POSIXThread"], swiftSettings: datapathSettings),
         // One joinable POSIX thread, for the harness's per-host work and the engines' threads.
@@ -53,7 +55,7 @@ let package = Package(
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
             name: "WGBenchCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CPUSets", .product(name: "Yams", package: "Yams")]
         ),
         // Reaching hosts: the RemoteHost protocol, libssh2 sessions, the persistent shell.
         .target(
@@ -97,6 +99,10 @@ let package = Package(
             name: "WGBenchReportTests",
             dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "CPUSetsTests",
+            dependencies: ["CPUSets"]
         ),
         .testTarget(
             name: "WireGuardTests",
