@@ -48,9 +48,11 @@ let package = Package(
         // TUN device, UDP socket, UAPI listener, stats file, and the daemon's loops over them.
         .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"], swiftSettings: datapathSettings),
         // The userspace WireGuard daemon, used like wireguard-go: flags, start-up, signals.
-        .executableTarget(name: "wireguard-swift", dependencies: [
-            "WireGuard", "WireGuardSystem", "CShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .target(name: "WireGuardSwiftCLI", dependencies: [
+            "WireGuard", "WireGuardSystem", "CShims", "CPUSets", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Its entry point only.
+        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuardSwiftCLI"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
@@ -103,6 +105,10 @@ let package = Package(
         .testTarget(
             name: "CPUSetsTests",
             dependencies: ["CPUSets"]
+        ),
+        .testTarget(
+            name: "WireGuardSwiftCLITests",
+            dependencies: ["WireGuardSwiftCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "WireGuardTests",
