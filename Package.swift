@@ -59,6 +59,8 @@ let package = Package(
             name: "WGBenchCore",
             dependencies: ["CPUSets", .product(name: "Yams", package: "Yams")]
         ),
+        // The harness's own libsodium: tunnel key pairs and SHA-256 of uploads, not the datapath's crypto.
+        .target(name: "WGBenchSodium", dependencies: ["CSodium"]),
         // Reaching hosts: the RemoteHost protocol, libssh2 sessions, the persistent shell.
         .target(
             name: "WGBenchRemote",
@@ -67,7 +69,7 @@ let package = Package(
         // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
         .target(
             name: "WGBenchEngine",
-            dependencies: ["WGBenchCore", "WGBenchRemote", "WireGuardCrypto"]
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchSodium", "WireGuardCrypto"]
         ),
         // Plots, the HTML report and run comparison, from result directories only.
         .target(
@@ -101,6 +103,10 @@ let package = Package(
             name: "WGBenchReportTests",
             dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WGBenchSodiumTests",
+            dependencies: ["WGBenchSodium"]
         ),
         .testTarget(
             name: "CPUSetsTests",

@@ -1,7 +1,7 @@
 import Foundation
 import WGBenchCore
 import WGBenchRemote
-import WireGuardCrypto
+import WGBenchSodium
 
 /// Four hosts that run nothing but answer like a real testbed: they keep the interfaces,
 /// addresses, routes, listening servers and WireGuard sysfs files that commands add, change and
@@ -210,7 +210,7 @@ public final class SimulatedTestbed: @unchecked Sendable {
             files[role, default: [:]][argv[4], default: []] += command.stdin ?? []
             return ok()
         case "sha256sum":
-            return ok("\(SHA256.hex(files[role]?[argv[1]] ?? []))  \(argv[1])\n")
+            return ok("\(SHA256Digest.hex(files[role]?[argv[1]] ?? []))  \(argv[1])\n")
         case "sh" where argv.count == 6 && argv[2].hasPrefix("chmod 755"):
             let content = files[role]?.removeValue(forKey: argv[4])
             files[role]?[argv[5]] = content
