@@ -35,7 +35,7 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Cryptography of the WireGuard datapath (and the harness's key generation).
+        // Cryptography of the WireGuard datapath.
         .target(name: "WireGuardCrypto", dependencies: ["CSodium", "CLibCrypto"]),
         // Linux CPU lists (`0-3,8`), one parser for the harness and the daemon; pure Swift, no dependencies.
         .target(name: "CPUSets"),
@@ -69,7 +69,7 @@ let package = Package(
         // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
         .target(
             name: "WGBenchEngine",
-            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchSodium", "WireGuardCrypto"]
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchSodium"]
         ),
         // Plots, the HTML report and run comparison, from result directories only.
         .target(

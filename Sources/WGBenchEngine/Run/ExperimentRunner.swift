@@ -39,8 +39,11 @@ public final class ExperimentRunner: @unchecked Sendable {
     var onStage: @Sendable (String) -> Void = { _ in }
     /// Told the placement each point resolved to, one line per gateway and tunnel (the plan prints it).
     var onPlacement: @Sendable ([String]) -> Void = { _ in }
-    /// Measures the crypto floor for CPU-cost figures; nil leaves it out (plans and unit tests touch nothing).
-    let measureFloor: (@Sendable () -> CPUCostContext.Floor)?
+    /// Measures the crypto floor for CPU-cost figures on a gateway's machine (the gateways it stands
+    /// for given); nil leaves it out (plans and unit tests touch nothing).
+    let measureFloor: FloorMeasurement?
+
+    public typealias FloorMeasurement = @Sendable (_ host: RemoteHost, _ roles: [HostRole]) -> CryptoFloorCommands.Outcome
     /// Each gateway's CPUs, NUMA nodes and NICs, read at the start of every invocation.
     private var topology: [HostRole: HostTopology] = [:]
     private let teardownLock = NSLock()
@@ -76,7 +79,7 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
                 log: @escaping @Sendable (String) -> Void = { _ in },
-                measureFloor: (@Sendable () -> CPUCostContext.Floor)? = nil) {
+                measureFloor: FloorMeasurement? = nil) {
         self.measureFloor = measureFloor
         var testbed = testbed
         // Uploaded programs run from the run's own directory on the gateways.
@@ -194,9 +197,12 @@ public final class ExperimentRunner: @unchecked Sendable {
             onStage("crypto floor")
             try store.writeJSON(measureCostContext(), to: "metadata/cpu-cost.json")
         }
-        if let floor = (try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json"))?.floor {
-            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
-                       floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
+        if let cost = try? store.readJSON(CPUCostContext.self, from: "metadata/cpu-cost.json") {
+            for floor in cost.floors {
+                log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
+                           floor.label, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
+            }
+            for missing in cost.unavailableFloors { log("no crypto floor on \(missing.roles.joined(separator: " and ")) (\(missing.host)): \(missing.reason)") }
         }
     }
 
@@ -407,8 +413,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
-    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the controller.
-    public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
+    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the gateway's machine.
+    public static let cryptoFloor: FloorMeasurement = { host, roles in GatewayCryptoFloor.measure(on: host, roles: roles) }
 
     /// The quiet-machine check: each host's readings and warnings, recorded and logged; with
     /// `strict`, a warning stops the run before anything is changed on the hosts.
@@ -455,13 +461,24 @@ public final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
-    /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
+    /// Whether the gateways are one machine (by boot id), and the crypto floor measured on each
+    /// gateway machine: once where they are one.
     private func measureCostContext() throws -> CPUCostContext {
         struct Entry: Codable { var name: String; var stdout: String }
         let bootID = { (role: HostRole) in
             (try? self.store.readJSON([Entry].self, from: "metadata/\(role).json"))?.first { $0.name == "boot_id" }?.stdout
         }
-        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2)))
+        let shared = CPUCost.sameMachine(bootID: bootID(.gw1), bootID: bootID(.gw2))
+        let machines: [[HostRole]] = shared ? [[.gw1, .gw2]] : [[.gw1], [.gw2]]
+        let outcomes = measureFloor.map { measure in machines.map { roles in measure(hosts[roles[0]]!, roles) } } ?? []
+        var floors: [CPUCostContext.Floor] = [], unavailable: [CPUCostContext.UnavailableFloor] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .measured(let floor): floors.append(floor)
+            case .unavailable(let missing): unavailable.append(missing)
+            }
+        }
+        return CPUCostContext(floors: floors, unavailableFloors: unavailable, gatewaysShareMachine: shared)
     }
 
     /// Removes tunnels, flows and rules, then checks the hosts for anything of ours. Safe to call
