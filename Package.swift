@@ -76,14 +76,17 @@ let package = Package(
             name: "WGBenchReport",
             dependencies: ["WGBenchCore"]
         ),
-        .executableTarget(
-            name: "wgbench",
+        // wgbench's commands: argument types, option groups, and what each outcome prints and exits with.
+        .target(
+            name: "WGBenchCLI",
             dependencies: [
                 "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchReport",
                 "WireGuard",  // only for `bench datapath`
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Its entry point only.
+        .executableTarget(name: "wgbench", dependencies: ["WGBenchCLI"]),
 
         .testTarget(
             name: "WGBenchCoreTests",
@@ -103,6 +106,11 @@ let package = Package(
             name: "WGBenchReportTests",
             dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WGBenchCLITests",
+            dependencies: ["WGBenchCLI", "WGBenchEngine", "WGBenchReport", "WGBenchRemote", "WGBenchCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "WGBenchSodiumTests",
