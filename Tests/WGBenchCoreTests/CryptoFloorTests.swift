@@ -22,6 +22,7 @@ struct CryptoFloorTests {
         #expect(abs(floor.sealSecondsPerGB - 1e9 / 2101172580.00) < 1e-12)
         #expect(abs(floor.openSecondsPerGB - 1e9 / 2086685740.00) < 1e-12)
         #expect(floor.label == "gw1 and gw2 (vm)")
+        #expect(floor.output?.contains("+R:1479699:ChaCha20-Poly1305:1.000000") == true)  // the raw output is kept
     }
 
     @Test func noOpenSSLIsRecordedAsUnavailable() throws {

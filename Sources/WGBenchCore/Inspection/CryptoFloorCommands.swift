@@ -60,7 +60,7 @@ public enum CryptoFloorCommands {
             }
         }
         return .measured(.init(host: host, roles: roles, tool: tool, packetBytes: packetBytes,
-                               sealSecondsPerGB: 1e9 / rates["seal"]!, openSecondsPerGB: 1e9 / rates["open"]!))
+                               sealSecondsPerGB: 1e9 / rates["seal"]!, openSecondsPerGB: 1e9 / rates["open"]!, output: output))
     }
 
     struct Unreadable: Error, CustomStringConvertible {

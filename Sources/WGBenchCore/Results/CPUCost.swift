@@ -15,14 +15,18 @@ public struct CPUCostContext: Codable, Sendable, Equatable {
         public var packetBytes: Int
         public var sealSecondsPerGB: Double
         public var openSecondsPerGB: Double
+        /// What the measurement printed, from which the rates were read (raw data is kept).
+        public var output: String?
 
-        public init(host: String, roles: [String], tool: String? = nil, packetBytes: Int, sealSecondsPerGB: Double, openSecondsPerGB: Double) {
+        public init(host: String, roles: [String], tool: String? = nil, packetBytes: Int, sealSecondsPerGB: Double, openSecondsPerGB: Double,
+                    output: String? = nil) {
             self.host = host
             self.roles = roles
             self.tool = tool
             self.packetBytes = packetBytes
             self.sealSecondsPerGB = sealSecondsPerGB
             self.openSecondsPerGB = openSecondsPerGB
+            self.output = output
         }
 
         public init(from decoder: any Decoder) throws {
@@ -33,6 +37,7 @@ public struct CPUCostContext: Codable, Sendable, Equatable {
             packetBytes = try container.decode(Int.self, forKey: .packetBytes)
             sealSecondsPerGB = try container.decode(Double.self, forKey: .sealSecondsPerGB)
             openSecondsPerGB = try container.decode(Double.self, forKey: .openSecondsPerGB)
+            output = try container.decodeIfPresent(String.self, forKey: .output)
         }
 
         /// Both ends on one machine: every byte is sealed once and opened once.
