@@ -88,20 +88,19 @@ extension TestbedCommand {
         @Option(help: "gw2's SSH address.") var gw2: String
         @Option(help: "The drain host's SSH address.") var drain: String
         @Option(help: "SSH user.") var user = "root"
-        @Option(help: "SSH private key.") var identity = "~/.ssh/id_ed25519"
-        @Option(help: "known_hosts file the hosts' keys are pinned in.") var knownHosts = "~/.ssh/known_hosts"
+        @Option(help: "SSH private key.") var identity = UserPath("~/.ssh/id_ed25519")
+        @Option(help: "known_hosts file the hosts' keys are pinned in.") var knownHosts = UserPath("~/.ssh/known_hosts")
         @Option(help: "SSH port.") var port: UInt16 = 22
         @Option(help: "The testbed's name.") var name = "lab"
         @Option(help: "Where to write the testbed file (default: print it).") var out: String?
 
         func run() throws {
             let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
-            let expand: @Sendable (String) -> String = { path in path.hasPrefix("~/") ? home + path.dropFirst(1) : path }
             let (identity, knownHosts, user, port) = (identity, knownHosts, user, port)
             let addresses: [HostRole: String] = [.source: source, .gw1: gw1, .gw2: gw2, .drain: drain]
             let hosts = try onEachHostOrThrow(HostRole.allCases) { role -> (HostRole, RemoteHost) in
-                let host = SSHHost(SSHEndpoint(name: role.rawValue, address: addresses[role]!, port: port, user: user, identity: expand(identity),
-                                               knownHosts: expand(knownHosts), hostKeyPolicy: .strict, connectTimeoutMilliseconds: 10_000,
+                let host = SSHHost(SSHEndpoint(name: role.rawValue, address: addresses[role]!, port: port, user: user, identity: identity.expanded(home: home),
+                                               knownHosts: knownHosts.expanded(home: home), hostKeyPolicy: .strict, connectTimeoutMilliseconds: 10_000,
                                                commandTimeout: SpecDuration(milliseconds: 30_000)))
                 try host.connect()
                 return (role, host)
@@ -109,7 +108,7 @@ extension TestbedCommand {
             let connected = Dictionary(uniqueKeysWithValues: hosts)
             defer { for host in connected.values { (host as? SSHHost)?.disconnect() } }
             let outcome = try TestbedDiscoverer.discover(hosts: connected, sshAddresses: addresses, name: name, user: user,
-                                                         identity: identity, knownHosts: knownHosts)
+                                                         identity: identity.written, knownHosts: knownHosts.written)
             guard let out else {
                 print(outcome.yaml, terminator: "")
                 return

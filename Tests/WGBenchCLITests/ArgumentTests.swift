@@ -75,6 +75,16 @@ struct ArgumentTests {
         }
     }
 
+    @Test func discoverKeepsPathsAsWrittenAndExpandsThemForSSH() throws {
+        let address = ["--source", "a", "--gw1", "b", "--gw2", "c", "--drain", "d"]
+        let discover = try #require(try Self.parse(["testbed", "discover"] + address + ["--identity", "~/keys/lab"]) as? TestbedCommand.Discover)
+        #expect(discover.identity.written == "~/keys/lab" && discover.identity.expanded(home: "/home/x") == "/home/x/keys/lab")
+        #expect(discover.knownHosts.expanded(home: "/root") == "/root/.ssh/known_hosts")
+        #expect(UserPath("/etc/key").expanded(home: "/root") == "/etc/key" && UserPath("~bob/k").expanded(home: "/root") == "~bob/k")
+        #expect(Self.refusal(["testbed", "discover"] + address + ["--identity", ""]) == 2)
+        #expect(Self.refusal(["testbed", "discover"] + address + ["--port", "70000"]) == 2)
+    }
+
     @Test func runTakesAnExperimentOrAResumeDirectory() throws {
         #expect(Self.refusal(["run"]) == 2)
         #expect(Self.refusal(["run", "e.yaml", "--resume", "results/x"]) == 2)
