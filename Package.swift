@@ -35,8 +35,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Cryptography of the WireGuard datapath (and the harness's key generation).
+        // Cryptography of the WireGuard datapath.
         .target(name: "WireGuardCrypto", dependencies: ["CSodium", "CLibCrypto"]),
+        // Linux CPU lists (`0-3,8`), one parser for the harness and the daemon; pure Swift, no dependencies.
+        .target(name: "CPUSets"),
         // The userspace WireGuard datapath: protocol, noise, replay, allowed IPs, the two engines.
         .target(name: "WireGuard", dependencies: ["WireGuardCrypto", "CShims", "POSIXThread"], swiftSettings: datapathSettings),
         // One joinable POSIX thread, for the harness's per-host work and the engines' threads.
@@ -46,15 +48,19 @@ let package = Package(
         // TUN device, UDP socket, UAPI listener, stats file, and the daemon's loops over them.
         .target(name: "WireGuardSystem", dependencies: ["WireGuard", "CShims"], swiftSettings: datapathSettings),
         // The userspace WireGuard daemon, used like wireguard-go: flags, start-up, signals.
-        .executableTarget(name: "wireguard-swift", dependencies: [
-            "WireGuard", "WireGuardSystem", "CShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .target(name: "WireGuardSwiftCLI", dependencies: [
+            "WireGuard", "WireGuardSystem", "CShims", "CPUSets", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Its entry point only.
+        .executableTarget(name: "wireguard-swift", dependencies: ["WireGuardSwiftCLI"]),
 
         // Pure logic: specs, plans, command builders, parsers. No I/O.
         .target(
             name: "WGBenchCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CPUSets", .product(name: "Yams", package: "Yams")]
         ),
+        // The harness's own libsodium: tunnel key pairs and SHA-256 of uploads, not the datapath's crypto.
+        .target(name: "WGBenchSodium", dependencies: ["CSodium"]),
         // Reaching hosts: the RemoteHost protocol, libssh2 sessions, the persistent shell.
         .target(
             name: "WGBenchRemote",
@@ -63,27 +69,30 @@ let package = Package(
         // Doing things to testbeds: the local testbed's life cycle, host inspection, benchmarks.
         .target(
             name: "WGBenchEngine",
-            dependencies: ["WGBenchCore", "WGBenchRemote", "WireGuardCrypto"]
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchSodium"]
         ),
         // The simulated testbed (four hosts that interpret host operations) and `wgbench plan`, which
         // drives the real engine against it: beside the engine, as NIOEmbedded sits beside NIOPosix.
         .target(
             name: "WGBenchSimulation",
-            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WireGuardCrypto"]
+            dependencies: ["WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchSodium"]
         ),
         // Plots, the HTML report and run comparison, from result directories only.
         .target(
             name: "WGBenchReport",
             dependencies: ["WGBenchCore"]
         ),
-        .executableTarget(
-            name: "wgbench",
+        // wgbench's commands: argument types, option groups, and what each outcome prints and exits with.
+        .target(
+            name: "WGBenchCLI",
             dependencies: [
                 "WGBenchCore", "WGBenchRemote", "WGBenchEngine", "WGBenchSimulation", "WGBenchReport",
                 "WireGuard",  // only for `bench datapath`
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Its entry point only.
+        .executableTarget(name: "wgbench", dependencies: ["WGBenchCLI"]),
 
         .testTarget(
             name: "WGBenchCoreTests",
@@ -103,6 +112,23 @@ let package = Package(
             name: "WGBenchReportTests",
             dependencies: ["WGBenchReport", "WGBenchCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "WGBenchCLITests",
+            dependencies: ["WGBenchCLI", "WGBenchEngine", "WGBenchReport", "WGBenchRemote", "WGBenchCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "WGBenchSodiumTests",
+            dependencies: ["WGBenchSodium"]
+        ),
+        .testTarget(
+            name: "CPUSetsTests",
+            dependencies: ["CPUSets"]
+        ),
+        .testTarget(
+            name: "WireGuardSwiftCLITests",
+            dependencies: ["WireGuardSwiftCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "WireGuardTests",

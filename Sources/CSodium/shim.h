@@ -1,4 +1,4 @@
-// libsodium for Swift. Only the wrapper files in Sources/WireGuardCrypto use it.
+// libsodium for Swift. Only the wrapper files in Sources/WireGuardCrypto and Sources/WGBenchSodium use it.
 #ifndef WGB_CSODIUM_SHIM_H
 #define WGB_CSODIUM_SHIM_H
 #include <sodium.h>

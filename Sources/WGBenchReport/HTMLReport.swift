@@ -44,11 +44,16 @@ public enum HTMLReport {
 
     static func summaryTable(_ rows: [PointSummary], sweep: [SweepVariable], cost: CPUCostContext? = nil) -> String {
         var html = "<h2>Summary</h2>\n"
-        if let floor = cost?.floor {
+        if let cost, !cost.floors.isEmpty || !cost.unavailableFloors.isEmpty {
             html += "<p>CPU cost: CPU-seconds of the gateways per GB delivered through the tunnel"
-                + (cost?.gatewaysShareMachine == true ? " (gw1 and gw2 are one machine here, with source and drain: its CPUs count once)" : "")
-                + String(format: ". Crypto-only floor, measured on %@ in this run: %.2f CPU-s/GB (OpenSSL sealing %.2f + opening %.2f, %d-byte packets, one core).</p>\n",
-                         esc(floor.host), floor.tunnelSecondsPerGB, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes)
+                + (cost.gatewaysShareMachine ? " (gw1 and gw2 are one machine here, with source and drain: its CPUs count once)" : "")
+                + cost.floors.map { floor in
+                    String(format: ". Crypto-only floor, measured on %@ in this run: %.2f CPU-s/GB (OpenSSL sealing %.2f + opening %.2f, %d-byte packets, one core)",
+                           esc(floor.label), floor.tunnelSecondsPerGB, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes)
+                }.joined()
+                + cost.unavailableFloors.map { ". No crypto floor for \(esc($0.roles.joined(separator: " and "))) (\(esc($0.host))): \(esc($0.reason))" }.joined()
+                + (cost.floors.count > 1 ? "; x floor is gw1's sealing plus gw2's opening" : "")
+                + ".</p>\n"
         }
         html += "<table class=\"summary\">\n<tr><th>series</th><th>target</th>"
             + sweep.map { "<th>\(esc($0.name))</th>" }.joined()
@@ -78,7 +83,7 @@ public enum HTMLReport {
                 + cell(stats?.mean) + cell(stats?.stddev) + cell(stats?.ci95) + cell(stats?.min) + cell(stats?.max)
                 + noise(row.noise)
                 + cpu("gw1") + cpu("gw2") + cell(row.cpuSecondsPerGB?.mean)
-                + cell(row.target.hasTunnels ? cost?.floor.flatMap { floor in row.cpuSecondsPerGB.map { $0.mean / floor.tunnelSecondsPerGB } } : nil)
+                + cell(row.target.hasTunnels ? cost?.tunnelFloorSecondsPerGB.flatMap { floor in row.cpuSecondsPerGB.map { $0.mean / floor } } : nil)
                 + "<td>\((findings + drops).joined(separator: "<br>"))</td></tr>\n"
         }
         return html + "</table>\n"

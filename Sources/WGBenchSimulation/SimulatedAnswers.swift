@@ -1,7 +1,7 @@
 import Foundation
 import WGBenchCore
 import WGBenchEngine
-import WireGuardCrypto
+import WGBenchSodium
 
 /// How the simulated testbed answers each operation: what it changes in its model of the host,
 /// and what the host's tools would print.
@@ -146,7 +146,7 @@ extension SimulatedTestbed {
             return files[role]?[path].map { ok(String(decoding: $0, as: UTF8.self)) } ?? fail("cat: \(path): No such file or directory")
         case .sha256(let path):
             guard let content = files[role]?[path] else { return fail("sha256sum: \(path): No such file or directory") }
-            return ok("\(SHA256.hex(content))  \(path)\n")
+            return ok("\(SHA256Digest.hex(content))  \(path)\n")
         case .programVersion(let program):
             // Any build of either daemon, as the `binary` knob may name one (wireguard-go-<rev>, a path), or an upload.
             let name = program.split(separator: "/").last.map(String.init) ?? program
@@ -206,6 +206,10 @@ extension SimulatedTestbed {
             return ok(topologyOutput(nics: nics))
         case .preflight:
             return ok(preflightOutput)
+        case .cryptoFloor(let bytes, let seconds):
+            // `openssl speed -mr` at 1.5 GB/s each way: a floor of 0.67 CPU-s/GB.
+            let run = "+DT:ChaCha20-Poly1305:\(seconds):\(bytes)\n+R:1000000:ChaCha20-Poly1305:\(seconds).000000\n+H:\(bytes)\n+F:25:ChaCha20-Poly1305:1500000000.00\n"
+            return ok("@host simulated-\(role)\n@tool OpenSSL 3.0 (simulated)\n@seal\n" + run + "@open\n" + run)
         case .unameAll, .kernelRelease:
             return ok("Linux simulated 6.12.0 (simulated)\n")
         case .lscpu:

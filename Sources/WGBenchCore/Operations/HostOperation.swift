@@ -107,6 +107,8 @@ public enum HostFact: Hashable, Sendable {
     case nicRules(String)
     /// Online CPUs, NUMA nodes and each NIC's node and queue count (`TopologyCommands.parse`).
     case topology(nics: [String])
+    /// OpenSSL's ChaCha20-Poly1305 sealing and opening `packetBytes` packets for `seconds` each (`CryptoFloorCommands`).
+    case cryptoFloor(packetBytes: Int, seconds: Int)
     /// The quiet-machine check's readings (`PreflightCommands.parse`).
     case preflight
     case unameAll, kernelRelease, bootID, cmdline, lscpu, numaCPULists

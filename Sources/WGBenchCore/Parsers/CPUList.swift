@@ -1,26 +1,11 @@
+import CPUSets
 import Foundation
 
 /// Parses and prints Linux CPU lists such as `0-3,8,10-11` (sysfs cpulist, lscpu, taskset -c).
 public enum CPUList {
-    public static func parse(_ text: String) -> [Int]? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { return [] }
-        var cpus: [Int] = []
-        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-            switch bounds.count {
-            case 1:
-                guard let cpu = Int(bounds[0]), cpu >= 0 else { return nil }
-                cpus.append(cpu)
-            case 2:
-                guard let low = Int(bounds[0]), let high = Int(bounds[1]), low >= 0, low <= high else { return nil }
-                cpus.append(contentsOf: low...high)
-            default:
-                return nil
-            }
-        }
-        return cpus
-    }
+    /// The CPUs of a list such as `0-3,8`; nil if it is not one. The rules are `LinuxCPUList`'s,
+    /// shared with the daemon's flags.
+    public static func parse(_ text: String) -> [Int]? { LinuxCPUList.parse(text) }
 
     /// The shortest form: consecutive CPUs become ranges.
     public static func format(_ cpus: [Int]) -> String {

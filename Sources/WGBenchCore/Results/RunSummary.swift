@@ -135,7 +135,7 @@ public enum RunSummary {
             let fields = [row.series, row.target.rawValue] + variables.map { row.point.value($0) ?? "" }
                 + [String(row.repetitions), String(row.failed), String(row.unsupported), number(stats?.mean), number(stats?.stddev), number(stats?.min),
                    number(stats?.max), number(stats?.ci95), meanBusy("gw1"), meanBusy("gw2"), number(row.cpuSecondsPerGB?.mean),
-                   row.target.hasTunnels ? number(cost?.floor?.tunnelSecondsPerGB) : ""]
+                   row.target.hasTunnels ? number(cost?.tunnelFloorSecondsPerGB) : ""]
             let ratio = ratios.first { $0.series == row.series && $0.point == row.point }
             let noise = [number(row.noise?.cvPercent), number(row.noise?.driftPercentPerHour), row.noise?.roundsNeeded.map(String.init) ?? ""]
             let paired = [ratio?.over ?? "", number(ratio?.ratio), number(ratio?.low), number(ratio?.high)]

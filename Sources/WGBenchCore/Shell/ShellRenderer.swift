@@ -128,6 +128,9 @@ public enum ShellRenderer {
         case .nicRules(let nic): return Command("ethtool", "-n", nic)
         case .topology(let nics): return Command(["sh", "-c", ShellScripts.topology, "topology"] + nics)
         case .preflight: return Command("sh", "-c", ShellScripts.preflight, "preflight")
+        case .cryptoFloor(let bytes, let seconds):
+            return Command(["sh", "-c", ShellScripts.cryptoFloor, "crypto-floor", String(bytes), String(seconds)],
+                           timeout: SpecDuration(milliseconds: 30_000 + 4_000 * seconds))
         case .unameAll: return Command("uname", "-a")
         case .kernelRelease: return Command("uname", "-r")
         case .bootID: return Command("cat", "/proc/sys/kernel/random/boot_id")

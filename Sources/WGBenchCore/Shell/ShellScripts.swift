@@ -94,6 +94,16 @@ enum ShellScripts {
         pkill --ns $$ --nslist net -TERM -f "$1"; sleep 0.5; exit 0
         """
 
+    /// The machine's name, OpenSSL's version, then `openssl speed` sealing and opening $1-byte
+    /// packets for $2 s each, under `@seal` and `@open`; exits 0 whatever happens.
+    static let cryptoFloor = """
+        echo "@host $(uname -n)"
+        command -v openssl >/dev/null 2>&1 || { echo "@unavailable openssl is not installed (not on PATH)"; exit 0; }
+        echo "@tool $(openssl version 2>&1)"
+        echo @seal; openssl speed -mr -aead -evp \(CryptoFloorCommands.cipher) -bytes "$1" -seconds "$2" 2>&1 || echo "@failed $?"
+        echo @open; openssl speed -mr -aead -decrypt -evp \(CryptoFloorCommands.cipher) -bytes "$1" -seconds "$2" 2>&1 || echo "@failed $?"
+        """
+
     /// Pins every thread of each process matching $1 to the CPU list $2.
     static let pin = "pids=$(pgrep -f \"$1\") || exit 3; for p in $pids; do taskset -a -p -c \"$2\" \"$p\" >/dev/null || exit 4; done"
 

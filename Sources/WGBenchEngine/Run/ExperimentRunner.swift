@@ -58,8 +58,11 @@ public final class ExperimentRunner: @unchecked Sendable {
     package var onEvent: @Sendable (RunEvent) -> Void = { _ in }
     /// Told the placement each point resolved to, one line per gateway and tunnel (the plan prints it).
     package var onPlacement: @Sendable ([String]) -> Void = { _ in }
-    /// Measures the crypto floor for CPU-cost figures; nil leaves it out (plans and unit tests touch nothing).
-    let measureFloor: (@Sendable () -> CPUCostContext.Floor)?
+    /// Measures the crypto floor for CPU-cost figures on a gateway's machine (the gateways it stands
+    /// for given); nil leaves it out (plans and unit tests touch nothing).
+    let measureFloor: FloorMeasurement?
+
+    public typealias FloorMeasurement = @Sendable (_ host: RemoteHost, _ roles: [HostRole]) -> CryptoFloorCommands.Outcome
     /// Each gateway's CPUs, NUMA nodes and NICs, read at the start of every invocation.
     var topology: [HostRole: HostTopology] = [:]
     let teardownLock = NSLock()
@@ -95,7 +98,7 @@ public final class ExperimentRunner: @unchecked Sendable {
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
                 log: @escaping @Sendable (String) -> Void = { _ in },
-                measureFloor: (@Sendable () -> CPUCostContext.Floor)? = nil) {
+                measureFloor: FloorMeasurement? = nil) {
         self.measureFloor = measureFloor
         var testbed = testbed
         // Uploaded programs run from the run's own directory on the gateways.

@@ -35,9 +35,12 @@ extension ExperimentRunner {
             onStage("crypto floor")
             try store.writeJSON(measureCostContext(), to: RunLayout.cpuCost)
         }
-        if let floor = try store.readCostContext()?.floor {
-            log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
-                       floor.host, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
+        if let cost = try store.readCostContext() {
+            for floor in cost.floors {
+                log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
+                           floor.label, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
+            }
+            for missing in cost.unavailableFloors { log("no crypto floor on \(missing.roles.joined(separator: " and ")) (\(missing.host)): \(missing.reason)") }
         }
     }
 
@@ -95,8 +98,8 @@ extension ExperimentRunner {
         }
     }
 
-    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the controller.
-    public static let cryptoFloor: @Sendable () -> CPUCostContext.Floor = { CryptoFloor.measure() }
+    /// The crypto floor as `wgbench run` measures it: OpenSSL on one core of the gateway's machine.
+    public static let cryptoFloor: FloorMeasurement = { host, roles in GatewayCryptoFloor.measure(on: host, roles: roles) }
 
     /// The quiet-machine check: each host's readings and warnings, recorded and logged; with
     /// `strict`, a warning stops the run before anything is changed on the hosts.
@@ -139,12 +142,23 @@ extension ExperimentRunner {
         }
     }
 
-    /// The crypto floor, measured here, and whether the gateways are one machine (by boot id).
+    /// Whether the gateways are one machine (by boot id), and the crypto floor measured on each
+    /// gateway machine: once where they are one.
     func measureCostContext() throws -> CPUCostContext {
         struct Entry: Codable { var name: String; var stdout: String }
         let bootID = { (role: HostRole) throws(UnreadableRunFile) in
             try self.store.readJSONIfPresent([Entry].self, from: RunLayout.metadata(role))?.first { $0.name == "boot_id" }?.stdout
         }
-        return CPUCostContext(floor: measureFloor?(), gatewaysShareMachine: CPUCost.sameMachine(bootID: try bootID(.gw1), bootID: try bootID(.gw2)))
+        let shared = CPUCost.sameMachine(bootID: try bootID(.gw1), bootID: try bootID(.gw2))
+        let machines: [[HostRole]] = shared ? [[.gw1, .gw2]] : [[.gw1], [.gw2]]
+        let outcomes = measureFloor.map { measure in machines.map { roles in measure(hosts[roles[0]]!, roles) } } ?? []
+        var floors: [CPUCostContext.Floor] = [], unavailable: [CPUCostContext.UnavailableFloor] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .measured(let floor): floors.append(floor)
+            case .unavailable(let missing): unavailable.append(missing)
+            }
+        }
+        return CPUCostContext(floors: floors, unavailableFloors: unavailable, gatewaysShareMachine: shared)
     }
 }

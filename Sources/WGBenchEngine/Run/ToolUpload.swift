@@ -1,7 +1,7 @@
 import Foundation
 import WGBenchCore
 import WGBenchRemote
-import WireGuardCrypto
+import WGBenchSodium
 
 /// Copies a program from the controller to a gateway for one run (`upload:` in the testbed file):
 /// over the host's persistent shell in chunks, checked by SHA-256 on arrival, made executable,
@@ -43,7 +43,7 @@ enum ToolUpload {
             offset = end
         }
         let remoteSum = try host.check(.read(.sha256(part))).split(separator: " ").first.map(String.init) ?? ""
-        let localSum = SHA256.hex(bytes)
+        let localSum = SHA256Digest.hex(bytes)
         guard remoteSum == localSum else {
             throw Failure(description: "uploading \(file.path) to \(role):\(path) failed: SHA-256 \(remoteSum) there, \(localSum) here")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import WireGuardCrypto
+import WGBenchSodium
 
 /// The key pairs of one tunnel, made by the controller. Private keys live only in memory here
 /// and reach the gateways on `wg setconf`'s standard input.
@@ -8,9 +8,7 @@ struct TunnelKeys: Sendable {
     let gw2Private: String, gw2Public: String
 
     static func generate() -> TunnelKeys {
-        let a = Curve25519.generatePrivateKey(), b = Curve25519.generatePrivateKey()
-        let encode = { (bytes: [UInt8]) in Data(bytes).base64EncodedString() }
-        return TunnelKeys(gw1Private: encode(a), gw1Public: encode(Curve25519.publicKey(privateKey: a)),
-                          gw2Private: encode(b), gw2Public: encode(Curve25519.publicKey(privateKey: b)))
+        let a = TunnelKeyPair.generate(), b = TunnelKeyPair.generate()
+        return TunnelKeys(gw1Private: a.privateKey, gw1Public: a.publicKey, gw2Private: b.privateKey, gw2Public: b.publicKey)
     }
 }

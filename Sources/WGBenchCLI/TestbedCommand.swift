@@ -16,7 +16,7 @@ struct TestbedCommand: ParsableCommand {
         @OptionGroup var options: TestbedOptions
 
         func run() throws {
-            let local = try LocalTestbed(testbed: loadLocal(options.testbed), log: say)
+            let local = try LocalTestbed(testbed: options.loadLocal(), log: say)
             let guardian = SignalCleanup { _ = local.down() }
             defer { guardian.cancel() }
             try local.up()
@@ -32,13 +32,19 @@ struct TestbedCommand: ParsableCommand {
         @Flag(help: "Take over a stale lease (one its holder stopped renewing) after reporting it.") var force = false
 
         func run() throws {
-            let local = try LocalTestbed(testbed: loadLocal(options.testbed), log: say)
+            let local = try LocalTestbed(testbed: options.loadLocal(), log: say)
             let residue = try local.takeDown(force: force)
-            guard residue.isEmpty else {
+            let status = Self.status(residue: residue)
+            guard status == .ok else {
                 say("not clean: \(residue.joined(separator: ", "))")
-                throw ExitCode(ExitStatus.residue.rawValue)
+                throw ExitCode(status.rawValue)
             }
             print("testbed \(local.testbed.name) is down; nothing of it is left")
+        }
+
+        /// Anything left of the testbed is residue (3).
+        static func status(residue: [String]) -> ExitStatus {
+            residue.isEmpty ? .ok : .residue
         }
     }
 
@@ -48,7 +54,7 @@ struct TestbedCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of text.") var json = false
 
         func run() throws {
-            let testbed = try TestbedLoader.load(path: options.testbed)
+            let testbed = try options.load()
             let reports = try onEachHostOrThrow(testbed.orderedHosts) { spec in
                 let host = SSHHost(SSHEndpoint(testbed: testbed, role: spec.role))
                 defer { host.disconnect() }
@@ -61,7 +67,14 @@ struct TestbedCommand: ParsableCommand {
             } else {
                 print(CheckReportRenderer.text(reports), terminator: "")
             }
-            if reports.contains(where: { $0.missing.contains { !$0.limitation } }) { throw ExitCode(2) }
+            let status = Self.status(missing: reports.flatMap(\.missing))
+            if status != .ok { throw ExitCode(status.rawValue) }
+        }
+
+        /// A host lacking what experiments cannot do without makes the testbed unusable as given (2);
+        /// limitations (recorded as unsupported in a run) do not.
+        static func status(missing: [MissingItem]) -> ExitStatus {
+            missing.contains { !$0.limitation } ? .badInput : .ok
         }
     }
 }
@@ -75,20 +88,19 @@ extension TestbedCommand {
         @Option(help: "gw2's SSH address.") var gw2: String
         @Option(help: "The drain host's SSH address.") var drain: String
         @Option(help: "SSH user.") var user = "root"
-        @Option(help: "SSH private key.") var identity = "~/.ssh/id_ed25519"
-        @Option(help: "known_hosts file the hosts' keys are pinned in.") var knownHosts = "~/.ssh/known_hosts"
+        @Option(help: "SSH private key.") var identity = UserPath("~/.ssh/id_ed25519")
+        @Option(help: "known_hosts file the hosts' keys are pinned in.") var knownHosts = UserPath("~/.ssh/known_hosts")
         @Option(help: "SSH port.") var port: UInt16 = 22
         @Option(help: "The testbed's name.") var name = "lab"
         @Option(help: "Where to write the testbed file (default: print it).") var out: String?
 
         func run() throws {
             let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
-            let expand: @Sendable (String) -> String = { path in path.hasPrefix("~/") ? home + path.dropFirst(1) : path }
             let (identity, knownHosts, user, port) = (identity, knownHosts, user, port)
             let addresses: [HostRole: String] = [.source: source, .gw1: gw1, .gw2: gw2, .drain: drain]
             let hosts = try onEachHostOrThrow(HostRole.allCases) { role -> (HostRole, RemoteHost) in
-                let host = SSHHost(SSHEndpoint(name: role.rawValue, address: addresses[role]!, port: port, user: user, identity: expand(identity),
-                                               knownHosts: expand(knownHosts), hostKeyPolicy: .strict, connectTimeoutMilliseconds: 10_000,
+                let host = SSHHost(SSHEndpoint(name: role.rawValue, address: addresses[role]!, port: port, user: user, identity: identity.expanded(home: home),
+                                               knownHosts: knownHosts.expanded(home: home), hostKeyPolicy: .strict, connectTimeoutMilliseconds: 10_000,
                                                commandTimeout: SpecDuration(milliseconds: 30_000)))
                 try host.connect()
                 return (role, host)
@@ -96,7 +108,7 @@ extension TestbedCommand {
             let connected = Dictionary(uniqueKeysWithValues: hosts)
             defer { for host in connected.values { (host as? SSHHost)?.disconnect() } }
             let outcome = try TestbedDiscoverer.discover(hosts: connected, sshAddresses: addresses, name: name, user: user,
-                                                         identity: identity, knownHosts: knownHosts)
+                                                         identity: identity.written, knownHosts: knownHosts.written)
             guard let out else {
                 print(outcome.yaml, terminator: "")
                 return
@@ -112,16 +124,4 @@ extension TestbedCommand {
             print(CheckReportRenderer.text(reports), terminator: "")
         }
     }
-}
-
-func loadLocal(_ path: String) throws -> Testbed {
-    let testbed = try TestbedLoader.load(path: path)
-    guard testbed.local != nil else {
-        throw BadInput("\(path) describes real machines (no 'local' section): wgbench creates only local testbeds")
-    }
-    return testbed
-}
-
-@Sendable func say(_ line: String) {
-    FileHandle.standardError.write(Data("wgbench: \(line)\n".utf8))
 }

@@ -16,7 +16,7 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "The experiment file (YAML). Not needed with --resume.")
     var experiment: String?
-    @Option(help: "The testbed file.") var testbed = "testbeds/local.yaml"
+    @OptionGroup var options: TestbedOptions
     @Option(help: "The result directory (default: results/<experiment>-<time>).") var out: String?
     @Option(help: "Finish the run in this result directory: what is missing, and what failed (see --keep-failed).") var resume: String?
     @Flag(help: "With --resume: keep repetitions recorded as failed instead of measuring them again.") var keepFailed = false
@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         // Everything the run needs is read and checked before any host is touched.
-        let testbed = try TestbedLoader.load(path: self.testbed)
+        let testbed = try options.load()
         let record: RunRecord
         if let resume {
             guard FileManager.default.fileExists(atPath: "\(resume)/run.json") else {
@@ -46,7 +46,7 @@ struct RunCommand: ParsableCommand {
             record = ExperimentRunner.newRecord(spec: spec, experimentFile: experiment!, testbed: testbed)
         }
         let directory = URL(fileURLWithPath: resume ?? out ?? "results/\(record.id)")
-        let resumeCommand = "wgbench run --resume \(directory.path) --testbed \(self.testbed)"
+        let resumeCommand = "wgbench run --resume \(directory.path) --testbed \(options.testbed)"
 
         let hosts = try connect(testbed)
         // The lease has sessions of its own: the run's may be busy with a traffic run for longer
@@ -82,45 +82,11 @@ struct RunCommand: ParsableCommand {
         }
         let report = try runner.run()
 
-        print(RunSummary.table(report.summary), terminator: "")
-        print(RunSummary.comparisons(report.summary, ratios: report.ratios), terminator: "")
-        print("\(report.executed) repetitions run, \(report.failed) failed, in \(String(format: "%.1f", report.wallSeconds)) s", terminator: "")
-        if let ratio = report.overheadRatio {
-            print(String(format: "; wall time / (runs x (duration + omit)) = %.2f", ratio), terminator: "")
-        }
-        print()
-        if let cost = report.samplerCoreFraction {
-            // `times` counts in clock ticks (10 ms): say so when the cost is below one tick per run.
-            print(String(format: "CPU sampler cost: %.3f%% of one core", cost * 100)
-                  + (cost == 0 ? " (below the 10 ms resolution of its own accounting in every run)" : ""))
-        }
-        let failures = try store.results(for: record.order).filter { $0.status == .failed }
-        if !failures.isEmpty {
-            print("failed repetitions (\(failures.count)):")
-            for result in failures {
-                print("  \(result.key): \((result.reason ?? "?").split(separator: "\n").first ?? "") (\(result.attempts) attempt(s))")
-            }
-        }
-        if case .leaseLost = report.stop {
-            print("residue check: skipped (the testbed is another run's now)")
-        } else {
-            print(report.residue.isEmpty ? "residue check: hosts clean" : "residue check: LEFT ON HOSTS: \(report.residue.joined(separator: "; "))")
-        }
-        print("results: \(store.directory.path)")
-        // The line people want, last of the summary.
-        for line in RunSummary.relativeLines(report.summary, ratios: report.ratios, baseline: record.spec.baseline) { print(line) }
-        if let stop = report.stop {
-            say("stopped: \(stop)")
-            if case .hostLost(let lost) = stop {
-                say("\(lost.host) was not torn down; once it answers again, resume: the sweep at the start removes what is left on it")
-            }
-        }
-        let missing = try record.order.count - store.results(for: record.order).filter { $0.status != .failed }.count
-        if report.stop != nil || missing > 0 {
-            say("\(missing) of \(record.order.count) repetitions still to measure; resume with: \(resumeCommand)")
-        }
-        let status = ExitStatus.of(report)
-        if status != .ok { throw ExitCode(status.rawValue) }
+        let outcome = RunOutcome(report: report, results: try store.results(for: record.order), total: record.order.count,
+                                 baseline: record.spec.baseline, resultsPath: store.directory.path, resumeCommand: resumeCommand)
+        print(outcome.summary, terminator: "")
+        for line in outcome.notes { say(line) }
+        if outcome.status != .ok { throw ExitCode(outcome.status.rawValue) }
     }
 }
 

@@ -26,23 +26,12 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: "The baseline result directory.") var baseline: String
     @Argument(help: "The new result directory.") var new: String
-    @Option(help: "Slow-down that counts as a regression, e.g. 5%.") var threshold = "5%"
+    @Option(help: "Slow-down that counts as a regression, e.g. 5% or 2.5.") var threshold = Percentage(5)
     @Flag(help: "Print JSON.") var json = false
-
-    func validate() throws {
-        guard thresholdPercent != nil else { throw ValidationError("--threshold takes a percentage such as 5% or 2.5") }
-    }
-
-    var thresholdPercent: Double? { Self.percent(threshold) }
-
-    /// `5%` or `2.5` -> the number; nil for anything else or a negative one.
-    static func percent(_ text: String) -> Double? {
-        Double(text.hasSuffix("%") ? String(text.dropLast()) : text).flatMap { $0 >= 0 ? $0 : nil }
-    }
 
     func run() throws {
         let old = try RunDirectory(URL(fileURLWithPath: baseline)), fresh = try RunDirectory(URL(fileURLWithPath: new))
-        let rows = Comparison.compare(baseline: old, new: fresh, thresholdPercent: thresholdPercent!)
+        let rows = Comparison.compare(baseline: old, new: fresh, thresholdPercent: threshold.value)
         let paired = Comparison.commonBaseline(old, fresh)
         if json {
             let encoder = JSONEncoder()
@@ -52,11 +41,15 @@ struct CompareCommand: ParsableCommand {
             if let paired { print("both runs were measured in blocks with baseline series \(paired): comparing ratios over it, round by round") }
             print(Comparison.table(rows, ratios: paired != nil), terminator: "")
         }
-        let regressions = rows.filter(\.regression)
-        if !regressions.isEmpty {
-            if !json { print("\(regressions.count) point(s) regressed by more than \(threshold)") }
-            throw ExitCode(1)
-        }
+        let verdict = Self.verdict(rows, threshold: threshold)
+        if let line = verdict.line, !json { print(line) }
+        if verdict.status != 0 { throw ExitCode(verdict.status) }
+    }
+
+    /// Exit 1 and a line counting them when a point regressed; 0 and nothing otherwise.
+    static func verdict(_ rows: [PointComparison], threshold: Percentage) -> (status: Int32, line: String?) {
+        let regressions = rows.filter(\.regression).count
+        return regressions == 0 ? (0, nil) : (1, "\(regressions) point(s) regressed by more than \(threshold)")
     }
 }
 
@@ -67,19 +60,20 @@ struct HistoryCommand: ParsableCommand {
 
     @Argument(help: "A directory holding result directories (a nightly job's).") var runs: String
     @Option(help: "Where to write history.html and history.csv (default: <runs>).") var out: String?
-    @Option(help: "Slow-down that counts as a regression between consecutive runs, e.g. 5%.") var threshold = "5%"
-
-    func validate() throws {
-        guard CompareCommand.percent(threshold) != nil else { throw ValidationError("--threshold takes a percentage such as 5% or 2.5") }
-    }
+    @Option(help: "Slow-down that counts as a regression between consecutive runs, e.g. 5% or 2.5.") var threshold = Percentage(5)
 
     func run() throws {
         let directory = URL(fileURLWithPath: runs)
-        let history = try History.build(directory: directory, thresholdPercent: CompareCommand.percent(threshold)!)
+        let history = try History.build(directory: directory, thresholdPercent: threshold.value)
         let html = try HistoryWriter.write(history, title: directory.lastPathComponent, to: URL(fileURLWithPath: out ?? runs))
-        let marks = history.lines.flatMap(\.entries).filter { $0.regression || $0.improvement }
-        print("\(history.runs.count) runs; \(marks.filter(\.regression).count) regression(s), \(marks.filter(\.improvement).count) improvement(s) marked")
-        for skipped in history.skipped { print("not read: \(skipped)") }
+        for line in Self.summary(history) { print(line) }
         print("history: \(html.path)")
+    }
+
+    /// What was marked, and which directories could not be read.
+    static func summary(_ history: History) -> [String] {
+        let marks = history.lines.flatMap(\.entries).filter { $0.regression || $0.improvement }
+        return ["\(history.runs.count) runs; \(marks.filter(\.regression).count) regression(s), \(marks.filter(\.improvement).count) improvement(s) marked"]
+            + history.skipped.map { "not read: \($0)" }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPUSets
 import WireGuard
 
 /// The daemon's command line (swift-argument-parser): the interface and how its engine runs.
@@ -41,7 +42,7 @@ struct Options: ParsableArguments {
         guard (1...15).contains(interface.utf8.count), !interface.contains("/") else {
             throw ValidationError("the interface name must be 1 to 15 bytes without '/', not \(interface)")
         }
-        if let cpu, cpu < 0 { throw ValidationError("--cpu takes a CPU number") }
+        if let cpu, !(0...LinuxCPUList.maxCPU).contains(cpu) { throw ValidationError("--cpu takes a CPU number, 0 to \(LinuxCPUList.maxCPU)") }
         if let workers, !(1...256).contains(workers) { throw ValidationError("--workers takes 1 to 256") }
         if let smallBatch, !(0...PacketBatch.defaultCapacity).contains(smallBatch) {
             throw ValidationError("--small-batch takes 0 to \(PacketBatch.defaultCapacity) packets")
@@ -58,14 +59,11 @@ struct Options: ParsableArguments {
         return options
     }
 
-    /// `0-3,8` as [0, 1, 2, 3, 8].
+    /// `0-3,8` as [0, 1, 2, 3, 8], by the harness's rules (`LinuxCPUList`); an empty list names
+    /// no CPU, which no flag of the daemon means, so it is refused here.
     static func cpuList(_ text: String) throws -> [Int] {
-        var cpus: [Int] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
-                  low >= 0, low <= high, high < 4096 else { throw ValidationError("a CPU list such as 0-3,8, not \(text)") }
-            cpus += Array(low...high)
+        guard let cpus = LinuxCPUList.parse(text), !cpus.isEmpty else {
+            throw ValidationError("a CPU list such as 0-3,8 (CPUs 0 to \(LinuxCPUList.maxCPU)), not '\(text)'")
         }
         return cpus
     }

@@ -28,16 +28,17 @@ func fail(_ message: String) -> Never {
     Glibc.exit(1)
 }
 
-@main
-struct WireGuardSwift: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct WireGuardSwift: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "wireguard-swift",
         abstract: "A userspace WireGuard interface, configured with wg like wireguard-go.",
         version: "wireguard-swift 0.4 (inline and parallel engines, TUN and UDP offloads, handshake thread)")
 
     @OptionGroup var options: Options
 
-    func run() throws {
+    public init() {}
+
+    public func run() throws {
         if !options.foreground { Self.daemonize(Array(CommandLine.arguments.dropFirst()), interface: options.interface) }
         if ProcessInfo.processInfo.environment[daemonMarker] != nil {
             // Started by daemonize: let go of whatever the starter had open (wg-quick's pipes, say),

@@ -10,7 +10,7 @@ struct PlanCommand: ParsableCommand {
         abstract: "Print every command a run would execute, per point and host, without connecting to anything.")
 
     @Argument(help: "The experiment file.") var experiment: String
-    @Option(help: "The testbed file.") var testbed = "testbeds/local.yaml"
+    @OptionGroup var options: TestbedOptions
     @Option(help: "CPUs to assume per host.") var cpus = 32
     @Option(help: "NUMA nodes to assume per host (equal blocks of CPUs; the NICs on node 0).") var numaNodes = 2
     @Option(help: "Rx queues to assume per NIC (default: one per CPU); fewer than the CPUs a point places receptions on fails it.")
@@ -24,7 +24,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         print(try Planner.plan(spec: try ExperimentLoader.load(path: experiment), experimentFile: experiment,
-                               testbed: try TestbedLoader.load(path: testbed), cpus: cpus, numaNodes: numaNodes, rxQueues: rxQueues),
+                               testbed: try options.load(), cpus: cpus, numaNodes: numaNodes, rxQueues: rxQueues),
               terminator: "")
     }
 }
