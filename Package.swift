@@ -128,7 +128,8 @@ let package = Package(
         ),
         .testTarget(
             name: "WireGuardSwiftCLITests",
-            dependencies: ["WireGuardSwiftCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            // WGBenchCore only to check the harness's knob descriptors against the daemon's flags.
+            dependencies: ["WireGuardSwiftCLI", "WGBenchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "WireGuardTests",

@@ -208,6 +208,7 @@ final class Provisioner: @unchecked Sendable {
             switch (present.contains(file), missing) {
             case (true, _):
                 writes.append((file, on ? "1" : "0"))
+            // (`where on` belongs to the second pattern only: a `.fails` knob's missing file always fails.)
             case (false, .fails(let reason)), (false, .failsWhenOn(let reason, _)) where on:
                 throw ProvisioningError.knobMissing(host: role, path: ShellRenderer.knobPath(interface: interface, file), reason: reason)
             case (false, .failsWhenOn(_, let unsupported)):
