@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
         }
         let report = try runner.run()
 
-        let outcome = RunOutcome(report: report, results: try store.results(for: record.order), total: record.order.count,
+        let outcome = RunOutcome(report: report, results: report.results, total: record.order.count,
                                  baseline: record.spec.baseline, resultsPath: store.directory.path, resumeCommand: resumeCommand)
         print(outcome.summary, terminator: "")
         for line in outcome.notes { say(line) }

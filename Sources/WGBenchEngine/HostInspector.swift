@@ -30,7 +30,7 @@ public enum HostInspector {
         var tools: [String: String?] = [:]
         for tool in CheckedTool.allCases {
             // Some tools print their version on stderr; a missing tool exits 127.
-            let result = try host.run(tool.versionCommand)
+            let result = try host.perform(tool.versionCommand)
             tools[tool.rawValue] = result.succeeded ? VersionParser.version(result.stdout + "\n" + result.stderr) ?? "unknown" : nil
         }
 

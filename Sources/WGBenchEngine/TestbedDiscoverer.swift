@@ -23,7 +23,7 @@ public enum TestbedDiscoverer {
                 if links[index].chosen != nil { links[index].note = "its address is outside 198.18.0.0/15, where wgbench sends nothing" }
                 continue
             }
-            links[index].confirmed = try hosts[links[index].role.ends.upstream]!.run(ping).succeeded
+            links[index].confirmed = try hosts[links[index].role.ends.upstream]!.perform(ping).succeeded
         }
         return Outcome(yaml: TestbedDiscovery.yaml(name: name, sshAddresses: sshAddresses, user: user, identity: identity,
                                                     knownHosts: knownHosts, links: links), links: links)

@@ -19,8 +19,6 @@ public protocol RemoteHost: AnyObject, Sendable {
 extension RemoteHost {
     public func perform(_ operation: HostOperation) throws -> CommandResult { try run(ShellRenderer.command(operation)) }
 
-    public func run(_ operation: HostOperation) throws -> CommandResult { try perform(operation) }
-
     /// Carries out an operation that must succeed and returns its output.
     @discardableResult
     public func check(_ operation: HostOperation) throws -> String { try output(of: perform(operation), operation.description) }

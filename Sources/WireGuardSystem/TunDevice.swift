@@ -89,10 +89,11 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
             if hasHeader {
                 if scratchLength == 0 {
                     let scratch = self.scratch, fd = self.fd
-                    guard case .processed(let count) = try readOrClosed(any, { Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size) }) else {
-                        return any ? .read : (lastReadClosed ? .closed : .empty)
+                    switch try readOnce(any, { Glibc.read(fd, scratch, 65536 + VirtioNetHeader.size) }) {
+                    case .bytes(let count): scratchLength = count
+                    case .none: return any ? .read : .empty
+                    case .closed: return any ? .read : .closed
                     }
-                    scratchLength = count
                 }
                 switch Segmentation.split(scratch, length: scratchLength, into: batch, from: scratchNext) {
                 case .more(let next):
@@ -110,8 +111,11 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
                 // cut short by the read, and is dropped rather than sent truncated (a slot holds 64 KiB:
                 // only a TUN device with a larger MTU than IP allows could do that).
                 let area = batch.packetArea(batch.count), fd = self.fd
-                guard case .processed(let count) = try readOrClosed(any, { Glibc.read(fd, area.baseAddress, area.count + 1) }) else {
-                    return any ? .read : (lastReadClosed ? .closed : .empty)
+                let count: Int
+                switch try readOnce(any, { Glibc.read(fd, area.baseAddress, area.count + 1) }) {
+                case .bytes(let read): count = read
+                case .none: return any ? .read : .empty
+                case .closed: return any ? .read : .closed
                 }
                 if count > area.count {
                     malformed += 1
@@ -125,21 +129,21 @@ public final class TunDevice: TunnelInterface, @unchecked Sendable {
         return .read
     }
 
-    /// Whether the last read found the interface deleted.
-    private var lastReadClosed = false
+    /// What one read(2) found.
+    private enum ReadStep { case bytes(Int), none, closed }
 
-    /// One read(2): `.wouldBlock` also when the interface was deleted (EBADFD, `lastReadClosed`)
-    /// or when a failure comes after packets were read (they go first); other failures throw.
+    /// One read(2): `.none` when nothing waits, `.closed` when the interface was deleted (EBADFD);
+    /// another failure throws, unless packets were read before it (`any`: they go first, and the
+    /// next read meets the failure again).
     @inline(__always)
-    private func readOrClosed(_ any: Bool, _ call: () -> Int) throws(SystemError) -> IOResult<Int> {
-        lastReadClosed = false
+    private func readOnce(_ any: Bool, _ call: () -> Int) throws(SystemError) -> ReadStep {
         do {
-            return try systemCall("read", call)
+            guard case .processed(let count) = try systemCall("read", call) else { return .none }
+            return .bytes(count)
         } catch let error where error.code == EBADFD {
-            lastReadClosed = true
-            return .wouldBlock
+            return .closed
         } catch {
-            if any { return .wouldBlock }
+            if any { return .none }
             throw error
         }
     }

@@ -47,7 +47,7 @@ struct RunResilienceTests {
         // A controller killed with -9: its tunnel, flow route and run folder are still on the hosts.
         _ = try lab.hosts[.gw1]!.perform(.addWireGuardDevice(interface: "wgb1-7"))
         _ = try lab.hosts[.gw1]!.perform(.replaceRoute(destination: "198.18.3.107/32", .device("wgb1-7")))
-        _ = try lab.hosts[.drain]!.run(HostFolders.prepare(runID: "old-run"))
+        _ = try lab.hosts[.drain]!.perform(HostFolders.prepare(runID: "old-run"))
         let report = try Self.runner(try Self.spec(), lab: lab).run()
         #expect(report.swept.contains("gw1: interface wgb1-7"), "\(report.swept)")
         #expect(report.swept.contains("drain: run folder /run/wgbench/runs/old-run"), "\(report.swept)")

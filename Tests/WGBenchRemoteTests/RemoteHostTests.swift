@@ -87,25 +87,4 @@ struct RemoteHostTests {
         #expect(Array(results[2].stdout.utf8).suffix(3) == Array("key".utf8))
         #expect(results[3].status == ShellFraming.timeoutStatus)
     }
-
-    private func runShell(_ script: String) throws -> ([UInt8], [UInt8]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
-        try input.fileHandleForWriting.close()
-        let errData = ErrBox()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData.data = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (Array(outData), Array(errData.data))
-    }
 }
-
-private final class ErrBox: @unchecked Sendable { var data = Data() }

@@ -13,30 +13,13 @@ struct ShellRendererTests {
 
         func run(_ command: Command) throws -> CommandResult {
             let nonce = ShellFraming.newNonce()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            let input = Pipe(), out = Pipe(), err = Pipe()
-            process.standardInput = input
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            input.fileHandleForWriting.write(Data(ShellFraming.line(for: command, defaultTimeout: SpecDuration(milliseconds: 10_000), nonce: nonce).utf8))
-            try input.fileHandleForWriting.close()
-            // Both pipes drain at once, so neither fills and stalls the shell.
-            let errBytes = Drained()
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) { errBytes.data = err.fileHandleForReading.readDataToEndOfFile() }
-            let outBytes = out.fileHandleForReading.readDataToEndOfFile()
-            group.wait()
-            process.waitUntilExit()
+            let (outBytes, errBytes) = try runShell(ShellFraming.line(for: command, defaultTimeout: SpecDuration(milliseconds: 10_000), nonce: nonce))
             var parser = ShellFrameParser(nonce: nonce)
             parser.feedStdout(outBytes)
-            parser.feedStderr(errBytes.data)
+            parser.feedStderr(errBytes)
             return try #require(parser.result)
         }
     }
-
-    final class Drained: @unchecked Sendable { var data = Data() }
 
     let host = LocalShell()
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("wgb-render-\(getpid()) it's \"$(touch x)\"").path

@@ -94,6 +94,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         public var swept: [String] = []
         /// Why the run stopped early, if it did.
         public var stop: RunStop?
+        /// Every result the run directory holds at the end, in the run's order.
+        public var results: [RepetitionResult] = []
     }
 
     public init(testbed: Testbed, hosts: [HostRole: RemoteHost], store: ResultStore, record: RunRecord,
@@ -130,25 +132,31 @@ public final class ExperimentRunner: @unchecked Sendable {
     /// Repetitions still to measure: those without a result and, with `retryFailed`, those that
     /// failed. A result that is there but unreadable is neither: the error names it.
     public var pending: [RunKey] {
-        get throws(UnreadableRunFile) {
-            var keys: [RunKey] = []
-            for key in record.order {
-                guard let result = try store.readResult(key) else { keys.append(key); continue }
-                if retryFailed && result.status == .failed { keys.append(key) }
-            }
-            return keys
-        }
+        get throws(UnreadableRunFile) { pending(in: try recordedResults()) }
+    }
+
+    private func pending(in recorded: [RunKey: RepetitionResult]) -> [RunKey] {
+        record.order.filter { key in recorded[key].map { retryFailed && $0.status == .failed } ?? true }
+    }
+
+    /// The results the run directory holds, by key, each file read once.
+    private func recordedResults() throws(UnreadableRunFile) -> [RunKey: RepetitionResult] {
+        Dictionary(try store.results(for: record.order).map { ($0.key, $0) }) { first, _ in first }
     }
 
     public func run() throws -> Report {
         var report = Report(summary: [], ratios: [], executed: 0, failed: 0, wallSeconds: 0, overheadRatio: nil, residue: [],
                             samplerCoreFraction: nil)
         // What was recorded must be readable before anything is measured (or a host touched) again.
-        do { _ = try pending; _ = try store.readCostContext() } catch { throw ResumeRefused(error) }
+        let recorded: [RunKey: RepetitionResult]
+        do {
+            recorded = try recordedResults()
+            _ = try store.readCostContext()
+        } catch { throw ResumeRefused(error) }
         var lostHost: HostRole?
         do {
             try prepareHosts(into: &report)
-            try measureAll(into: &report)
+            try measureAll(recorded: recorded, into: &report)
         } catch let stop as RunStop {
             report.stop = stop
         } catch let lost as HostLost {
@@ -175,6 +183,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         report.wallSeconds = measuringSince.map { Date().timeIntervalSince($0) } ?? 0
         let spec = record.spec
         let results = try store.results(for: record.order)
+        report.results = results
         let cost = try store.readCostContext()
         report.summary = RunSummary.build(record: record, results: results, cost: cost)
         report.ratios = PairedRatios.build(record: record, results: results)
@@ -200,8 +209,8 @@ public final class ExperimentRunner: @unchecked Sendable {
         return HostFault.confirmLost(role, host: host, error: error, pause: reconnectPause, log: log)
     }
 
-    private func measureAll(into report: inout Report) throws {
-        var todo = try pending
+    private func measureAll(recorded: [RunKey: RepetitionResult], into report: inout Report) throws {
+        var todo = pending(in: recorded)
         onStage("probe")
         let unsupported = try probeTargets(Set(todo.map(\.series)))
         for key in todo {
@@ -214,7 +223,7 @@ public final class ExperimentRunner: @unchecked Sendable {
             log("series \(series) is unsupported here: \(reason)")
         }
         todo.removeAll { unsupported[$0.series] != nil }
-        let again = try todo.filter { try store.readResult($0)?.status == .failed }.count
+        let again = todo.filter { recorded[$0]?.status == .failed }.count
         log("\(record.order.count - todo.count) of \(record.order.count) repetitions already done; \(todo.count) to run"
             + (again > 0 ? " (\(again) of them failed before and are measured again)" : ""))
         let start = Date()
@@ -223,7 +232,7 @@ public final class ExperimentRunner: @unchecked Sendable {
         for key in todo {
             if let lost = lease?.lost { throw RunStop.leaseLost(lost) }
             onStage("point \(key.series) \(key.point.id) rep \(key.repetition)")
-            let result = try measure(key, previous: try store.readResult(key))
+            let result = try measure(key, previous: recorded[key])
             // After an abort, what was being measured is not a result: resume measures it again.
             guard !provisioner.isAborted else { break }
             try store.checkFault()

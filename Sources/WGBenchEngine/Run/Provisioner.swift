@@ -126,7 +126,7 @@ final class Provisioner: @unchecked Sendable {
             for index in indices {
                 let interface = TrafficPlan.interfaceName(role, tunnel: index, testbed: testbed)
                 let command = TunnelCommands.delete(target, interface: interface)
-                let result = try host(role).run(command)
+                let result = try host(role).perform(command)
                 // One already gone (its daemon took it along) is what the delete wanted; any other failure leaves it there.
                 if !result.succeeded && !result.stderr.contains("Cannot find device") {
                     throw ProvisioningError.commandFailed(host: role, what: "deleting \(interface)", command: command.description,
@@ -308,8 +308,8 @@ final class Provisioner: @unchecked Sendable {
         let testbed = self.testbed
         try onEachHostOrThrow(HostRole.allCases) { role in
             for flow in stale {
-                _ = try self.host(role).run(RoutingCommands.deleteRoute(flow, on: role))
-                if !role.isGateway { _ = try self.host(role).run(RoutingCommands.deleteAddress(flow, on: role, testbed: testbed)) }
+                _ = try self.host(role).perform(RoutingCommands.deleteRoute(flow, on: role))
+                if !role.isGateway { _ = try self.host(role).perform(RoutingCommands.deleteAddress(flow, on: role, testbed: testbed)) }
             }
             for flow in changed {
                 if !role.isGateway {

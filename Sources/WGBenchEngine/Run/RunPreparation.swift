@@ -31,11 +31,14 @@ extension ExperimentRunner {
             onStage("preflight")
             try checkQuietness(preflight)
         }
-        if !store.exists(RunLayout.cpuCost) {
+        var cost = try store.readCostContext()  // a resumed run's, measured when it began
+        if cost == nil {
             onStage("crypto floor")
-            try store.writeJSON(measureCostContext(), to: RunLayout.cpuCost)
+            let measured = try measureCostContext()
+            try store.writeJSON(measured, to: RunLayout.cpuCost)
+            cost = measured
         }
-        if let cost = try store.readCostContext() {
+        if let cost {
             for floor in cost.floors {
                 log(String(format: "crypto floor on %@: %.2f CPU-s/GB sealing + %.2f opening %d-byte packets (OpenSSL, one core)",
                            floor.label, floor.sealSecondsPerGB, floor.openSecondsPerGB, floor.packetBytes))
@@ -91,7 +94,7 @@ extension ExperimentRunner {
         try onEachHostOrThrow(HostRole.allCases) { role in
             let nics = testbed.host(role).interfaces.values.map(\.name.rawValue).sorted()
             let entries = try MetadataCommands.host(nics: nics).map { name, command -> Entry in
-                let result = try hosts[role]!.run(command)
+                let result = try hosts[role]!.perform(command)
                 return Entry(name: name, command: command.description, status: result.status, stdout: result.stdout, stderr: result.stderr)
             }
             try store.writeJSON(entries, to: RunLayout.metadata(role))

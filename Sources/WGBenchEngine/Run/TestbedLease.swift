@@ -186,6 +186,6 @@ public final class TestbedLease: @unchecked Sendable {
         stopped = true
         lock.broadcast()
         lock.unlock()
-        _ = onEachHost(Array(hosts.keys)) { role in _ = try self.hosts[role]!.run(LeaseCommands.command(.release, holder: self.holder)) }
+        _ = onEachHost(Array(hosts.keys)) { role in _ = try self.hosts[role]!.perform(LeaseCommands.command(.release, holder: self.holder)) }
     }
 }

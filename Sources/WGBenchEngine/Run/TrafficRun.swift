@@ -40,8 +40,8 @@ struct TrafficRun {
         let hosts = self.hosts, workDirectory = self.workDirectory
         let results = onEachHost(jobs) { job -> CommandResult in
             switch job {
-            case .clients: return try hosts[.source]!.run(IperfCommands.clients(plan.flows, traffic: traffic, directory: workDirectory))
-            case .sampler(let role): return try hosts[role]!.run(sampler)
+            case .clients: return try hosts[.source]!.perform(IperfCommands.clients(plan.flows, traffic: traffic, directory: workDirectory))
+            case .sampler(let role): return try hosts[role]!.perform(sampler)
             }
         }
 

@@ -17,7 +17,7 @@ struct TunnelHealthCheck {
         if let dead = try deadSide(plan, target: target, status: status, when: "before traffic") { return dead }
         let silent = plan.tunnels.filter { status[.gw1]?[$0.interface(.gw1)]?.handshake ?? 0 == 0 }
         guard !silent.isEmpty else { return nil }
-        _ = try hosts[.gw1]!.run(TunnelHealth.ping(silent.map { $0.inner(.gw2).address }))
+        _ = try hosts[.gw1]!.perform(TunnelHealth.ping(silent.map { $0.inner(.gw2).address }))
         status = try self.status(plan, target: target)
         if let dead = try deadSide(plan, target: target, status: status, when: "before traffic") { return dead }
         for tunnel in silent {
@@ -65,7 +65,7 @@ struct TunnelHealthCheck {
     private func logLines(_ role: HostRole, _ interface: String, target: TargetKind) throws -> String {
         guard TunnelHealth.daemon(target) != nil else { return "" }
         let path = HostFolders.daemonLog(runID: runID, interface: interface)
-        let tail = try hosts[role]!.run(TunnelHealth.logTail(path)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tail = try hosts[role]!.perform(TunnelHealth.logTail(path)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !tail.isEmpty else { return "; its log (\(path)) is empty" }
         return "; the last lines of its log (\(path)):\n" + tail.split(separator: "\n").map { "    \($0)" }.joined(separator: "\n")
     }
